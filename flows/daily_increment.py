@@ -1,0 +1,68 @@
+"""Daily increment: one events file (births, move-ins, changes) for one day.
+
+events → check (quarantine) → classify against the ledger and apply (issue, keep,
+reissue, record) → plan envelopes for new cards → render and QA → report.
+Running the same file twice adds nothing and prints nothing new.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+
+from flows.bulk_issuance import qa_batch, render_and_check, render_batch  # noqa: F401 (same tasks)
+from flows.common import IO_RETRIES, TASK_DEFAULTS, StageTimer, guarded, task_runner_for
+from pipeline import bulk, daily
+from pipeline.options import RunOptions
+from pipeline.report import daily_report, publish_report
+
+
+@task(name="check-events", **TASK_DEFAULTS)
+def check_events(opts: RunOptions, events_path: str) -> dict[str, Any]:
+    return guarded("check")(bulk.stage_check)(opts, events_path, "events")
+
+
+@task(name="start-daily-run", **TASK_DEFAULTS, **IO_RETRIES)
+def start_run(opts: RunOptions, events_path: str) -> dict[str, Any]:
+    return guarded("start")(bulk.stage_start)(opts, events_path, "daily")
+
+
+@task(name="apply-events", **TASK_DEFAULTS)
+def apply_events(opts: RunOptions, events_path: str, run_id: str) -> dict[str, Any]:
+    return guarded("apply")(daily.stage_apply)(opts, events_path, run_id)
+
+
+@task(name="plan-daily-envelopes", **TASK_DEFAULTS)
+def plan_envelopes(opts: RunOptions, run_id: str) -> dict[str, Any]:
+    return guarded("plan")(bulk.stage_plan)(opts, run_id, daily=True)
+
+
+@task(name="write-daily-report", **TASK_DEFAULTS, **IO_RETRIES)
+def write_report(opts: RunOptions, report: dict[str, Any]) -> None:
+    publish_report(opts.run_dir, report, kind="daily")
+
+
+@flow(name="daily-increment", persist_result=False, validate_parameters=True)
+def daily_increment(events_path: str, opts: RunOptions) -> dict[str, Any]:
+    """Apply one day's events to the ledger and print the new cards."""
+    timer = StageTimer()
+    with timer("check"):
+        checked = check_events(opts, events_path)
+    with timer("start"):
+        state = start_run(opts, events_path)
+    run_id = state["run_id"]
+    with timer("apply"):
+        applied = apply_events(opts, events_path, run_id)
+    with timer("plan"):
+        plan = plan_envelopes(opts, run_id)
+    with timer("render_qa"):
+        rendered, checked_batches = render_and_check(opts, plan["batch_ids"])
+    report = daily_report(state, checked, applied, plan, rendered, checked_batches, timer.timings, opts)
+    write_report(opts, report)
+    bulk.stage_finish(opts, run_id, "completed", report["counts_for_ledger"])
+    return report
+
+
+def run_daily(events_path: str, opts: RunOptions) -> dict[str, Any]:
+    return daily_increment.with_options(task_runner=task_runner_for(opts))(events_path, opts)

@@ -1,0 +1,250 @@
+"""The stages of a bulk issuance run, as plain functions of (options, run id, batch id).
+
+Each stage reads its inputs from the run folder or the ledger and writes its outputs
+there, and returns a small dict of counts, timings and paths: the only things Prefect
+sees. Every stage can be re-run after a crash and gives the same result:
+
+- numbers: derived, not drawn, so a re-derivation is identical, and the ledger commit
+  is idempotent;
+- the print plan: written once per run id (atomically); a resumed run reads it back,
+  so application ids and registered-mail numbers do not change;
+- batches: a batch folder that verifies against its SHA256SUMS is not rendered again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import polars as pl
+
+from expectations.issued import check_issued_numbers
+from layouts.batch import write_batch
+from layouts.fonts import undrawable_characters
+from ledger import Ledger
+from mynumber.errors import LedgerError
+from mynumber.keys import load_key
+from mynumber.register_check import check_register_file
+from pipeline.files import (
+    read_json, sha256_file, write_csv_atomic, write_json_atomic, write_parquet_atomic,
+)
+from pipeline.options import RunOptions
+from pipeline.printing import build_plan, print_settings, render_numbers
+from qa import check_batch
+from transforms.identifiers.application_id import new_application_ids
+from transforms.daily import choose_addressees
+from transforms.numbering import derive_my_numbers
+
+#: outcomes that get a card printed
+PRINTED_OUTCOMES = ("issued", "reissued")
+#: columns of the register kept in the work folder (never an existing My Number)
+WORK_COLUMNS_DROP = ("my_number",)
+
+
+def open_ledger(opts: RunOptions) -> Ledger:
+    ledger = Ledger(opts.ledger_url, operator=opts.operator)
+    ledger.init()
+    return ledger
+
+
+def stage_start(opts: RunOptions, register_path: str, kind: str = "bulk") -> dict[str, Any]:
+    """Hash the input and open a ledger run, resuming an unfinished one for the same input."""
+    run_dir = opts.run_dir.make()
+    input_sha256 = sha256_file(_path(register_path))
+    ledger = open_ledger(opts)
+    previous = ledger.find_run(kind, input_sha256)
+    if previous and previous.get("status") not in ("completed", "failed"):
+        run_id, resumed = previous["run_id"], True
+    else:
+        run_id = ledger.start_run(kind, input_sha256, _safe_params(opts))
+        resumed = False
+    state = {"run_id": run_id, "kind": kind, "input_sha256": input_sha256, "resumed": resumed}
+    write_json_atomic(run_dir.state_path, state)
+    return state
+
+
+def stage_check(opts: RunOptions, register_path: str, kind: str = "register") -> dict[str, Any]:
+    """Ingest and validate the register; keep accepted rows (minus numbers) for later stages."""
+    run_dir = opts.run_dir.make()
+    result = check_register_file(
+        _path(register_path), encoding=opts.encoding, resident_code_rule=opts.resident_code_rule,
+        kind=kind, out_dir=run_dir.check_dir, today=opts.issue_day,
+    )
+    accepted = result.accepted
+    if kind == "register":
+        accepted = accepted.drop([c for c in WORK_COLUMNS_DROP if c in accepted.columns])
+    write_parquet_atomic(accepted, run_dir.accepted_path)
+    write_csv_atomic(result.quarantine.sort("row"), run_dir.quarantine_path)
+    report = result.report
+    return {
+        "input_rows": report["input_rows"],
+        "accepted": accepted.height,
+        "quarantined": report["outcomes"].get("quarantined", 0),
+        "rules": report.get("rules", {}),
+    }
+
+
+def stage_issue(opts: RunOptions, run_id: str) -> dict[str, Any]:
+    """Derive numbers for residents without one, prove them unique (GX), commit them.
+
+    Residents who already hold an active number from another run are skipped with a
+    reason; numbers this run committed before a crash are counted as reused.
+    """
+    run_dir = opts.run_dir
+    accepted = pl.read_parquet(run_dir.accepted_path, columns=["row", "resident_code"])
+    ledger = open_ledger(opts)
+    key = load_key(opts.key_path)
+    timings: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    existing = ledger.issued_runs(accepted.get_column("resident_code"))
+    outcomes = (
+        accepted.join(existing, on="resident_code", how="left", validate="1:1")
+        .with_columns(
+            pl.when(pl.col("run_id").is_null()).then(pl.lit("issued"))
+            .when(pl.col("run_id") == run_id).then(pl.lit("issued"))
+            .otherwise(pl.lit("already_issued")).alias("outcome"),
+            (pl.col("run_id") == run_id).fill_null(False).alias("is_reused"),
+        )
+        .select("row", "resident_code", "outcome", "is_reused")
+    )
+    todo = outcomes.filter((pl.col("outcome") == "issued") & ~pl.col("is_reused"))
+    timings["lookup_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    numbers = derive_my_numbers(todo.get_column("resident_code"), key.secret, 0)
+    fresh = todo.select("resident_code").with_columns(
+        numbers.alias("my_number"), pl.lit(0, dtype=pl.Int32).alias("generation")
+    )
+    timings["derive_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    proof = check_issued_numbers(fresh, out_dir=run_dir.check_dir)
+    timings["prove_s"] = time.perf_counter() - t0
+    if not proof["success"]:
+        raise LedgerError(
+            "the issued-number suite failed before commit "
+            f"(rules: {', '.join(proof.get('failed_rules', [])) or 'see check/issued_results.json'})"
+        )
+
+    t0 = time.perf_counter()
+    committed = ledger.commit_numbers(run_id, fresh, key.key_id, reason="first_issue")
+    timings["commit_s"] = time.perf_counter() - t0
+    del numbers, fresh
+    write_parquet_atomic(outcomes, run_dir.outcomes_path)
+    counts = outcomes.group_by("outcome").len().to_dicts()
+    return {
+        "outcomes": {r["outcome"]: r["len"] for r in counts},
+        "reused_numbers": int(outcomes.get_column("is_reused").sum()),
+        "committed": committed.inserted,
+        "already_present": committed.already_present,
+        "key_id": key.key_id,
+        "is_demo_key": key.is_demo,
+        "timings": timings,
+    }
+
+
+def stage_plan(opts: RunOptions, run_id: str, *, daily: bool = False) -> dict[str, Any]:
+    """Plan envelopes and batches for residents who get a card in this run (once per run id).
+
+    A daily envelope holds only the members with a new card; one of them is made the
+    addressee (``transforms.daily.choose_addressees``).
+    """
+    run_dir = opts.run_dir
+    plan_meta = run_dir.work_dir / "plan.json"
+    if run_dir.plan_path.exists() and plan_meta.exists() and read_json(plan_meta).get("run_id") == run_id:
+        meta = read_json(plan_meta)
+        return {**meta, "reused": True}
+    accepted = pl.read_parquet(run_dir.accepted_path)
+    outcomes = pl.read_parquet(run_dir.outcomes_path, columns=["resident_code", "outcome"])
+    issued = accepted.join(
+        outcomes.filter(pl.col("outcome").is_in(PRINTED_OUTCOMES)), on="resident_code", how="semi"
+    )
+    if daily:
+        issued = choose_addressees(issued)
+    ledger = open_ledger(opts)
+    plan, manual = build_plan(
+        issued, undrawable_characters, ledger, opts,
+        application_ids=new_application_ids,
+    )
+    write_csv_atomic(manual, run_dir.manual_path)
+    write_parquet_atomic(plan, run_dir.plan_path)
+    ledger.record_mailings(run_id, _envelopes(plan))
+    batch_ids = plan.get_column("batch_id").unique(maintain_order=True).to_list()
+    meta = {
+        "run_id": run_id,
+        "batch_ids": batch_ids,
+        "households": plan.get_column("household_id").n_unique(),
+        "envelopes": plan.get_column("envelope_seq").n_unique(),
+        "members": plan.height,
+        "manual_handling": manual.get_column("resident_code").n_unique() if manual.height else 0,
+    }
+    write_json_atomic(plan_meta, meta)
+    return {**meta, "reused": False}
+
+
+def stage_render(opts: RunOptions, batch_id: str) -> dict[str, Any]:
+    """Render one print batch (skipped when its files exist and verify)."""
+    run_dir = opts.run_dir
+    rows = pl.scan_parquet(run_dir.plan_path).filter(pl.col("batch_id") == batch_id).collect()
+    ledger = Ledger(opts.ledger_url, operator=opts.operator)
+    t0 = time.perf_counter()
+    result = write_batch(
+        run_dir.batch_dir(batch_id), rows, render_numbers(ledger, rows), print_settings(opts)
+    )
+    return {
+        "batch_id": batch_id,
+        "pages": result.pages,
+        "envelopes": result.envelopes,
+        "reused": result.skipped,
+        "render_s": time.perf_counter() - t0,
+    }
+
+
+def stage_qa(opts: RunOptions, batch_id: str) -> dict[str, Any]:
+    """Independent re-check of one batch against its manifest, the plan and the ledger."""
+    run_dir = opts.run_dir
+    rows = pl.scan_parquet(run_dir.plan_path).filter(pl.col("batch_id") == batch_id).collect()
+    ledger = Ledger(opts.ledger_url, operator=opts.operator)
+    t0 = time.perf_counter()
+    report = check_batch(
+        run_dir.batch_dir(batch_id), ledger=ledger, plan=rows, full_qr=opts.full_qr,
+        qr_sample_size=opts.qr_sample_size, seed=opts.qa_seed,
+    )
+    if report.get("verdict") == "pass":
+        ledger.set_mailing_status(batch_id=batch_id, status="printed")
+    return {
+        "batch_id": batch_id,
+        "verdict": report.get("verdict"),
+        "failed_checks": sorted(
+            name for name, check in report.get("checks", {}).items()
+            if isinstance(check, dict) and check.get("verdict") == "fail"
+        ),
+        "qa_s": time.perf_counter() - t0,
+    }
+
+
+def stage_finish(opts: RunOptions, run_id: str, status: str, counts: dict[str, Any]) -> None:
+    ledger = Ledger(opts.ledger_url, operator=opts.operator)
+    ledger.finish_run(run_id, status, counts)
+
+
+def _envelopes(plan: pl.DataFrame) -> pl.DataFrame:
+    return plan.select("household_id", "batch_id", "envelope_seq", "registered_mail_number").unique(
+        subset=["envelope_seq"], keep="first", maintain_order=True
+    )
+
+
+def _safe_params(opts: RunOptions) -> dict[str, Any]:
+    """Options worth recording with the run: no secrets (the URL has no password)."""
+    return {
+        "workers": opts.workers, "batch_size": opts.batch_size,
+        "resident_code_rule": opts.resident_code_rule, "issue_date": opts.issue_date,
+        "qr_sample_size": opts.qr_sample_size, "demo": opts.demo,
+    }
+
+
+def _path(path: str):
+    from pathlib import Path
+
+    return Path(path)

@@ -1,0 +1,95 @@
+"""The stage of a daily increment that changes the ledger: classify and apply events.
+
+Checking, planning, rendering and QA are the bulk run's stages (``pipeline.bulk``);
+this module adds what is specific to events. Existing numbers brought by move-ins are
+held in memory only: the accepted-events work file has no ``my_number`` column, so this
+stage re-reads the (small) events file to see them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import polars as pl
+
+from mynumber.keys import load_key
+from mynumber.register_check import check_register_file
+from pipeline.bulk import open_ledger
+from pipeline.files import write_csv_atomic, write_parquet_atomic
+from pipeline.options import RunOptions
+from transforms.daily import OUTCOME_OF_ACTION, classify_events
+from transforms.numbering import derive_my_numbers
+
+EVENT_KEY = ("resident_code", "event", "event_date")
+
+
+def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> dict[str, Any]:
+    """Classify each accepted event against the ledger and apply it (idempotently)."""
+    run_dir = opts.run_dir
+    checked = check_register_file(
+        _path(events_path), encoding=opts.encoding, resident_code_rule=opts.resident_code_rule,
+        kind="events", today=opts.issue_day,
+    )
+    events = checked.accepted
+    ledger = open_ledger(opts)
+    key = load_key(opts.key_path)
+    t0 = time.perf_counter()
+    codes = events.get_column("resident_code")
+    brought = events.get_column("my_number").drop_nulls()
+    classified = classify_events(
+        events.select("row", *EVENT_KEY, "my_number"),
+        ledger.issued_runs(codes),
+        ledger.number_owners(brought),
+        ledger.known_events(events.select(*EVENT_KEY)),
+        run_id,
+    )
+    timings = {"classify_s": time.perf_counter() - t0}
+
+    t0 = time.perf_counter()
+    todo = classified.filter(~pl.col("is_reused"))
+    for event, group in todo.filter(pl.col("action") == "issue").group_by("event"):
+        fresh = group.select("resident_code").with_columns(
+            derive_my_numbers(group.get_column("resident_code"), key.secret, 0).alias("my_number"),
+            pl.lit(0, dtype=pl.Int32).alias("generation"),
+        )
+        ledger.commit_numbers(run_id, fresh, key.key_id, reason=str(event[0]))
+    kept = todo.filter(pl.col("action") == "keep").select("resident_code", "my_number")
+    if kept.height:
+        ledger.record_existing_numbers(run_id, kept, reason="move_in")
+    for code in todo.filter(pl.col("action") == "reissue").get_column("resident_code").to_list():
+        ledger.reissue(code, reason="number_change", key=key, run_id=run_id)
+    applied = classified.filter(pl.col("action").is_in(["issue", "keep", "reissue", "record"]))
+    ledger.record_events(run_id, applied.select(*EVENT_KEY))
+    timings["apply_s"] = time.perf_counter() - t0
+
+    outcomes = classified.select(
+        "row", "resident_code", "event",
+        pl.col("action").replace_strict(OUTCOME_OF_ACTION).alias("outcome"),
+        "reason", "is_reused",
+    )
+    write_parquet_atomic(outcomes.drop("reason"), run_dir.outcomes_path)
+    rejected = outcomes.filter(pl.col("outcome") == "quarantined").select(
+        "row",
+        pl.col("reason").str.split_exact(":", 1).struct.field("field_0").alias("field"),
+        pl.col("reason").str.split_exact(": ", 1).struct.field("field_1").alias("reason"),
+    )
+    quarantine = pl.concat(
+        [checked.quarantine.select("row", "field", "reason").cast({"row": pl.UInt32}),
+         rejected.cast({"row": pl.UInt32})]
+    ).sort("row")
+    write_csv_atomic(quarantine, run_dir.quarantine_path)
+    counts = outcomes.group_by("outcome").len()
+    return {
+        "outcomes": {r["outcome"]: r["len"] for r in counts.to_dicts()},
+        "reused": int(outcomes.get_column("is_reused").sum()),
+        "key_id": key.key_id,
+        "is_demo_key": key.is_demo,
+        "timings": timings,
+    }
+
+
+def _path(path: str):
+    from pathlib import Path
+
+    return Path(path)

@@ -1,0 +1,56 @@
+"""Glue between issued residents and print batches, shared by bulk and daily runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import polars as pl
+
+from layouts.batch import PrintSettings
+from ledger import Ledger
+from pipeline.options import RunOptions
+from transforms.batching import assign_batches
+from transforms.glyph_check import flag_undrawable
+from transforms.households import (
+    PlanParams, assign_application_ids, assign_registered_mail_numbers, mark_manual,
+    plan_envelopes,
+)
+
+
+def build_plan(
+    residents: pl.DataFrame,
+    undrawable: Callable[[str], Iterable[str]],
+    ledger: Ledger,
+    opts: RunOptions,
+    *,
+    application_ids: Callable[[int], list[str]],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Envelopes in bulk-mail order, batches, ids; and the manual-handling list.
+
+    Returns (plan, manual): the plan has one row per member and no My Number; the manual
+    list names residents whose characters no font draws, by code point.
+    """
+    manual = flag_undrawable(residents, undrawable)
+    plan = plan_envelopes(residents, PlanParams())
+    plan = mark_manual(plan, manual.select("resident_code", "codepoints"))
+    plan = assign_application_ids(plan, application_ids(plan.height))
+    envelopes = plan.get_column("envelope_seq").n_unique()
+    plan = assign_registered_mail_numbers(plan, ledger.allocate_registered_mail_numbers(envelopes))
+    plan = assign_batches(plan, opts.batch_size).with_columns(
+        pl.lit(opts.issue_day).alias("issue_date")
+    )
+    manual_list = manual.join(
+        plan.select("resident_code", "household_id", "envelope_seq", "batch_id"),
+        on="resident_code", how="left",
+    ).select("resident_code", "household_id", "envelope_seq", "batch_id", "field", "codepoints")
+    return plan, manual_list
+
+
+def render_numbers(ledger: Ledger, rows: pl.DataFrame) -> pl.DataFrame:
+    """The ledger's active number for each member: what the card must show."""
+    active = ledger.active_numbers(rows.get_column("resident_code").unique())
+    return active.select("resident_code", "my_number")
+
+
+def print_settings(opts: RunOptions) -> PrintSettings:
+    return PrintSettings(demo=opts.demo)

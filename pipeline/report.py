@@ -1,0 +1,206 @@
+"""Run reports: report.json, a self-contained report.html, and a Prefect artifact.
+
+A report carries counts, timings, verdicts and ids — never a number, a name or a key —
+and its outcomes always add up to the input rows, so a reader can see at a glance
+that nothing was lost between the register and the envelopes.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from pipeline.files import write_bytes_atomic, write_json_atomic
+from pipeline.options import RunDir, RunOptions
+
+
+def _qa_summary(checked: list[dict[str, Any]], opts: RunOptions) -> dict[str, Any]:
+    failed = [c["batch_id"] for c in checked if c.get("verdict") != "pass"]
+    return {
+        "verdict": "pass" if not failed else "fail",
+        "batches_checked": len(checked),
+        "failed_batches": failed,
+        "failed_checks": sorted({name for c in checked for name in c.get("failed_checks", [])}),
+        "qr_sampling": {"per_batch_sample": opts.qr_sample_size, "seed": opts.qa_seed,
+                        "full": opts.full_qr},
+    }
+
+
+def _print_summary(plan: dict, rendered: list[dict], checked: list[dict]) -> dict[str, Any]:
+    return {
+        "households": plan.get("households", 0),
+        "envelopes": plan.get("envelopes", 0),
+        "members_planned": plan.get("members", 0),
+        "batches": len(rendered),
+        "pages": sum(r.get("pages", 0) for r in rendered),
+        "manual_handling": plan.get("manual_handling", 0),
+        "render_seconds_total": round(sum(r.get("render_s", 0.0) for r in rendered), 3),
+        "qa_seconds_total": round(sum(c.get("qa_s", 0.0) for c in checked), 3),
+    }
+
+
+def bulk_report(
+    state: dict, checked: dict, issued: dict, plan: dict, rendered: list[dict],
+    qa_results: list[dict], timings: dict[str, float], opts: RunOptions,
+) -> dict[str, Any]:
+    """Assemble the bulk run's report; outcomes are issued, already_issued, quarantined."""
+    outcomes = {
+        "issued": issued["outcomes"].get("issued", 0),
+        "already_issued": issued["outcomes"].get("already_issued", 0),
+        "quarantined": checked["quarantined"],
+    }
+    printing = _print_summary(plan, rendered, qa_results)
+    report = {
+        "kind": "bulk",
+        "run_id": state["run_id"],
+        "input_sha256": state["input_sha256"],
+        "resumed": state["resumed"],
+        "demo": opts.demo or issued.get("is_demo_key", False),
+        "key_id": issued.get("key_id"),
+        "issue_date": opts.issue_day.isoformat(),
+        "input_rows": checked["input_rows"],
+        "outcomes": outcomes,
+        "counts_add_up": sum(outcomes.values()) == checked["input_rows"],
+        "quarantine_rules": checked.get("rules", {}),
+        "reused": {
+            "numbers": issued.get("reused_numbers", 0),
+            "plan": plan.get("reused", False),
+            "batches": sum(1 for r in rendered if r.get("reused")),
+        },
+        **printing,
+        "qa": _qa_summary(qa_results, opts),
+        "timings": {**timings, **{f"issue.{k}": round(v, 3) for k, v in issued.get("timings", {}).items()}},
+    }
+    report["counts_for_ledger"] = {
+        "input_rows": report["input_rows"], **outcomes, "envelopes": printing["envelopes"],
+        "pages": printing["pages"], "qa": report["qa"]["verdict"],
+    }
+    return report
+
+
+def daily_report(
+    state: dict, checked: dict, applied: dict, plan: dict, rendered: list[dict],
+    qa_results: list[dict], timings: dict[str, float], opts: RunOptions,
+) -> dict[str, Any]:
+    """The daily run's report: outcomes issued, kept, reissued, recorded, already
+    processed and quarantined (suite and ledger rules together) sum to the input rows."""
+    outcomes = {name: 0 for name in ("issued", "kept", "reissued", "recorded", "already_processed")}
+    outcomes.update({k: v for k, v in applied["outcomes"].items() if k != "quarantined"})
+    outcomes["quarantined"] = checked["quarantined"] + applied["outcomes"].get("quarantined", 0)
+    printing = _print_summary(plan, rendered, qa_results)
+    report = {
+        "kind": "daily",
+        "run_id": state["run_id"],
+        "input_sha256": state["input_sha256"],
+        "resumed": state["resumed"],
+        "demo": opts.demo or applied.get("is_demo_key", False),
+        "key_id": applied.get("key_id"),
+        "issue_date": opts.issue_day.isoformat(),
+        "input_rows": checked["input_rows"],
+        "outcomes": outcomes,
+        "counts_add_up": sum(outcomes.values()) == checked["input_rows"],
+        "quarantine_rules": checked.get("rules", {}),
+        "reused": {
+            "events": applied.get("reused", 0),
+            "plan": plan.get("reused", False),
+            "batches": sum(1 for r in rendered if r.get("reused")),
+        },
+        **printing,
+        "qa": _qa_summary(qa_results, opts),
+        "timings": {**timings, **{f"apply.{k}": round(v, 3) for k, v in applied.get("timings", {}).items()}},
+    }
+    report["counts_for_ledger"] = {
+        "input_rows": report["input_rows"], **outcomes, "envelopes": printing["envelopes"],
+        "pages": printing["pages"], "qa": report["qa"]["verdict"],
+    }
+    return report
+
+
+def exit_code(report: dict[str, Any]) -> int:
+    """0 all done; 1 done with quarantined rows, QA failures or counts that do not add up."""
+    bad_qa = report.get("qa", {}).get("verdict", "pass") != "pass"
+    quarantined = report.get("outcomes", {}).get("quarantined", 0) > 0
+    return 1 if (bad_qa or quarantined or not report.get("counts_add_up", True)) else 0
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    lines = [f"# {report['kind']} run {report['run_id']}", ""]
+    if report.get("demo"):
+        lines += ["**DEMO run (demo key): not for real residents.**", ""]
+    lines += ["| outcome | rows |", "|---|---:|"]
+    lines += [f"| {k} | {v} |" for k, v in report["outcomes"].items()]
+    lines += [f"| **input rows** | **{report['input_rows']}** |", ""]
+    for key in ("households", "envelopes", "batches", "pages", "manual_handling"):
+        if key in report:
+            lines.append(f"- {key.replace('_', ' ')}: {report[key]}")
+    if "qa" in report:
+        lines.append(f"- QA verdict: **{report['qa']['verdict']}**")
+    lines.append(f"- counts add up: {'yes' if report.get('counts_add_up') else '**NO**'}")
+    return "\n".join(lines) + "\n"
+
+
+_CSS = (
+    "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
+    "td,th{border:1px solid #bbb;padding:.3em .8em;text-align:left}td.n{text-align:right}"
+    ".pass{color:#060;font-weight:bold}.fail{color:#b00;font-weight:bold}"
+    ".demo{background:#fe8;padding:.5em;font-weight:bold}"
+)
+
+
+def _table(rows: list[tuple[str, Any]]) -> str:
+    body = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td class='n'>{html.escape(str(v))}</td></tr>" for k, v in rows
+    )
+    return f"<table>{body}</table>"
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """A self-contained page: inline CSS, no scripts, no external fonts or links."""
+    esc = html.escape
+    qa = report.get("qa", {})
+    verdict = qa.get("verdict", "n/a")
+    parts = [
+        "<!DOCTYPE html><html lang='ja'><head><meta charset='utf-8'>",
+        f"<title>{esc(report['kind'])} run {esc(report['run_id'])}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{esc(report['kind'])} run <code>{esc(report['run_id'])}</code></h1>",
+    ]
+    if report.get("demo"):
+        parts.append("<p class='demo'>DEMO run with a demo key — not for real residents.</p>")
+    parts.append("<h2>Outcomes</h2>")
+    parts.append(_table([*report["outcomes"].items(), ("input rows", report["input_rows"]),
+                         ("counts add up", "yes" if report.get("counts_add_up") else "NO")]))
+    keys = ["households", "envelopes", "batches", "pages", "manual_handling"]
+    printed = [(k.replace("_", " "), report[k]) for k in keys if k in report]
+    if printed:
+        parts += ["<h2>Printing</h2>", _table(printed)]
+    if qa:
+        parts.append(f"<h2>Print QA: <span class='{esc(verdict)}'>{esc(verdict)}</span></h2>")
+        parts.append(_table([(k, v) for k, v in qa.items() if k != "qr_sampling"]))
+    if report.get("quarantine_rules"):
+        parts += ["<h2>Quarantine by rule</h2>", _table(sorted(report["quarantine_rules"].items()))]
+    parts += ["<h2>Timings (s)</h2>", _table(sorted(report.get("timings", {}).items()))]
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def publish_report(run_dir: RunDir, report: dict[str, Any], *, kind: str) -> None:
+    """Write report.json and report.html, and publish a Prefect artifact when in a run."""
+    public = {k: v for k, v in report.items() if k != "counts_for_ledger"}
+    write_json_atomic(run_dir.report_json, public)
+    write_bytes_atomic(run_dir.report_html, render_html(public).encode("utf-8"))
+    try:
+        from prefect.artifacts import create_markdown_artifact
+        from prefect.context import get_run_context
+
+        get_run_context()
+    except Exception:
+        return
+    create_markdown_artifact(render_markdown(public), key=f"{kind}-run-report",
+                             description=f"{kind} run summary (counts only)")
+
+
+def load_report(out_dir: Path) -> dict[str, Any]:
+    import json
+
+    return json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
