@@ -6,7 +6,11 @@ Exit codes scripts can rely on: 0 done, 1 done with quarantined rows or QA failu
 
 from __future__ import annotations
 
+import os
 import sys
+
+# Prefect reads its settings at import: offline, telemetry would log an error on every run.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer
 from rich.console import Console

@@ -82,7 +82,7 @@ def strip_ledger_password(url: str | None) -> str:
         raise ConfigError("the ledger URL is not a valid database URL") from None
     if parsed.password:
         os.environ["PGPASSWORD"] = str(parsed.password)
-        parsed = parsed.set(password=None)
+        parsed = parsed._replace(password=None)  # URL.set() treats None as "unchanged"
     return parsed.render_as_string(hide_password=False)
 
 
