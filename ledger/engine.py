@@ -1,0 +1,103 @@
+"""Engines for the ledger: where the URL comes from, and how each database is made safe to share.
+
+SQLite is the embedded default: WAL so readers never block the writer, a long busy timeout
+and ``BEGIN IMMEDIATE`` for writers so two processes committing at once queue up instead of
+one failing with "database is locked" halfway through. PostgreSQL is used through psycopg 3
+(needed for COPY); writers take a table lock so concurrent commits serialise the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from mynumber.errors import ConfigError
+
+DEFAULT_URL = "sqlite:///mynumber-data/ledger.db"
+ENV_URL = "MYNUMBER_LEDGER"
+#: how long a SQLite writer waits for another writer (a 740k commit takes seconds)
+SQLITE_BUSY_TIMEOUT_MS = 300_000
+
+
+def resolve_url(url: str | None = None) -> URL:
+    """The ledger URL: the argument, else $MYNUMBER_LEDGER, else the embedded SQLite file."""
+    raw = url or os.environ.get(ENV_URL) or DEFAULT_URL
+    try:
+        parsed = make_url(raw)
+    except sa.exc.ArgumentError:
+        raise ConfigError("ledger URL is not a valid database URL") from None
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        # COPY needs psycopg 3; psycopg2 is not a dependency
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend != "sqlite":
+        raise ConfigError(f"ledger database {backend!r} is not supported (use sqlite or postgresql)")
+    return parsed
+
+
+def safe_url(url: URL) -> str:
+    """The URL as it may be shown to an operator: password hidden."""
+    return url.render_as_string(hide_password=True)
+
+
+def make_engine(url: str | URL | None = None) -> Engine:
+    """An engine with the per-database settings the ledger relies on."""
+    parsed = url if isinstance(url, URL) else resolve_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI objects
+        # let us emit BEGIN ourselves (pysqlite's implicit BEGIN is always DEFERRED)
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=FULL")  # a legal record: survive power loss too
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("ledger_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+@contextmanager
+def write_transaction(engine: Engine, *lock_tables: str) -> Iterator[Connection]:
+    """One writing transaction, serialised against every other writer of the same tables.
+
+    SQLite: BEGIN IMMEDIATE takes the single write lock up front (waiting up to the busy
+    timeout). PostgreSQL: SHARE ROW EXCLUSIVE on the named tables conflicts with itself but
+    not with readers, so concurrent commits queue and their set-based checks stay exact.
+    """
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execution_options(ledger_begin="IMMEDIATE")
+        with conn.begin():
+            if engine.dialect.name == "postgresql":
+                for table in lock_tables:
+                    conn.exec_driver_sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+            yield conn
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A consistent read (one snapshot in WAL / one transaction on PostgreSQL)."""
+    with engine.connect() as conn, conn.begin():
+        yield conn

@@ -1,0 +1,1 @@
+"""Versioned ledger migrations: one file per schema revision, never edited once released."""

@@ -1,0 +1,107 @@
+"""Read-outs of the ledger: counts (no numbers), the parquet export, and the GX proof.
+
+The export is the only read-out that carries full numbers, so it is audited: who wrote how
+many rows to which file, and when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from . import migrate
+from .engine import read_transaction, write_transaction
+from .schema import audit_log, events, issued_numbers, mailings, registered_mail_numbers, runs
+
+if TYPE_CHECKING:
+    from .store import Ledger
+
+EXPORT_SCHEMA = {
+    "resident_code": pl.Utf8, "my_number": pl.Utf8, "generation": pl.Int64, "status": pl.Utf8,
+    "reason": pl.Utf8, "issued_at": pl.Datetime("us", "UTC"), "run_id": pl.Utf8,
+}
+
+
+def _grouped(conn: sa.Connection, *cols: sa.ColumnElement) -> list[tuple]:
+    return conn.execute(sa.select(*cols, sa.func.count()).group_by(*cols).order_by(*cols)).all()
+
+
+def stats(ledger: Ledger) -> dict[str, Any]:
+    """Counts by status and reason, runs by status, mailings by status: never a value."""
+    i = issued_numbers.c
+    with read_transaction(ledger.engine) as conn:
+        by_status: dict[str, dict[str, int]] = {}
+        for status, reason, n in _grouped(conn, i.status, i.reason):
+            by_status.setdefault(status, {})[reason] = int(n)
+        return {
+            "schema_revision": migrate.current_revision(conn),
+            "numbers_total": sum(sum(r.values()) for r in by_status.values()),
+            "numbers": by_status,
+            "runs": {s: int(n) for s, n in _grouped(conn, runs.c.status)},
+            "events": {e: int(n) for e, n in _grouped(conn, events.c.event)},
+            "mailings": {s: int(n) for s, n in _grouped(conn, mailings.c.status)},
+            "registered_mail_numbers_allocated": int(conn.execute(
+                sa.select(sa.func.count()).select_from(registered_mail_numbers)).scalar_one()),
+            "audit_entries": int(conn.execute(
+                sa.select(sa.func.count()).select_from(audit_log)).scalar_one()),
+        }
+
+
+def export(ledger: Ledger, path: Path) -> int:
+    """Every number row (active and revoked) to parquet, oldest first; audited."""
+    i = issued_numbers.c
+    query = sa.select(i.resident_code, i.my_number, i.generation, i.status, i.reason, i.issued_at,
+                      i.run_id).order_by(i.number_id)
+    with read_transaction(ledger.engine) as conn:
+        rows = conn.execute(query).all()
+    frame = pl.DataFrame(rows, schema={**EXPORT_SCHEMA, "issued_at": pl.Datetime("us")},
+                         orient="row", strict=False) if rows else pl.DataFrame(
+        schema={**EXPORT_SCHEMA, "issued_at": pl.Datetime("us")})
+    frame = frame.with_columns(_as_utc(frame["issued_at"]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    frame.write_parquet(tmp)
+    tmp.replace(path)
+    with write_transaction(ledger.engine) as conn:
+        ledger._audit(conn, "export", f"{frame.height} number row(s) to {path.name}",
+                      f"parquet at {path}", None)
+    return frame.height
+
+
+def _as_utc(col: pl.Series) -> pl.Series:
+    """SQLite hands back naive UTC datetimes, PostgreSQL aware ones: make both aware UTC."""
+    if getattr(col.dtype, "time_zone", None):
+        return col.dt.convert_time_zone("UTC")
+    return col.dt.replace_time_zone("UTC")
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of the GX proof: per-rule unexpected counts, never a value."""
+
+    success: bool
+    rows: int
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed_rules(self) -> list[str]:
+        return [name for name, r in self.rules.items() if not r["success"]]
+
+
+def verify(ledger: Ledger, *, result_path: Path | None = None) -> VerifyResult:
+    """Run expectations/ledger_suite.json over the ledger through GX's SQL datasource."""
+    from expectations.ledger import run_ledger_suite
+
+    result = run_ledger_suite(ledger.url.render_as_string(hide_password=False),
+                              result_path=result_path)
+    with write_transaction(ledger.engine) as conn:
+        failed = ", ".join(result.failed_rules) or "none"
+        ledger._audit(conn, "verify", f"GX ledger suite over {result.rows} row(s): "
+                      f"{'passed' if result.success else 'FAILED'} (failed rules: {failed})", "",
+                      None)
+    return result

@@ -1,0 +1,233 @@
+"""Ledger tables (SQLAlchemy 2 Core): the schema the migrations build and the code queries.
+
+The rules the law cares about live here, in the database, so they hold even when someone
+bypasses this program: a My Number is UNIQUE across every row ever written (revoked rows
+stay forever: deleting them is refused by a trigger), a resident has at most one active
+number (a partial unique index, which SQLite and PostgreSQL both enforce), and the audit
+log is append-only (triggers refuse UPDATE and DELETE).
+
+``migrations/versions/0001_initial.py`` creates exactly these tables; a test compares the
+two with alembic's autogenerate so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+#: the alembic revision this code was written for (the head of migrations/versions)
+SCHEMA_HEAD = "0001"
+
+NUMBER_STATUSES = ("active", "revoked")
+#: why a number row exists (the operator's free-text reason goes to the audit log instead)
+ISSUE_REASONS = ("first_issue", "move_in", "number_change")
+MAILING_STATUSES = ("planned", "printed", "mailed", "returned", "held", "re-sent", "destroyed")
+RUN_STATUSES = ("running", "succeeded", "failed", "partial")
+
+#: surrogate keys: 64-bit on PostgreSQL, the rowid alias on SQLite
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Timestamp = sa.DateTime(timezone=True)
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("input_sha256", sa.String(64), nullable=False),
+    sa.Column("params", sa.Text, nullable=False),  # JSON; never personal data
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("counts", sa.Text),  # JSON
+    sa.Column("operator", sa.String(128), nullable=False),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp),
+    sa.CheckConstraint(_in("status", RUN_STATUSES), name="status"),
+    sa.Index(None, "kind", "input_sha256"),
+)
+
+issued_numbers = sa.Table(
+    "issued_numbers",
+    metadata,
+    sa.Column("number_id", Id, primary_key=True, autoincrement=True),
+    sa.Column("my_number", sa.String(12), nullable=False),
+    sa.Column("resident_code", sa.String(11), nullable=False),
+    sa.Column("generation", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), nullable=False),
+    sa.Column("key_id", sa.String(128)),  # NULL for numbers issued elsewhere (move-ins)
+    sa.Column("issued_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp),
+    sa.Column("revoked_run_id", sa.String(64), sa.ForeignKey("runs.run_id")),
+    sa.UniqueConstraint("my_number"),
+    sa.CheckConstraint(_in("status", NUMBER_STATUSES), name="status"),
+    sa.CheckConstraint(_in("reason", ISSUE_REASONS), name="reason"),
+    sa.CheckConstraint("length(my_number) = 12", name="my_number_length"),
+    sa.CheckConstraint("length(resident_code) = 11", name="resident_code_length"),
+    sa.CheckConstraint("generation >= 0", name="generation"),
+    sa.CheckConstraint(
+        "(status = 'active' AND revoked_at IS NULL) OR (status = 'revoked' AND revoked_at IS NOT NULL)",
+        name="revoked_at",
+    ),
+    sa.Index(None, "resident_code", "generation"),
+    sa.Index(
+        "uq_issued_numbers_one_active_per_resident",
+        "resident_code",
+        unique=True,
+        sqlite_where=sa.text("status = 'active'"),
+        postgresql_where=sa.text("status = 'active'"),
+    ),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("event_id", Id, primary_key=True, autoincrement=True),
+    sa.Column("resident_code", sa.String(11), nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("event_date", sa.Date, nullable=False),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), nullable=False),
+    sa.Column("recorded_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("resident_code", "event", "event_date"),
+)
+
+mailings = sa.Table(
+    "mailings",
+    metadata,
+    sa.Column("mailing_id", Id, primary_key=True, autoincrement=True),
+    sa.Column("household_id", sa.String(64), nullable=False),
+    sa.Column("batch_id", sa.String(32), nullable=False),
+    sa.Column("envelope_seq", sa.Integer, nullable=False),
+    sa.Column("registered_mail_number", sa.String(11), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("batch_id", "envelope_seq"),
+    sa.UniqueConstraint("registered_mail_number"),
+    sa.CheckConstraint(_in("status", MAILING_STATUSES), name="status"),
+    sa.Index(None, "household_id"),
+)
+
+#: every status a mailing went through, so a returned-then-re-sent envelope keeps its story
+mailing_history = sa.Table(
+    "mailing_history",
+    metadata,
+    sa.Column("history_id", Id, primary_key=True, autoincrement=True),
+    sa.Column("mailing_id", Id, sa.ForeignKey("mailings.mailing_id"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id")),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Index(None, "mailing_id"),
+)
+
+#: sender-printed 簡易書留 ranges handed out by the post office (10-digit bodies, inclusive)
+mail_number_ranges = sa.Table(
+    "mail_number_ranges",
+    metadata,
+    sa.Column("range_id", Id, primary_key=True, autoincrement=True),
+    sa.Column("first_body", sa.BigInteger, nullable=False),
+    sa.Column("last_body", sa.BigInteger, nullable=False),
+    sa.Column("next_body", sa.BigInteger, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.CheckConstraint("first_body <= last_body", name="bounds"),
+    sa.CheckConstraint("next_body BETWEEN first_body AND last_body + 1", name="next"),
+)
+
+#: every registered-mail number ever handed out: the primary key makes reuse impossible
+registered_mail_numbers = sa.Table(
+    "registered_mail_numbers",
+    metadata,
+    sa.Column("registered_mail_number", sa.String(11), primary_key=True),
+    sa.Column("range_id", Id, sa.ForeignKey("mail_number_ranges.range_id"), nullable=False),
+    sa.Column("allocated_at", Timestamp, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("audit_id", Id, primary_key=True, autoincrement=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("who", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id")),
+    sa.Column("why", sa.Text, nullable=False),
+)
+
+
+# --- triggers: the same rules on both databases ------------------------------------------
+_FROZEN_COLUMNS = "my_number, resident_code, generation, reason, run_id, key_id, issued_at"
+
+SQLITE_TRIGGERS = (
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    "CREATE TRIGGER issued_numbers_no_delete BEFORE DELETE ON issued_numbers "
+    "BEGIN SELECT RAISE(ABORT, 'issued numbers are never deleted'); END",
+    f"CREATE TRIGGER issued_numbers_frozen BEFORE UPDATE OF {_FROZEN_COLUMNS} ON issued_numbers "
+    "BEGIN SELECT RAISE(ABORT, 'an issued number is never changed, only revoked'); END",
+    "CREATE TRIGGER issued_numbers_stay_revoked BEFORE UPDATE OF status ON issued_numbers "
+    "WHEN OLD.status = 'revoked' "
+    "BEGIN SELECT RAISE(ABORT, 'a revoked number stays revoked'); END",
+)
+SQLITE_TRIGGER_NAMES = (
+    "audit_log_no_update", "audit_log_no_delete", "issued_numbers_no_delete",
+    "issued_numbers_frozen", "issued_numbers_stay_revoked",
+)
+
+POSTGRESQL_TRIGGERS = (
+    "CREATE FUNCTION ledger_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN RAISE EXCEPTION 'ledger: % on % refused (%)', TG_OP, TG_TABLE_NAME, TG_ARGV[0]; END $$",
+    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse('append-only')",
+    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+    "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse('append-only')",
+    "CREATE TRIGGER issued_numbers_no_delete BEFORE DELETE ON issued_numbers "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse('never deleted')",
+    "CREATE TRIGGER issued_numbers_no_truncate BEFORE TRUNCATE ON issued_numbers "
+    "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse('never deleted')",
+    f"CREATE TRIGGER issued_numbers_frozen BEFORE UPDATE OF {_FROZEN_COLUMNS} ON issued_numbers "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse('never changed, only revoked')",
+    "CREATE TRIGGER issued_numbers_stay_revoked BEFORE UPDATE OF status ON issued_numbers "
+    "FOR EACH ROW WHEN (OLD.status = 'revoked') EXECUTE FUNCTION ledger_refuse('stays revoked')",
+)
+POSTGRESQL_DROP_TRIGGERS = (
+    "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
+    "DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log",
+    "DROP TRIGGER IF EXISTS issued_numbers_no_delete ON issued_numbers",
+    "DROP TRIGGER IF EXISTS issued_numbers_no_truncate ON issued_numbers",
+    "DROP TRIGGER IF EXISTS issued_numbers_frozen ON issued_numbers",
+    "DROP TRIGGER IF EXISTS issued_numbers_stay_revoked ON issued_numbers",
+    "DROP FUNCTION IF EXISTS ledger_refuse()",
+)
+
+
+def triggers_for(dialect_name: str) -> tuple[str, ...]:
+    """DDL of the protective triggers for one database."""
+    if dialect_name == "sqlite":
+        return SQLITE_TRIGGERS
+    if dialect_name == "postgresql":
+        return POSTGRESQL_TRIGGERS
+    raise ValueError(f"unsupported database dialect {dialect_name!r}")
+
+
+def drop_triggers_for(dialect_name: str) -> tuple[str, ...]:
+    """DDL that removes the triggers (downgrade, and scratch databases in tests)."""
+    if dialect_name == "sqlite":
+        return tuple(f"DROP TRIGGER IF EXISTS {n}" for n in SQLITE_TRIGGER_NAMES)
+    return POSTGRESQL_DROP_TRIGGERS

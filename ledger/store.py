@@ -1,0 +1,391 @@
+"""The Ledger: every My Number ever issued, who holds it, and who did what, in one database.
+
+Writes are whole transactions: a commit of 740,000 numbers is staged in bulk, checked with
+set-based SQL and inserted in one statement, so it lands entirely or not at all, and
+re-running it adds nothing. Messages and results carry counts, never a number or a code.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mynumber.errors import AlreadyIssued, LedgerError, NotIssued
+
+from . import bulk, events, mailings, migrate
+from .engine import make_engine, read_transaction, resolve_url, safe_url, write_transaction
+from .frames import check_number_frame
+from .schema import ISSUE_REASONS, RUN_STATUSES, audit_log, issued_numbers, runs
+
+I = issued_numbers  # noqa: E741 - short alias keeps the SQL readable
+NUMBER_SCHEMA = {"resident_code": pl.Utf8, "my_number": pl.Utf8, "generation": pl.Int64}
+#: how many generations reissue tries before giving up (each skip is a collision: ~never)
+MAX_REISSUE_ATTEMPTS = 64
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """What a commit did: rows written now, rows that were already in the ledger."""
+
+    inserted: int
+    already_present: int
+
+
+@dataclass(frozen=True)
+class ReissueResult:
+    """A number change, shown only by the last four digits of the old and new numbers."""
+
+    generation: int
+    last4_old: str
+    last4_new: str
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Ledger:
+    """The municipality's ledger of issued numbers (SQLite file or PostgreSQL)."""
+
+    def __init__(self, url: str | None = None, *, operator: str | None = None) -> None:
+        self.url = resolve_url(url)
+        self.engine = make_engine(self.url)
+        self.operator = operator or os.environ.get("MYNUMBER_OPERATOR") or _os_user()
+        self._schema_checked = False
+
+    def __repr__(self) -> str:
+        return f"Ledger({safe_url(self.url)!r}, operator={self.operator!r})"
+
+    def close(self) -> None:
+        """Release pooled connections (a Ledger can be used again afterwards)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- schema -------------------------------------------------------------------------
+    def init(self) -> str:
+        """Create or upgrade the schema (alembic, to head); returns the revision."""
+        revision = migrate.upgrade(self.engine)
+        self._schema_checked = True
+        return revision
+
+    def check_schema(self) -> str | None:
+        """The database's revision; SchemaTooNew when a newer program wrote it."""
+        with self.engine.connect() as conn:
+            revision = migrate.current_revision(conn)
+        migrate.check_revision(revision, self.engine)
+        return revision
+
+    def _ready(self) -> None:
+        """Refuse a too-new schema; create or upgrade a missing or older one on first use."""
+        if not self._schema_checked:
+            if self.check_schema() != migrate.head_revision():
+                self.init()
+            self._schema_checked = True
+
+    # --- audit --------------------------------------------------------------------------
+    def audit(self, action: str, subject: str, why: str, run_id: str | None = None) -> None:
+        """Append one entry to the audit log (who: --operator or the OS user)."""
+        self._ready()
+        with write_transaction(self.engine) as conn:
+            self._audit(conn, action, subject, why, run_id)
+
+    def _audit(self, conn: Connection, action: str, subject: str, why: str,
+               run_id: str | None) -> None:
+        conn.execute(sa.insert(audit_log).values(
+            at=utcnow(), who=self.operator, action=action, subject=subject, run_id=run_id,
+            why=why or ""))
+
+    # --- runs ---------------------------------------------------------------------------
+    def start_run(self, kind: str, input_sha256: str, params: dict[str, Any]) -> str:
+        """Record the start of a run; params must hold no personal data (they are shown)."""
+        self._ready()
+        with write_transaction(self.engine) as conn:
+            return self._start_run(conn, kind, input_sha256, params)
+
+    def _start_run(self, conn: Connection, kind: str, input_sha256: str,
+                   params: dict[str, Any]) -> str:
+        now = utcnow()
+        run_id = f"run-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+        conn.execute(sa.insert(runs).values(
+            run_id=run_id, kind=kind, input_sha256=input_sha256,
+            params=json.dumps(params, sort_keys=True, default=str), status="running",
+            operator=self.operator, started_at=now))
+        self._audit(conn, "start_run", f"run {run_id} kind {kind}", "", run_id)
+        return run_id
+
+    def find_run(self, kind: str, input_sha256: str) -> dict[str, Any] | None:
+        """The latest run of this kind over this input (to resume or skip), or None."""
+        self._ready()
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(
+                sa.select(runs).where(runs.c.kind == kind, runs.c.input_sha256 == input_sha256)
+                .order_by(runs.c.started_at.desc(), runs.c.run_id.desc()).limit(1)
+            ).mappings().first()
+        if row is None:
+            return None
+        out = dict(row)
+        out["params"] = json.loads(out["params"] or "{}")
+        out["counts"] = json.loads(out["counts"]) if out["counts"] else None
+        return out
+
+    def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
+        """Close a run with its status and counts."""
+        if status not in RUN_STATUSES:
+            raise LedgerError(f"run status must be one of {', '.join(RUN_STATUSES)}")
+        self._ready()
+        with write_transaction(self.engine) as conn:
+            done = conn.execute(
+                sa.update(runs).where(runs.c.run_id == run_id).values(
+                    status=status, counts=json.dumps(counts, sort_keys=True, default=str),
+                    finished_at=utcnow())
+            ).rowcount
+            if done != 1:
+                raise LedgerError(f"no run {run_id} in the ledger")
+            self._audit(conn, "finish_run", f"run {run_id} {status}", "", run_id)
+
+    # --- numbers ------------------------------------------------------------------------
+    def commit_numbers(self, run_id: str, frame: pl.DataFrame, key_id: str | None,
+                       reason: str = "first_issue") -> CommitResult:
+        """Write derived numbers in one transaction; idempotent (a re-run adds nothing).
+
+        AlreadyIssued (with counts, nothing written) when a number belongs to another
+        resident or a resident already holds a different active number.
+        """
+        numbers = check_number_frame(frame, "commit_numbers", with_generation=True)
+        return self._commit(run_id, numbers, key_id, reason)
+
+    def record_existing_numbers(self, run_id: str, frame: pl.DataFrame,
+                                reason: str = "move_in") -> CommitResult:
+        """Record numbers residents already hold (move-ins keep their number for life)."""
+        numbers = check_number_frame(frame, "record_existing_numbers", with_generation=False)
+        return self._commit(run_id, numbers, None, reason)
+
+    def _commit(self, run_id: str, numbers: pl.DataFrame, key_id: str | None,
+                reason: str) -> CommitResult:
+        if reason not in ISSUE_REASONS:
+            raise LedgerError(f"reason must be one of {', '.join(ISSUE_REASONS)}")
+        self._ready()
+        stage = bulk.stage_table("ledger_stage_numbers", {
+            "resident_code": sa.String(11), "my_number": sa.String(12), "generation": sa.Integer})
+        s = stage.c
+        existing = I.alias("existing")
+        try:
+            with write_transaction(self.engine, "issued_numbers") as conn:
+                bulk.create_and_load(conn, stage, numbers)
+                same = sa.and_(I.c.my_number == s.my_number, I.c.resident_code == s.resident_code)
+                present = bulk.count(conn, sa.select(s.my_number).join(I, same))
+                taken = bulk.count(conn, sa.select(s.my_number).join(
+                    I, sa.and_(I.c.my_number == s.my_number, I.c.resident_code != s.resident_code)))
+                is_new = ~sa.exists().where(existing.c.my_number == s.my_number)
+                other_active = bulk.count(conn, sa.select(s.my_number).join(
+                    I, sa.and_(I.c.resident_code == s.resident_code, I.c.status == "active"))
+                    .where(is_new))
+                if taken or other_active:
+                    err = AlreadyIssued(
+                        f"commit refused, nothing written: {taken} number(s) already belong to "
+                        f"another resident, {other_active} resident(s) already hold a different "
+                        "active number")
+                    err.counts = {"numbers_owned_by_others": taken,  # type: ignore[attr-defined]
+                                  "residents_with_other_active": other_active}
+                    raise err
+                conn.execute(sa.insert(I).from_select(
+                    ["my_number", "resident_code", "generation", "status", "reason", "run_id",
+                     "key_id", "issued_at"],
+                    sa.select(s.my_number, s.resident_code, s.generation, sa.literal("active"),
+                              sa.literal(reason), sa.literal(run_id),
+                              sa.literal(key_id, sa.String), sa.literal(utcnow(), I.c.issued_at.type))
+                    .where(is_new),
+                ))
+                # rowcount of INSERT ... SELECT is not reported by every driver: count instead
+                inserted = numbers.height - present
+                if bulk.count(conn, sa.select(s.my_number).join(I, same)) != numbers.height:
+                    raise LedgerError("commit refused: counts do not add up; nothing written")
+                bulk.drop(conn, stage)
+                self._audit(conn, "commit_numbers",
+                            f"{inserted} number(s) written, {present} already present",
+                            f"{reason}; key {key_id}" if key_id else reason, run_id)
+        except sa.exc.IntegrityError as exc:
+            # the database's own message would quote the offending value: never pass it on
+            raise AlreadyIssued(
+                f"commit refused by a ledger constraint ({_constraint_name(exc)}); nothing written"
+            ) from None
+        return CommitResult(inserted=inserted, already_present=present)
+
+    def active_numbers(self, resident_codes: pl.Series | Sequence[str] | None = None
+                       ) -> pl.DataFrame:
+        """Active numbers, for all residents or the given ones: [resident_code, my_number, generation]."""
+        self._ready()
+        query = sa.select(I.c.resident_code, I.c.my_number, I.c.generation).where(
+            I.c.status == "active")
+        with read_transaction(self.engine) as conn:
+            if resident_codes is None:
+                return bulk.fetch_frame(conn, query.order_by(I.c.resident_code), NUMBER_SCHEMA)
+            codes = _as_series(resident_codes, "resident_code").unique()
+            stage = bulk.stage_table("ledger_stage_codes", {"resident_code": sa.String(11)})
+            bulk.create_and_load(conn, stage, codes.to_frame())
+            out = bulk.fetch_frame(conn, query.join(
+                stage, stage.c.resident_code == I.c.resident_code).order_by(I.c.resident_code),
+                NUMBER_SCHEMA)
+            bulk.drop(conn, stage)
+            return out
+
+    def number_owners(self, my_numbers: pl.Series | Sequence[str]) -> pl.DataFrame:
+        """Who holds (or held) each given number: [my_number, resident_code, status]."""
+        self._ready()
+        numbers = _as_series(my_numbers, "my_number").unique()
+        stage = bulk.stage_table("ledger_stage_owned", {"my_number": sa.String(12)})
+        with read_transaction(self.engine) as conn:
+            bulk.create_and_load(conn, stage, numbers.to_frame())
+            out = bulk.fetch_frame(
+                conn,
+                sa.select(I.c.my_number, I.c.resident_code, I.c.status)
+                .join(stage, stage.c.my_number == I.c.my_number).order_by(I.c.my_number),
+                {"my_number": pl.Utf8, "resident_code": pl.Utf8, "status": pl.Utf8})
+            bulk.drop(conn, stage)
+            return out
+
+    def reissue(self, resident_code: str, reason: str, key: Any, run_id: str | None = None, *,
+                derive: Callable[[pl.Series, bytes, int], pl.Series] | None = None
+                ) -> ReissueResult:
+        """Change a resident's number: revoke the active one, issue the next free generation.
+
+        The new number comes from the first generation after the highest one the resident
+        ever had whose derived number is in no row of the ledger (active or revoked), so
+        no number is ever given twice. Both steps are one transaction and both are audited.
+        ``derive`` defaults to transforms.numbering.derive_my_numbers.
+        """
+        if derive is None:
+            from transforms.numbering import derive_my_numbers as derive
+        if not reason or not reason.strip():
+            raise LedgerError("reissue needs a reason (it goes to the audit log)")
+        self._ready()
+        code = str(resident_code)
+        with write_transaction(self.engine, "issued_numbers") as conn:
+            active = conn.execute(sa.select(I.c.number_id, I.c.my_number).where(
+                I.c.resident_code == code, I.c.status == "active")).first()
+            if active is None:
+                raise NotIssued("reissue refused: the resident has no active number in the ledger")
+            last = conn.execute(sa.select(sa.func.max(I.c.generation)).where(
+                I.c.resident_code == code)).scalar_one()
+            if run_id is None:
+                run_id = self._start_run(conn, "reissue", _sha256(uuid.uuid4().hex), {})
+            generation, new = self._free_generation(conn, code, int(last) + 1, key, derive, run_id)
+            now = utcnow()
+            conn.execute(sa.update(I).where(I.c.number_id == active.number_id).values(
+                status="revoked", revoked_at=now, revoked_run_id=run_id))
+            self._audit(conn, "revoke_number", f"resident {code} number ****{active.my_number[-4:]}",
+                        reason, run_id)
+            conn.execute(sa.insert(I).values(
+                my_number=new, resident_code=code, generation=generation, status="active",
+                reason="number_change", run_id=run_id, key_id=key.key_id, issued_at=now))
+            self._audit(conn, "issue_number",
+                        f"resident {code} generation {generation} number ****{new[-4:]}",
+                        f"{reason}; key {key.key_id}", run_id)
+        return ReissueResult(generation=generation, last4_old=active.my_number[-4:],
+                             last4_new=new[-4:])
+
+    def _free_generation(self, conn: Connection, code: str, start: int, key: Any,
+                         derive: Callable[[pl.Series, bytes, int], pl.Series],
+                         run_id: str) -> tuple[int, str]:
+        """The first generation from ``start`` whose number no ledger row holds."""
+        for generation in range(start, start + MAX_REISSUE_ATTEMPTS):
+            number = str(derive(pl.Series([code], dtype=pl.Utf8), key.secret, generation)[0])
+            taken = conn.execute(sa.select(sa.literal(1)).where(I.c.my_number == number)).first()
+            if taken is None:
+                return generation, number
+            self._audit(conn, "skip_generation",
+                        f"resident {code} generation {generation}: number already in the ledger",
+                        "numbers are never reused", run_id)
+        raise LedgerError(f"reissue found no free number in {MAX_REISSUE_ATTEMPTS} generations")
+
+    # --- events and mailings (set-based, in ledger.events / ledger.mailings) --------------
+    def record_events(self, run_id: str, frame: pl.DataFrame) -> pl.DataFrame:
+        """Record register events; returns the frame's rows not seen before (re-runs add nothing)."""
+        self._ready()
+        return events.record_events(self, run_id, frame)
+
+    def record_mailings(self, run_id: str, frame: pl.DataFrame) -> CommitResult:
+        """Record planned envelopes (idempotent on batch_id + envelope_seq)."""
+        self._ready()
+        return mailings.record_mailings(self, run_id, frame)
+
+    def set_mailing_status(self, status: str, *, registered_mail_numbers: Any = None,
+                           batch_id: str | None = None, run_id: str | None = None,
+                           why: str = "") -> int:
+        """Move envelopes (by tracking numbers or a whole batch) to a status; returns rows changed."""
+        self._ready()
+        return mailings.set_mailing_status(self, status, registered_mail_numbers=registered_mail_numbers,
+                                           batch_id=batch_id, run_id=run_id, why=why)
+
+    def allocate_registered_mail_numbers(self, n: int, run_id: str | None = None) -> list[str]:
+        """n fresh 11-digit 簡易書留 numbers from the configured range, never handed out before."""
+        self._ready()
+        return mailings.allocate(self, n, run_id=run_id)
+
+    def add_mail_number_range(self, first_body: int | str, last_body: int | str) -> int:
+        """Register a sender-printed range (10-digit bodies, inclusive) from the post office."""
+        self._ready()
+        return mailings.add_range(self, first_body, last_body)
+
+    # --- reporting ----------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        """Counts by status and reason, runs, mailings, events: never a number."""
+        from .reporting import stats
+        self._ready()
+        return stats(self)
+
+    def export(self, path: str | Path) -> int:
+        """Write every number row to parquet (audited); returns the row count."""
+        from .reporting import export
+        self._ready()
+        return export(self, Path(path))
+
+    def verify(self) -> Any:
+        """Run the GX uniqueness proof against the ledger table (audited)."""
+        from .reporting import verify
+        self._ready()
+        return verify(self)
+
+
+def _as_series(values: pl.Series | Sequence[str], name: str) -> pl.Series:
+    return pl.Series(name, values, dtype=pl.Utf8) if not isinstance(values, pl.Series) else (
+        values.cast(pl.Utf8).rename(name))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        return f"uid-{os.getuid()}"
+
+
+def _constraint_name(exc: sa.exc.IntegrityError) -> str:
+    """The violated constraint's name (never its values), for an operator's message."""
+    diag = getattr(getattr(exc, "orig", None), "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name:
+        return str(name)
+    text = str(getattr(exc, "orig", "")).split("\n")[0]
+    # SQLite says e.g. "UNIQUE constraint failed: issued_numbers.my_number" (no values)
+    return text if "constraint failed" in text else "integrity"
