@@ -1,0 +1,103 @@
+"""Address sheet: shows through the envelope window, then a short cover letter.
+
+Variable per envelope: postcode, address, the head's name with 様, the customer barcode,
+the registered-mail number (text and NW-7), the list of enclosed members, and the note
+that N members follow separately. Everything else is furniture drawn once per document.
+"""
+
+from __future__ import annotations
+
+from layouts.barcodes import codabar_ops, codabar_width, customer_barcode_ops
+from layouts.document import Document
+from layouts.records import (Household, format_postcode, format_registered_mail, wareki)
+from layouts.spec import Box, PrintSpec
+
+LETTER_TITLE = "個人番号通知カードの送付について"
+LETTER_BODY = (
+    "行政手続における特定の個人を識別するための番号の利用等に関する法律に基づき、"
+    "あなたの世帯の皆様の個人番号（マイナンバー）をお知らせする通知カードをお送りします。"
+    "通知カードは切り取り線で切り離し、大切に保管してください。"
+    "個人番号カードを希望される方は、通知カードの下の交付申請書に写真を貼り、"
+    "同封の返信用封筒でお送りいただくか、QRコードからオンラインで申請してください。"
+)
+ENCLOSED_HEADING = "同封している通知カード・交付申請書"
+SEPARATE_NOTE = "このほか {n}名分の通知カードは、別途お送りします。"
+
+
+def _furniture(settings) -> callable:
+    def draw(doc: Document) -> None:
+        a: object = doc.spec.address
+        m = a.marks
+        half = (m.w - 2.0) / 2
+        for i, label in enumerate(("簡易書留", "転送不要")):
+            box = Box(m.x + i * (half + 2.0), m.y, half, 10.0)
+            doc.rect(box, width=1.0)
+            doc.text(box.x + box.w / 2, box.y + 7.2, label, a.mark_size, anchor="middle")
+        doc.text(m.x, a.mail_number_y - 5.0, "引受番号", a.sender_size)
+        s = a.sender
+        doc.rect(s, width=0.4)
+        lines = ("差出人", f"〒{settings.sender_postcode}", settings.sender_address,
+                 settings.office_title, f"{settings.municipality}役所")
+        for i, line in enumerate(lines):
+            doc.text(s.x + 3.0, s.y + 5.0 + i * 4.6, line, a.sender_size, max_width=s.w - 6)
+        lt = a.letter
+        doc.text(lt.x + lt.w / 2, lt.y + 6.0, LETTER_TITLE, a.letter_title_size, anchor="middle")
+        y = lt.y + 26.0
+        for line in doc.wrap(LETTER_BODY, a.letter_size, lt.w):
+            doc.text(lt.x, y, line, a.letter_size)
+            y += a.letter_leading
+        doc.text(lt.x, y + 4.0, ENCLOSED_HEADING, a.letter_size)
+        doc.line(lt.x, y + 5.5, lt.right, y + 5.5, width=0.3)
+        contact = f"お問い合わせ：{settings.municipality}役所 {settings.sender_address}"
+        doc.text(lt.x, lt.bottom - 2.0, contact, a.letter_size * 0.85)
+    return draw
+
+
+def letter_list_top(doc: Document) -> float:
+    """y (mm) of the first enclosed-member line: below the fixed body text."""
+    a = doc.spec.address
+    n = len(doc.wrap(LETTER_BODY, a.letter_size, a.letter.w))
+    return a.letter.y + 26.0 + n * a.letter_leading + 11.0
+
+
+def draw_address_sheet(doc: Document, spec: PrintSpec, hh: Household, settings,
+                       barcode_bars: str | None, footer: str) -> None:
+    """Draw page 1 of an envelope (the caller ends the page)."""
+    a = spec.address
+    doc.furniture("AddressSheet", _furniture(settings))
+    x = a.window.x + a.window_padding
+    width = a.window.w - 2 * a.window_padding
+    y = a.window.y + a.window_padding + a.postcode_size * 0.3528
+    doc.text(x, y, format_postcode(hh.postal_code), a.postcode_size)
+    y += a.address_size * 0.3528 + a.line_gap + 1.5
+    lines = doc.wrap(hh.address, a.address_size, width)[:2]
+    if hh.address_extra:
+        lines.append(hh.address_extra)
+    for line in lines:
+        doc.text(x, y, line, a.address_size, max_width=width)
+        y += a.address_size * 0.3528 + a.line_gap
+    name_y = max(y + 3.0, a.barcode_y - 4.0 - (0 if len(lines) < 3 else 0))
+    name_y = min(name_y, a.barcode_y - 2.0)
+    doc.name(a.window.x + a.window.w / 2, name_y, f"{hh.head.name} 様", a.name_size,
+             anchor="middle", max_width=width)
+    if barcode_bars:
+        doc.literal(customer_barcode_ops(barcode_bars, doc.pt(x), doc.y(a.barcode_y),
+                                         spec.customer_barcode))
+    mail = hh.registered_mail_number
+    doc.text(a.marks.x, a.mail_number_y, format_registered_mail(mail), a.address_size)
+    cw = codabar_width(mail, spec.codabar)
+    doc.literal(codabar_ops(mail, doc.pt(a.marks.x), doc.y(a.mail_barcode_y), spec.codabar))
+    assert cw <= a.marks.w, "registered-mail barcode wider than its box"
+
+    lt = a.letter
+    doc.text(lt.right, lt.y + 14.0, f"{wareki(hh.issue_date)}", a.letter_size, anchor="end")
+    doc.text(lt.right, lt.y + 20.0, settings.office_title, a.letter_size, anchor="end")
+    doc.name(lt.x, lt.y + 14.0, f"{hh.head.name} 様", a.letter_size + 1)
+    y = letter_list_top(doc)
+    for i, m in enumerate(hh.printed, 1):
+        role = "（世帯主）" if m.is_head else ""
+        doc.name(lt.x + 4.0, y, f"{i}. {m.name}{role}", a.letter_size)
+        y += a.letter_leading
+    if hh.manual:
+        doc.text(lt.x + 4.0, y + 2.0, SEPARATE_NOTE.format(n=len(hh.manual)), a.letter_size)
+    doc.footer(footer)

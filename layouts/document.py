@@ -1,0 +1,157 @@
+"""The sheet/document object: owns units, fonts, pagination and the static furniture.
+
+Coordinates in mm from the sheet's top-left (the spec's convention) go in; PDF points
+come out. Static furniture (frames, labels, cut marks, the DEMO watermark) is drawn once
+per document into a form XObject and placed on every page with one ``Do`` operator:
+per-page work is only the variable text, the QR path and the barcode paths.
+
+Reproducible bytes: ``invariant=1`` fixes the creation date and the document id, the
+metadata is derived from the batch id only, and nothing depends on the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import BinaryIO
+
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+from layouts.fonts import NAME_CHAIN, TEXT_CHAIN, FontSet
+from layouts.spec import Box, PrintSpec
+
+PT_PER_MM = 72 / 25.4
+PRODUCER = "mynumber-issuance layouts"
+
+
+class Document:
+    """One PDF: a reportlab canvas with mm geometry, font fallback and named forms."""
+
+    def __init__(self, out: BinaryIO | str, spec: PrintSpec, fonts: FontSet, *,
+                 title: str, author: str, compress: bool = True) -> None:
+        self.spec, self.fonts = spec, fonts
+        self.height_pt = spec.page_height * PT_PER_MM
+        self.c = Canvas(out, pagesize=(spec.page_width * PT_PER_MM, self.height_pt),
+                        invariant=1, pageCompression=1 if compress else 0,
+                        initialFontName=fonts.names["gothic"], initialFontSize=10)
+        self.c.setTitle(title)
+        self.c.setAuthor(author)
+        self.c.setCreator(PRODUCER)
+        self.c.setProducer(PRODUCER)
+        self._forms: set[str] = set()
+        self.page_count = 0
+
+    # --- units -------------------------------------------------------------------------
+    @staticmethod
+    def pt(mm: float) -> float:
+        return mm * PT_PER_MM
+
+    def y(self, mm_from_top: float) -> float:
+        return self.height_pt - mm_from_top * PT_PER_MM
+
+    # --- text --------------------------------------------------------------------------
+    def text_width(self, text: str, size: float, chain: tuple[str, ...] = TEXT_CHAIN) -> float:
+        """Width in mm."""
+        return sum(stringWidth(t, f, size) for f, t in self.fonts.runs(text, chain)) / PT_PER_MM
+
+    def text(self, x: float, y: float, text: str, size: float, *,
+             chain: tuple[str, ...] = TEXT_CHAIN, anchor: str = "start",
+             max_width: float | None = None) -> None:
+        """Draw one line with its baseline at (x, y) mm; shrink to max_width if given."""
+        if not text:
+            return
+        runs = self.fonts.runs(text, chain)
+        if anchor != "start" or max_width is not None:
+            width = sum(stringWidth(t, f, size) for f, t in runs) / PT_PER_MM
+            if max_width is not None and width > max_width:
+                size, width = size * max_width / width, max_width
+            x = x - (width / 2 if anchor == "middle" else width if anchor == "end" else 0)
+        c, xp, yp = self.c, x * PT_PER_MM, self.y(y)
+        for font, part in runs:
+            c.setFont(font, size)
+            c.drawString(xp, yp, part)
+            if len(runs) > 1:
+                xp += stringWidth(part, font, size)
+
+    def name(self, x: float, y: float, text: str, size: float, **kw) -> None:
+        """Names in IPAmj Mincho (it covers the register's character set)."""
+        self.text(x, y, text, size, chain=NAME_CHAIN, **kw)
+
+    def wrap(self, text: str, size: float, width: float) -> list[str]:
+        """Greedy character wrap (Japanese has no spaces to break at)."""
+        lines, cur = [], ""
+        for ch in text:
+            if ch == "\n" or (cur and self.text_width(cur + ch, size) > width):
+                lines.append(cur)
+                cur = "" if ch == "\n" else ch
+            else:
+                cur += ch
+        return lines + [cur] if cur else lines
+
+    # --- lines and boxes ---------------------------------------------------------------
+    def rect(self, box: Box, *, width: float = 0.25, dash: tuple[float, ...] | None = None,
+             fill_gray: float | None = None, stroke: bool = True) -> None:
+        c = self.c
+        c.saveState()
+        c.setLineWidth(width)
+        if dash:
+            c.setDash(list(dash))
+        if fill_gray is not None:
+            c.setFillGray(fill_gray)
+        c.rect(box.x * PT_PER_MM, self.y(box.bottom), box.w * PT_PER_MM, box.h * PT_PER_MM,
+               stroke=1 if stroke else 0, fill=0 if fill_gray is None else 1)
+        c.restoreState()
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, *, width: float = 0.25,
+             dash: tuple[float, ...] | None = None, gray: float = 0.0) -> None:
+        c = self.c
+        c.saveState()
+        c.setLineWidth(width)
+        c.setStrokeGray(gray)
+        if dash:
+            c.setDash(list(dash))
+        c.line(x1 * PT_PER_MM, self.y(y1), x2 * PT_PER_MM, self.y(y2))
+        c.restoreState()
+
+    def literal(self, ops: str) -> None:
+        """Raw PDF operators (paths built by layouts.qr / layouts.barcodes)."""
+        self.c.addLiteral(ops)
+
+    # --- static furniture ----------------------------------------------------------------
+    def furniture(self, name: str, draw: Callable[[Document], None]) -> None:
+        """Place form ``name`` on the page, drawing it into the document the first time."""
+        if name not in self._forms:
+            self.c.beginForm(name)
+            draw(self)
+            self.c.endForm()
+            self._forms.add(name)
+        self.c.doForm(name)
+
+    # --- pages -------------------------------------------------------------------------
+    def footer(self, text: str) -> None:
+        """The page-contract footer line QA reads back."""
+        s = self.spec
+        self.text(s.page_width / 2, s.footer_y, text, s.footer_size, anchor="middle")
+
+    def end_page(self) -> None:
+        self.c.showPage()
+        self.page_count += 1
+
+    def save(self) -> None:
+        self.c.save()
+
+
+def draw_demo_watermark(doc: Document) -> None:
+    """DEMO / 見本 across the sheet and at the top, so no sample can pass as real."""
+    s, c = doc.spec, doc.c
+    c.saveState()
+    c.setFillGray(0.85)
+    c.translate(doc.pt(s.page_width / 2), doc.y(s.page_height / 2))
+    c.rotate(45)
+    for dy, label in ((0.0, "見本"), (-s.demo_size * 0.9, "DEMO")):
+        c.setFont(doc.fonts.names["gothic"], s.demo_size)
+        w = stringWidth(label, doc.fonts.names["gothic"], s.demo_size)
+        c.drawString(-w / 2, dy, label)
+    c.restoreState()
+    doc.text(s.page_width - s.margin, s.margin / 2 + 2, "DEMO / 見本 — 実在の個人番号ではありません",
+             s.footer_size, anchor="end")

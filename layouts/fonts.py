@@ -1,0 +1,164 @@
+"""Fonts: find, check and register IPAmj Mincho and IPAex; tell what they cannot draw.
+
+Only TrueType outlines: reportlab cannot embed CFF (``OTTO``) fonts, so a CFF file is
+refused with FontMissing rather than silently replaced by a base-14 font that is never
+embedded. Search order: explicit paths (PrintSettings), ``$MYNUMBER_FONT_DIR``, the
+Debian package locations (``fonts-ipamj-mincho``, ``fonts-ipaexfont``).
+
+IPAmj Mincho is preferred for names (it covers the MJ character set of the register);
+IPAex covers JIS X 0208/0213 and the symbols IPAmj lacks. A code point that no registered
+font has, and every ideographic variation selector (reportlab cannot select the variant
+glyph; it would draw the base glyph and a box), is *undrawable*: the resident goes to
+manual handling instead of getting a card with a blank box on it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from mynumber.errors import FontMissing
+
+#: logical role → (reportlab font name, file name, package that installs it)
+FONT_FILES: dict[str, tuple[str, str, str]] = {
+    "mincho_mj": ("IPAmjMincho", "ipamjm.ttf", "fonts-ipamj-mincho"),
+    "gothic": ("IPAexGothic", "ipaexg.ttf", "fonts-ipaexfont-gothic"),
+    "mincho": ("IPAexMincho", "ipaexm.ttf", "fonts-ipaexfont-mincho"),
+}
+SYSTEM_FONT_DIRS = (
+    "/usr/share/fonts/truetype/ipamj",
+    "/usr/share/fonts/opentype/ipamj",
+    "/usr/share/fonts/opentype/ipaexfont-gothic",
+    "/usr/share/fonts/opentype/ipaexfont-mincho",
+    "/usr/share/fonts/truetype/ipaexfont-gothic",
+    "/usr/share/fonts/truetype/ipaexfont-mincho",
+    "/usr/share/fonts/truetype/ipaexfont",
+    "/usr/share/fonts/opentype/ipaexfont",
+    "/usr/local/share/fonts",
+)
+FONT_DIR_ENV = "MYNUMBER_FONT_DIR"
+#: variation selectors: VS1-16 (U+FE00-FE0F) and the ideographic VS17-256 (U+E0100-E01EF)
+VARIATION_SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0))
+#: fallback order when drawing: names prefer IPAmj Mincho, other text IPAex Gothic
+NAME_CHAIN = ("mincho_mj", "mincho", "gothic")
+TEXT_CHAIN = ("gothic", "mincho_mj", "mincho")
+_TRUETYPE_MAGIC = (b"\x00\x01\x00\x00", b"true")
+
+
+@dataclass(frozen=True, eq=False)   # identity hash: one FontSet per set of paths
+class FontSet:
+    """Registered fonts: role → reportlab name, plus the cmaps for glyph checks."""
+
+    names: Mapping[str, str]
+    paths: Mapping[str, str]
+    cmaps: Mapping[str, frozenset[int]]
+
+    def has_glyph(self, role: str, cp: int) -> bool:
+        return cp in self.cmaps[role]
+
+    def runs(self, text: str, chain: tuple[str, ...] = TEXT_CHAIN) -> list[tuple[str, str]]:
+        """Split text into (font name, substring) runs: first font in chain with the glyph."""
+        return _runs(self, text, chain)
+
+
+def _is_truetype(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(4) in _TRUETYPE_MAGIC
+
+
+def find_font(role: str, explicit: Mapping[str, str] | None = None) -> Path:
+    """Path of the font file for a role, or FontMissing saying what to install."""
+    _, filename, package = FONT_FILES[role]
+    candidates: list[Path] = []
+    if explicit and explicit.get(role):
+        candidates.append(Path(explicit[role]))
+    env_dir = os.environ.get(FONT_DIR_ENV)
+    if env_dir:
+        candidates += [Path(env_dir) / filename, *Path(env_dir).glob(f"*/{filename}")]
+    candidates += [Path(d) / filename for d in SYSTEM_FONT_DIRS]
+    for path in candidates:
+        if path.is_file():
+            if not _is_truetype(path):
+                raise FontMissing(f"font {path} is not TrueType (CFF/OTF cannot be embedded)")
+            return path
+    raise FontMissing(
+        f"font {filename} not found: install the Debian package {package} "
+        f"(`make` does) or set {FONT_DIR_ENV} to the folder that holds it")
+
+
+@lru_cache(maxsize=8)
+def _load(paths: tuple[tuple[str, str], ...]) -> FontSet:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+    names, cmaps = {}, {}
+    for role, path in paths:
+        base = FONT_FILES[role][0]
+        registered = pdfmetrics.getRegisteredFontNames()
+        name = base
+        # another path under the same name (tests with a font dir): register a new name
+        suffix = 1
+        while name in registered and getattr(pdfmetrics.getFont(name), "_mn_path", path) != path:
+            suffix += 1
+            name = f"{base}-{suffix}"
+        if name not in registered:
+            try:
+                font = TTFont(name, path)
+            except (TTFError, OSError) as exc:
+                raise FontMissing(f"font {path} cannot be loaded: {type(exc).__name__}") from None
+            font._mn_path = path  # type: ignore[attr-defined]
+            pdfmetrics.registerFont(font)
+        font = pdfmetrics.getFont(name)
+        names[role] = name
+        cmaps[role] = frozenset(font.face.charToGlyph)
+    return FontSet(names=names, paths=dict(paths), cmaps=cmaps)
+
+
+def load_fonts(explicit: Mapping[str, str] | None = None) -> FontSet:
+    """Find, check and register all three fonts (cached per set of paths)."""
+    paths = tuple((role, str(find_font(role, explicit))) for role in FONT_FILES)
+    return _load(paths)
+
+
+def _is_selector(cp: int) -> bool:
+    return any(cp in r for r in VARIATION_SELECTORS)
+
+
+@lru_cache(maxsize=1 << 16)
+def _undrawable_cached(fontset: FontSet, text: str) -> tuple[str, ...]:
+    union = fontset.cmaps.values()
+    out: dict[str, None] = {}
+    for ch in text:
+        cp = ord(ch)
+        if _is_selector(cp) or not any(cp in cm for cm in union):
+            out[f"U+{cp:04X}"] = None
+    return tuple(out)
+
+
+def undrawable_characters(text: str | None, fontset: FontSet | None = None) -> list[str]:
+    """Code points (``U+20BB7`` form, first occurrence order) that cannot be printed.
+
+    A variation selector is always reported, because reportlab cannot select the variant.
+    """
+    if not text:
+        return []
+    return list(_undrawable_cached(fontset or load_fonts(), text))
+
+
+def _runs(fontset: FontSet, text: str, chain: tuple[str, ...]) -> list[tuple[str, str]]:
+    first = fontset.cmaps[chain[0]]
+    if all(ord(c) in first for c in text):      # the common case: one run
+        return [(fontset.names[chain[0]], text)]
+    runs: list[tuple[str, str]] = []
+    for ch in text:
+        cp = ord(ch)
+        role = next((r for r in chain if cp in fontset.cmaps[r]), chain[0])
+        name = fontset.names[role]
+        if runs and runs[-1][0] == name:
+            runs[-1] = (name, runs[-1][1] + ch)
+        else:
+            runs.append((name, ch))
+    return runs

@@ -1,0 +1,237 @@
+"""Frozen records the sheets draw, built from print-plan rows, and their printed forms.
+
+Drawing functions take these, never polars rows, so a sheet is a function of
+(canvas, spec, record). Formatting of identifiers goes through transforms.identifiers
+when it is there (the shared helpers), with a local fallback of the same output.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+try:  # shared identifier helpers (another module's work); same output as the fallbacks
+    from transforms.identifiers import my_number as _my_number
+except ImportError:  # pragma: no cover - until they land
+    _my_number = None
+try:
+    from transforms.identifiers import registered_mail as _registered_mail
+except ImportError:  # pragma: no cover
+    _registered_mail = None
+
+#: encoding that is exactly ASCII + JIS X 0201 Roman + JIS X 0208 + JIS X 0212 (RFC 2237).
+#: cp932 adds NEC/IBM extensions (髙 passes) and euc-jis-2004 adds JIS X 0213: both would
+#: hide characters the application form must print with a substitute.
+JIS_0208_0212 = "iso2022_jp_1"
+SUBSTITUTE_MARK = "〓"      # geta: the traditional placeholder for an unprintable kanji
+_SUBSTITUTES_FILE = Path(__file__).with_name("substitute_characters.csv")
+
+#: era name, first day (domain.md)
+ERAS: tuple[tuple[str, dt.date], ...] = (
+    ("令和", dt.date(2019, 5, 1)), ("平成", dt.date(1989, 1, 8)),
+    ("昭和", dt.date(1926, 12, 25)), ("大正", dt.date(1912, 7, 30)),
+    ("明治", dt.date(1868, 1, 1)),
+)
+SEX_LABELS = {1: "男", 2: "女"}
+
+
+def format_my_number(number: str) -> str:
+    """``NNNN NNNN NNNN`` (the card's form)."""
+    if _my_number is not None and hasattr(_my_number, "format"):
+        return _my_number.format(number)
+    return f"{number[0:4]} {number[4:8]} {number[8:12]}"
+
+
+def mask_my_number(number: str) -> str:
+    """``********9012``: the only form of a My Number outside the printed card."""
+    if _my_number is not None and hasattr(_my_number, "mask"):
+        return _my_number.mask(number)
+    return "*" * (len(number) - 4) + number[-4:]
+
+
+def format_registered_mail(number: str) -> str:
+    """``XXX-XX-XXXXX-X`` as on the 簡易書留 label."""
+    if _registered_mail is not None and hasattr(_registered_mail, "format"):
+        return _registered_mail.format(number)
+    return f"{number[0:3]}-{number[3:5]}-{number[5:10]}-{number[10:]}"
+
+
+def format_application_id(app_id: str) -> str:
+    """23 digits in groups of four (``1234 5678 9012 3456 7890 123``) for reading aloud."""
+    return " ".join(app_id[i:i + 4] for i in range(0, len(app_id), 4))
+
+
+def format_postcode(postal_code: str) -> str:
+    return f"〒{postal_code[:3]}-{postal_code[3:]}"
+
+
+def wareki(date: dt.date) -> str:
+    """和暦: 平成元年1月8日 (元年 for year 1)."""
+    for name, start in ERAS:
+        if date >= start:
+            year = date.year - start.year + 1
+            return f"{name}{'元' if year == 1 else year}年{date.month}月{date.day}日"
+    return f"{date.year}年{date.month}月{date.day}日"
+
+
+def seireki(date: dt.date) -> str:
+    return f"{date.year}年{date.month}月{date.day}日"
+
+
+def both_calendars(date: dt.date) -> str:
+    """``昭和60年4月1日（1985年4月1日）``: 和暦 first, as municipal forms do."""
+    return f"{wareki(date)}（{seireki(date)}）"
+
+
+@lru_cache(maxsize=1)
+def _substitute_table() -> dict[str, str]:
+    with _SUBSTITUTES_FILE.open(encoding="utf-8") as fh:
+        rows = csv.DictReader(line for line in fh if not line.startswith("#"))
+        return {r["character"]: r["substitute"] for r in rows}
+
+
+def in_jis_0208_0212(ch: str) -> bool:
+    try:
+        ch.encode(JIS_0208_0212)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def substitute_name(name: str) -> tuple[str, list[tuple[str, str]]]:
+    """The name with 代替文字 for characters outside JIS X 0208/0212, and the pairs used.
+
+    Order: the project's table, NFKC if that lands inside the set, accents stripped
+    (Nguyễn → Nguyen), else 〓.
+    """
+    table = _substitute_table()
+    out, pairs = [], []
+    for ch in name:
+        if in_jis_0208_0212(ch):
+            out.append(ch)
+            continue
+        sub = table.get(ch)
+        if sub is None:
+            nfkc = unicodedata.normalize("NFKC", ch)
+            stripped = "".join(c for c in unicodedata.normalize("NFKD", ch)
+                               if not unicodedata.combining(c))
+            sub = next((c for c in (nfkc, stripped) if c and all(map(in_jis_0208_0212, c))),
+                       SUBSTITUTE_MARK)
+        out.append(sub)
+        pairs.append((ch, sub))
+    return "".join(out), pairs
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member's printed data (the My Number only lives here and on paper)."""
+
+    resident_code: str
+    member_seq: int
+    is_head: bool
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    alias: str | None
+    date_of_birth: dt.date
+    sex_code: int
+    application_id: str
+    my_number: str
+    is_manual: bool
+    manual_reason: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:  # never leak the number or name into logs
+        return f"Member(member_seq={self.member_seq}, is_manual={self.is_manual})"
+
+    @property
+    def name(self) -> str:
+        return f"{self.family_name} {self.given_name}"
+
+    @property
+    def kana(self) -> str:
+        return f"{self.family_name_kana} {self.given_name_kana}"
+
+
+@dataclass(frozen=True)
+class Household:
+    """One envelope: address, registered-mail number and members in print order."""
+
+    batch_id: str
+    envelope_seq: int
+    household_id: str
+    postal_code: str
+    address: str
+    address_extra: str | None
+    registered_mail_number: str
+    issue_date: dt.date
+    members: tuple[Member, ...]
+
+    def __repr__(self) -> str:
+        return f"Household(envelope_seq={self.envelope_seq}, members={len(self.members)})"
+
+    @property
+    def printed(self) -> tuple[Member, ...]:
+        return tuple(m for m in self.members if not m.is_manual)
+
+    @property
+    def manual(self) -> tuple[Member, ...]:
+        return tuple(m for m in self.members if m.is_manual)
+
+    @property
+    def head(self) -> Member:
+        return next((m for m in self.members if m.is_head), self.members[0])
+
+    @property
+    def full_address(self) -> str:
+        return f"{self.address} {self.address_extra}" if self.address_extra else self.address
+
+    @property
+    def pages(self) -> int:
+        return 1 + len(self.printed)
+
+
+def households_from_plan(plan_rows: pl.DataFrame, numbers: pl.DataFrame) -> list[Household]:
+    """Group plan rows (one per member) into envelopes in envelope order, with numbers.
+
+    The join is 1:1 on resident_code; a member without a number is an error of the caller.
+    """
+    numbers = numbers.select("resident_code", "my_number").unique("resident_code")
+    rows = (plan_rows.join(numbers, on="resident_code", how="left", validate="m:1")
+            .sort("envelope_seq", "member_seq"))
+    if rows["my_number"].null_count():
+        from mynumber.errors import InputError
+        raise InputError("a member of the print plan has no My Number", field="my_number")
+    out: list[Household] = []
+    cur_key, members, first = None, [], None
+    for r in rows.iter_rows(named=True):
+        if r["envelope_seq"] != cur_key:
+            if first is not None:
+                out.append(_household(first, members))
+            cur_key, members, first = r["envelope_seq"], [], r
+        members.append(Member(
+            resident_code=r["resident_code"], member_seq=int(r["member_seq"]),
+            is_head=bool(r["is_head"]), family_name=r["family_name"],
+            given_name=r["given_name"], family_name_kana=r["family_name_kana"] or "",
+            given_name_kana=r["given_name_kana"] or "", alias=r.get("alias") or None,
+            date_of_birth=r["date_of_birth"], sex_code=int(r["sex_code"]),
+            application_id=r["application_id"], my_number=r["my_number"],
+            is_manual=bool(r["is_manual"])))
+    if first is not None:
+        out.append(_household(first, members))
+    return out
+
+
+def _household(r: dict, members: list[Member]) -> Household:
+    return Household(
+        batch_id=r["batch_id"], envelope_seq=int(r["envelope_seq"]),
+        household_id=r["household_id"], postal_code=r["postal_code"], address=r["address"],
+        address_extra=r.get("address_extra") or None,
+        registered_mail_number=r["registered_mail_number"], issue_date=r["issue_date"],
+        members=tuple(members))

@@ -1,0 +1,186 @@
+"""Print geometry: one frozen spec in millimetres that checks itself.
+
+Every coordinate a drawing function uses comes from here, measured from the TOP-LEFT
+corner of the A4 sheet (the way a form designer measures); ``layouts.document`` turns
+them into PDF points. ``PrintSpec.check()`` runs at construction, so a wrong edit (a card
+that is no longer ID-1, a photo box that slips out of the form, bars out of the manual's
+tolerance) fails at import, not on paper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MM_PER_PT = 25.4 / 72
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in mm from the sheet's top-left corner."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def right(self) -> float:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.h
+
+    def contains(self, other: Box) -> bool:
+        return (self.x <= other.x and self.y <= other.y
+                and other.right <= self.right + 1e-9 and other.bottom <= self.bottom + 1e-9)
+
+    def overlaps(self, other: Box) -> bool:
+        return not (other.x >= self.right or other.right <= self.x
+                    or other.y >= self.bottom or other.bottom <= self.y)
+
+
+@dataclass(frozen=True)
+class CustomerBarcodeSpec:
+    """Bar sizes at 10 pt from the manual (p12): ratio 6:2:2:1 for long:timing:pitch:width."""
+
+    point_size: float = 10.0
+    long_bar: float = 3.6
+    timing_bar: float = 1.2
+    pitch: float = 1.2
+    bar_width: float = 0.6
+    quiet_zone: float = 2.0
+
+    @property
+    def scale(self) -> float:
+        return self.point_size / 10.0
+
+    def check(self) -> None:
+        a = self.scale
+        assert 8 <= self.point_size <= 11.5, "customer barcode must be 8-11.5 pt"
+        assert 3.40 * a <= self.long_bar <= 3.60 * a + 1e-9
+        assert 1.05 * a <= self.timing_bar <= 1.35 * a
+        assert 0.95 * a <= self.pitch <= 1.30 * a
+        assert 0.50 * a <= self.bar_width <= 0.70 * a
+        assert 0.45 * a <= self.pitch - self.bar_width <= 0.60 * a + 1e-9
+
+    def width(self, bars: int = 67) -> float:
+        return (bars - 1) * self.pitch + self.bar_width
+
+
+@dataclass(frozen=True)
+class CodabarSpec:
+    """NW-7 (Codabar) for the registered-mail number, as on Japan Post labels."""
+
+    narrow: float = 0.30
+    wide_ratio: float = 2.5
+    height: float = 8.0
+
+    def check(self) -> None:
+        assert self.narrow >= 0.19 and 2.0 <= self.wide_ratio <= 3.0 and self.height >= 5
+
+
+@dataclass(frozen=True)
+class AddressSheetSpec:
+    """Address sheet for a 長3 window envelope: the window box must hold the address."""
+
+    window: Box = Box(20.0, 14.0, 100.0, 52.0)
+    window_padding: float = 4.0
+    postcode_size: float = 13.0
+    address_size: float = 11.0
+    name_size: float = 16.0
+    line_gap: float = 1.6
+    barcode_y: float = 58.0          # top of the customer barcode, inside the window
+    marks: Box = Box(132.0, 14.0, 58.0, 24.0)   # 簡易書留 / 転送不要
+    mark_size: float = 14.0
+    mail_number_y: float = 44.0      # formatted registered-mail number baseline
+    mail_barcode_y: float = 47.0     # top of the NW-7 bars
+    sender: Box = Box(132.0, 62.0, 58.0, 26.0)
+    sender_size: float = 9.0
+    letter: Box = Box(20.0, 100.0, 170.0, 170.0)
+    letter_title_size: float = 14.0
+    letter_size: float = 10.5
+    letter_leading: float = 6.0
+
+
+@dataclass(frozen=True)
+class MemberSheetSpec:
+    """Notification card (ID-1) at the top, application form below the cut line."""
+
+    card: Box = Box((210.0 - 85.60) / 2, 16.0, 85.60, 53.98)
+    card_padding: float = 3.0
+    cut_mark_length: float = 5.0
+    cut_mark_gap: float = 2.0
+    card_title_size: float = 8.0
+    card_label_size: float = 5.5
+    card_text_size: float = 7.0
+    card_name_size: float = 10.0
+    card_number_size: float = 11.0
+    tear_line_y: float = 84.0
+    form: Box = Box(15.0, 92.0, 180.0, 180.0)
+    form_title_size: float = 13.0
+    form_label_size: float = 7.5
+    form_text_size: float = 10.0
+    form_name_size: float = 14.0
+    row_height: float = 11.0
+    label_width: float = 26.0
+    field_width: float = 108.0
+    qr: Box = Box(158.0, 104.0, 30.0, 30.0)      # includes a 4-module quiet zone
+    qr_modules_with_quiet_zone: int = 29          # version 1 (21) + 2 × 4
+    photo: Box = Box(153.0, 150.0, 35.0, 45.0)    # 45 high × 35 wide (the law's size)
+    blank_rows: int = 3                           # phone, date, signature
+
+
+@dataclass(frozen=True)
+class PrintSpec:
+    """The whole geometry of a print batch."""
+
+    page_width: float = 210.0
+    page_height: float = 297.0
+    margin: float = 10.0
+    footer_y: float = 290.0          # baseline of the page-contract footer
+    footer_size: float = 7.0
+    demo_size: float = 60.0
+    id1_width: float = 85.60
+    id1_height: float = 53.98
+    photo_height: float = 45.0
+    photo_width: float = 35.0
+    customer_barcode: CustomerBarcodeSpec = field(default_factory=CustomerBarcodeSpec)
+    codabar: CodabarSpec = field(default_factory=CodabarSpec)
+    address: AddressSheetSpec = field(default_factory=AddressSheetSpec)
+    member: MemberSheetSpec = field(default_factory=MemberSheetSpec)
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    @property
+    def printable(self) -> Box:
+        m = self.margin
+        return Box(m, m, self.page_width - 2 * m, self.page_height - 2 * m)
+
+    def check(self) -> None:
+        """Assert the geometry is what the law, the manual and the envelope need."""
+        assert (self.page_width, self.page_height) == (210.0, 297.0), "A4 portrait"
+        self.customer_barcode.check()
+        self.codabar.check()
+        a, m, p = self.address, self.member, self.printable
+        for box in (a.window, a.marks, a.sender, a.letter, m.card, m.form, m.qr, m.photo):
+            assert p.contains(box), f"{box} outside the printable area"
+        assert self.footer_y <= self.page_height - self.margin / 2
+        assert not a.window.overlaps(a.marks) and not a.window.overlaps(a.sender)
+        assert a.window.bottom < a.letter.y and a.sender.bottom < a.letter.y
+        cb = self.customer_barcode
+        assert a.window.contains(Box(a.window.x + a.window_padding, a.barcode_y,
+                                     cb.width(), cb.long_bar)), "barcode outside window"
+        assert (m.card.w, m.card.h) == (self.id1_width, self.id1_height), "ID-1 card"
+        outer = m.card.bottom + m.cut_mark_gap + m.cut_mark_length
+        assert outer < m.tear_line_y < m.form.y, "cut marks cross the tear line"
+        assert (m.photo.h, m.photo.w) == (self.photo_height, self.photo_width), "photo 45×35"
+        assert m.form.contains(m.qr) and m.form.contains(m.photo)
+        assert not m.qr.overlaps(m.photo)
+        assert m.form.x + m.label_width + m.field_width <= m.photo.x, "fields hit photo box"
+        assert m.qr.w == m.qr.h
+
+
+#: the spec every sheet uses unless a test passes another
+DEFAULT_SPEC = PrintSpec()
