@@ -1,0 +1,201 @@
+"""``check_batch``: re-read a print batch and compare it with its manifest, plan and ledger.
+
+Independent of the renderer: it reads cards.pdf with PDFium, hashes files itself, decodes
+QR codes with zxing-cpp, and asks the ledger for the active numbers. Text checks run on
+every page (cheap); QR codes are decoded on a seeded random sample of member pages
+(:mod:`qa.sampling`) unless ``full_qr``.
+
+qa.json holds verdicts, counts, page and envelope numbers, rules, file digests and the
+sampling plan — never a My Number, name or resident code. Before writing, the serialised
+report is scanned for every number read off the pages, and writing is refused if one is
+there (it cannot be by construction; the scan keeps it so).
+
+Verdicts: a check is ``pass``, ``fail`` or ``skipped`` (ledger or plan not given); the
+batch verdict is ``pass`` only if no check failed. Failures never raise: the caller (flow
+or CLI) turns ``verdict == "fail"`` into exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Protocol
+
+import polars as pl
+
+from mynumber.errors import InputError, MyNumberError, QAFailure
+from qa import checks as c
+from qa import readback as rb
+from qa.sampling import draw_sample
+
+QA_NAME = "qa.json"
+DEFAULT_DPI = 100
+MAX_FINDINGS_PER_CHECK = 50
+
+
+class ActiveNumbers(Protocol):
+    """What QA needs from the ledger (ledger.Ledger provides it)."""
+
+    def active_numbers(self, resident_codes: pl.Series) -> pl.DataFrame: ...
+
+
+def plan_addresses(plan: pl.DataFrame) -> dict[int, tuple[str, dict[str, str]]]:
+    """envelope_seq → (envelope address, {resident code: own address}), whitespace removed."""
+    def full(addr: str | None, extra: str | None) -> str:
+        return c.compact(f"{addr or ''}{extra or ''}")
+
+    env_cols = (("envelope_address", "envelope_address_extra")
+                if "envelope_address" in plan.columns else ("address", "address_extra"))
+    extra_col = "address_extra" if "address_extra" in plan.columns else None
+    out: dict[int, tuple[str, dict[str, str]]] = {}
+    for r in plan.sort("envelope_seq", "member_seq").iter_rows(named=True):
+        env = int(r["envelope_seq"])
+        if env not in out:
+            out[env] = (full(r[env_cols[0]], r.get(env_cols[1])), {})
+        out[env][1][r["resident_code"]] = full(r["address"], r[extra_col] if extra_col else None)
+    return out
+
+
+def _summarise(findings: list[c.Finding], skipped: set[str]) -> dict:
+    by_check: dict[str, list[c.Finding]] = defaultdict(list)
+    for f in findings:
+        by_check[f.check].append(f)
+    result = {}
+    for name in c.ALL_CHECKS:
+        got = by_check.get(name, [])
+        verdict = "skipped" if name in skipped and not got else ("fail" if got else "pass")
+        result[name] = {"verdict": verdict, "failures": len(got),
+                        "findings": [f.as_dict() for f in got[:MAX_FINDINGS_PER_CHECK]]}
+    return result
+
+
+def _envelopes(manifest: pl.DataFrame | None, findings: list[c.Finding]) -> list[dict]:
+    failed: dict[int, set[str]] = defaultdict(set)
+    for f in findings:
+        if f.envelope_seq is not None:
+            failed[int(f.envelope_seq)].add(f.check)
+    seqs = [] if manifest is None else [int(s) for s in manifest["envelope_seq"].to_list()]
+    seqs += sorted(set(failed) - set(seqs))
+    return [{"envelope_seq": s, "verdict": "fail" if failed.get(s) else "pass",
+             "failed_checks": sorted(failed.get(s, ()))} for s in seqs]
+
+
+def _write(batch_dir: Path, report: dict, secrets: list[str]) -> None:
+    payload = json.dumps(report, ensure_ascii=False, indent=1, default=str)
+    if any(s and s in payload for s in secrets):
+        raise QAFailure("refusing to write qa.json: it would contain a My Number")
+    tmp = batch_dir / f".{QA_NAME}.tmp"
+    tmp.write_text(payload + "\n", encoding="utf-8")
+    os.replace(tmp, batch_dir / QA_NAME)
+
+
+def check_batch(batch_dir: str | os.PathLike, *, ledger: ActiveNumbers | None = None,
+                plan: pl.DataFrame | None = None, full_qr: bool = False,
+                qr_sample_size: int = 50, seed: int = 0, dpi: int = DEFAULT_DPI) -> dict:
+    """Check one batch folder, write ``qa.json`` into it and return the same dict."""
+    batch_dir = Path(batch_dir)
+    if not batch_dir.is_dir():
+        raise InputError("batch folder not found", file=str(batch_dir))
+    t0 = time.perf_counter()
+    findings: list[c.Finding] = []
+    skipped: set[str] = set()
+    timings: dict[str, float] = {}
+    secrets: list[str] = []
+    listed = rb.read_sha256sums(batch_dir)
+    names = sorted(set(listed or {}) | set(c.REQUIRED_FILES))
+    digests = rb.actual_sha256(batch_dir, names)
+    findings += c.check_sha256sums(listed, digests)
+    timings["sha256"] = time.perf_counter() - t0
+    report: dict = {"batch_dir": batch_dir.name, "files": digests}
+    manifest = pdf = None
+    try:
+        manifest = rb.read_manifest(batch_dir)
+        pdf = rb.open_pdf(batch_dir)
+    except MyNumberError as exc:
+        findings.append(c.Finding(c.MANIFEST if manifest is None else c.PAGE_COUNT, str(exc)))
+    if manifest is not None and pdf is not None:
+        try:
+            secrets = _check_contents(batch_dir, manifest, pdf, findings, skipped, timings,
+                                      report, ledger=ledger, plan=plan, full_qr=full_qr,
+                                      qr_sample_size=qr_sample_size, seed=seed, dpi=dpi)
+        finally:
+            pdf.close()
+    else:
+        skipped.update(c.ALL_CHECKS)
+    timings["total"] = time.perf_counter() - t0
+    report.update({
+        "batch_id": None if manifest is None or not manifest.height else manifest["batch_id"][0],
+        "verdict": "fail" if findings else "pass",
+        "checks": _summarise(findings, skipped),
+        "envelopes": _envelopes(manifest, findings),
+        "failed_envelopes": len({f.envelope_seq for f in findings if f.envelope_seq is not None}),
+        "timings_s": {k: round(v, 4) for k, v in timings.items()},
+    })
+    _write(batch_dir, report, secrets)
+    return report
+
+
+def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf, findings: list, skipped: set,
+                    timings: dict, report: dict, *, ledger, plan, full_qr: bool,
+                    qr_sample_size: int, seed: int, dpi: int) -> list[str]:
+    """All checks that need the manifest and the PDF; returns the numbers read (for the scan)."""
+    findings += c.check_manifest(manifest, rb.read_manifest_csv(batch_dir))
+    batch_id = str(manifest["batch_id"][0]) if manifest.height else ""
+    t = time.perf_counter()
+    texts = rb.page_texts(pdf)
+    timings["text_extract"] = time.perf_counter() - t
+    t = time.perf_counter()
+    pages = c.expected_pages(manifest)
+    findings += c.check_page_count(len(texts), manifest)
+    findings += c.check_page_ranges(manifest)
+    findings += c.check_footers(texts, pages)
+    plan_rows = None if plan is None else c.batch_plan_rows(plan, batch_id)
+    addresses = None if plan_rows is None else plan_addresses(plan_rows)
+    content, printed = c.check_page_content(texts, manifest, pages, addresses)
+    findings += content
+    timings["text_checks"] = time.perf_counter() - t
+    if ledger is None:
+        skipped.add(c.LEDGER_NUMBERS)
+    else:
+        t = time.perf_counter()
+        active = ledger.active_numbers(printed["resident_code"].unique().sort())
+        findings += c.check_ledger_numbers(printed, active)
+        timings["ledger"] = time.perf_counter() - t
+    if plan_rows is None:
+        skipped.add(c.PLAN)
+    else:
+        findings += c.check_plan(manifest, plan_rows)
+    t = time.perf_counter()
+    members = pages.filter((pl.col("role") == "member") & (pl.col("page") <= len(texts)))
+    expected = _expected_qr(manifest, members)
+    plan_s = draw_sample(members["page"].to_list(), qr_sample_size, seed=seed,
+                         batch_id=batch_id, full=full_qr)
+    reader = rb.QrReader(pdf, dpi=dpi)
+    decoded = {p: reader.read(p) for p in plan_s.pages}
+    findings += c.check_qr(decoded, expected)
+    timings["qr_decode"] = time.perf_counter() - t
+    report["sampling"] = {**plan_s.summary(), "dpi": dpi,
+                          "crop_renders": reader.crop_renders,
+                          "full_page_renders": reader.full_page_renders}
+    report["counts"] = {"pages": len(texts), "envelopes": manifest.height,
+                        "members": int(manifest["members"].sum()),
+                        "manual_members": int(manifest["manual_members"].sum()),
+                        "member_pages": members.height}
+    report["throughput_pages_per_s"] = {
+        "text": round(len(texts) / max(timings["text_extract"] + timings["text_checks"], 1e-9), 1),
+        "qr": round(len(plan_s.pages) / max(timings["qr_decode"], 1e-9), 1) if plan_s.pages else None,
+    }
+    return printed["my_number"].to_list()
+
+
+def _expected_qr(manifest: pl.DataFrame, members: pl.DataFrame) -> dict[int, tuple[int, str]]:
+    ids = {int(r["envelope_seq"]): r["application_ids"] or [] for r in manifest.iter_rows(named=True)}
+    out = {}
+    for r in members.iter_rows(named=True):
+        lst = ids.get(r["envelope_seq"], [])
+        i = r["member_index"]
+        out[r["page"]] = (r["envelope_seq"], lst[i] if i < len(lst) else None)
+    return out

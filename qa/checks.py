@@ -1,0 +1,381 @@
+"""Print-QA checks: pure functions over what was read back (texts, hashes, decoded QR codes).
+
+Every check returns a list of :class:`Finding` (empty = pass). A finding names the check,
+the envelope and page and a rule — never a value: qa.json must carry no My Number, name or
+resident code, so operators find the envelope by its sequence number in the manifest.
+
+Page model (docs/architecture.md, "Page contract"): page ``first_page`` of an envelope is
+the address sheet, followed by one sheet per printed member in manifest list order, so an
+envelope has ``1 + members`` pages. Names are compared as sequences of word tokens
+(``\\w+`` runs), which is robust to line breaks and spacing, and does not see 林 一 inside
+小林 一郎. Addresses are compared with all whitespace removed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+import polars as pl
+
+# check names, in the order qa.json lists them
+SHA256SUMS = "sha256sums"
+MANIFEST = "manifest"
+PAGE_COUNT = "page_count"
+PAGE_RANGES = "page_ranges"
+FOOTERS = "footers"
+NAMES = "names"
+OTHER_HOUSEHOLDS = "other_households"
+ADDRESS = "address"
+REGISTERED_MAIL = "registered_mail"
+APPLICATION_IDS = "application_ids"
+MASKED_NUMBERS = "masked_numbers"
+LEDGER_NUMBERS = "ledger_numbers"
+QR_CODES = "qr_codes"
+PLAN = "plan"
+ALL_CHECKS = (SHA256SUMS, MANIFEST, PAGE_COUNT, PAGE_RANGES, FOOTERS, NAMES, OTHER_HOUSEHOLDS,
+              ADDRESS, REGISTERED_MAIL, APPLICATION_IDS, MASKED_NUMBERS, LEDGER_NUMBERS,
+              QR_CODES, PLAN)
+REQUIRED_FILES = ("cards.pdf", "manifest.parquet", "manifest.csv")
+LIST_COLUMNS = ("resident_codes", "member_names", "application_ids", "my_numbers_masked")
+
+FOOTER_RE = re.compile(r"BATCH (\S+) ENV (\d+) HH (.+?) P (\d+)/(\d+)")
+MY_NUMBER_RE = re.compile(r"(?<!\d)(?<!\d )(\d{4}) (\d{4}) (\d{4})(?! ?\d)")
+MASK_RE = re.compile(r"\*{8}[0-9]{4}")
+WORD_RE = re.compile(r"\w+")
+WS_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed rule. ``page`` is 1-based; None fields mean batch level."""
+
+    check: str
+    rule: str
+    envelope_seq: int | None = None
+    page: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"check": self.check, "rule": self.rule, "envelope_seq": self.envelope_seq,
+                "page": self.page}
+
+
+# --- text helpers -----------------------------------------------------------------------
+def name_tokens(name: str) -> tuple[str, ...]:
+    """``family given`` as word tokens (the unit names are compared in)."""
+    return tuple(WORD_RE.findall(name or ""))
+
+
+def compact(text: str) -> str:
+    """Text with all whitespace removed (addresses wrap and pad differently)."""
+    return WS_RE.sub("", text or "")
+
+
+def token_ngrams(text: str, sizes: set[int]) -> set[tuple[str, ...]]:
+    tokens = WORD_RE.findall(text)
+    return {tuple(tokens[i:i + n]) for n in sizes for i in range(len(tokens) - n + 1)}
+
+
+def has_name(text: str, name: str) -> bool:
+    want = name_tokens(name)
+    return bool(want) and want in token_ngrams(text, {len(want)})
+
+
+def format_postcode(postal_code: str) -> str:
+    return f"〒{postal_code[:3]}-{postal_code[3:]}"
+
+
+def format_registered_mail(number: str) -> str:
+    return f"{number[0:3]}-{number[3:5]}-{number[5:10]}-{number[10:]}"
+
+
+def printed_numbers(text: str) -> set[str]:
+    """12-digit numbers printed ``NNNN NNNN NNNN`` (not inside the grouped application id)."""
+    return {"".join(m.groups()) for m in MY_NUMBER_RE.finditer(text)}
+
+
+# --- structure --------------------------------------------------------------------------
+def check_sha256sums(listed: dict[str, str] | None, actual: dict[str, str | None]) -> list[Finding]:
+    """Every listed file exists and matches; the three batch files are listed."""
+    if listed is None:
+        return [Finding(SHA256SUMS, "SHA256SUMS missing")]
+    out = [Finding(SHA256SUMS, f"{name} not listed") for name in REQUIRED_FILES if name not in listed]
+    for name, digest in sorted(listed.items()):
+        got = actual.get(name)
+        if got is None:
+            out.append(Finding(SHA256SUMS, f"{name} listed but missing or malformed line"))
+        elif got != digest:
+            out.append(Finding(SHA256SUMS, f"{name} digest mismatch"))
+    return out
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, pl.Series)):
+        return ";".join("" if v is None else str(v) for v in value)
+    return str(value)
+
+
+def _uncsv(cell: str | None) -> str:
+    """Undo spreadsheet neutralisation (a leading ' before = + - @)."""
+    cell = cell or ""
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r":
+        return cell[1:]
+    return cell
+
+
+def check_manifest(manifest: pl.DataFrame, csv: pl.DataFrame | None) -> list[Finding]:
+    """The manifest agrees with itself: one batch, unique envelopes, list lengths, masks, CSV."""
+    out: list[Finding] = []
+    if manifest.height == 0:
+        return [Finding(MANIFEST, "manifest has no envelopes")]
+    if manifest["batch_id"].n_unique() != 1:
+        out.append(Finding(MANIFEST, "more than one batch id"))
+    if manifest["envelope_seq"].n_unique() != manifest.height:
+        out.append(Finding(MANIFEST, "envelope_seq not unique"))
+    for row in manifest.iter_rows(named=True):
+        env = int(row["envelope_seq"])
+        lengths = {len(row[c] or []) for c in LIST_COLUMNS}
+        if lengths != {int(row["members"])}:
+            out.append(Finding(MANIFEST, "member lists differ from members count", env))
+        if any(not MASK_RE.fullmatch(m or "") for m in row["my_numbers_masked"] or []):
+            out.append(Finding(MANIFEST, "masked number not ********NNNN", env))
+        if not re.fullmatch(r"[0-9]{11}", row["registered_mail_number"] or ""):
+            out.append(Finding(MANIFEST, "registered mail number not 11 digits", env))
+    if csv is None:
+        out.append(Finding(MANIFEST, "manifest.csv missing"))
+    elif csv.height != manifest.height or set(manifest.columns) - set(csv.columns):
+        out.append(Finding(MANIFEST, "manifest.csv rows or columns differ from parquet"))
+    else:
+        for i, (prow, crow) in enumerate(zip(manifest.iter_rows(named=True),
+                                             csv.iter_rows(named=True))):
+            bad = [c for c in manifest.columns if _csv_cell(prow[c]) != _uncsv(crow[c])]
+            if bad:
+                out.append(Finding(MANIFEST, "manifest.csv differs from parquet in "
+                                   + ",".join(bad), int(prow["envelope_seq"])))
+    return out
+
+
+def expected_pages(manifest: pl.DataFrame) -> pl.DataFrame:
+    """One row per page the manifest promises: page, envelope, k of n, role, member index."""
+    rows = []
+    for r in manifest.sort("first_page").iter_rows(named=True):
+        n = int(r["last_page"]) - int(r["first_page"]) + 1
+        for k in range(1, max(n, 0) + 1):
+            rows.append({"page": int(r["first_page"]) + k - 1, "envelope_seq": int(r["envelope_seq"]),
+                         "household_id": r["household_id"], "batch_id": r["batch_id"],
+                         "k": k, "n": n, "role": "address" if k == 1 else "member",
+                         "member_index": None if k == 1 else k - 2})
+    return pl.DataFrame(rows, schema={"page": pl.Int64, "envelope_seq": pl.Int64,
+                                      "household_id": pl.Utf8, "batch_id": pl.Utf8,
+                                      "k": pl.Int64, "n": pl.Int64, "role": pl.Utf8,
+                                      "member_index": pl.Int64})
+
+
+def check_page_count(n_pages: int, manifest: pl.DataFrame) -> list[Finding]:
+    last = int(manifest["last_page"].max()) if manifest.height else 0
+    if n_pages != last:
+        return [Finding(PAGE_COUNT, "PDF page count differs from the manifest's last page")]
+    return []
+
+
+def check_page_ranges(manifest: pl.DataFrame) -> list[Finding]:
+    """Ranges start at 1, are contiguous, in envelope order, and hold 1 + members pages."""
+    out: list[Finding] = []
+    expect_first, prev_env = 1, None
+    for r in manifest.iter_rows(named=True):
+        env, first, last = int(r["envelope_seq"]), int(r["first_page"]), int(r["last_page"])
+        if prev_env is not None and env <= prev_env:
+            out.append(Finding(PAGE_RANGES, "envelopes not in increasing order", env))
+        if first != expect_first:
+            out.append(Finding(PAGE_RANGES, "page range not contiguous with the previous", env, first))
+        if last - first + 1 != 1 + int(r["members"]):
+            out.append(Finding(PAGE_RANGES, "page range is not 1 + members pages", env, first))
+        expect_first, prev_env = last + 1, env
+    return out
+
+
+def check_footers(texts: list[str], pages: pl.DataFrame) -> list[Finding]:
+    """Each page has exactly one footer naming its batch, envelope, household and k/n."""
+    out: list[Finding] = []
+    expected = {r["page"]: r for r in pages.iter_rows(named=True)}
+    for p, text in enumerate(texts, 1):
+        exp = expected.get(p)
+        found = FOOTER_RE.findall(text)
+        if exp is None:
+            out.append(Finding(FOOTERS, "page not covered by the manifest", None, p))
+            continue
+        want = (exp["batch_id"], f"{exp['envelope_seq']:06d}", exp["household_id"],
+                str(exp["k"]), str(exp["n"]))
+        if len(found) != 1:
+            out.append(Finding(FOOTERS, f"{len(found)} footers on page", exp["envelope_seq"], p))
+        elif found[0] != want:
+            out.append(Finding(FOOTERS, "footer does not match the manifest", exp["envelope_seq"], p))
+    return out
+
+
+# --- page content -----------------------------------------------------------------------
+def _batch_names(manifest: pl.DataFrame) -> dict[tuple[str, ...], set[int]]:
+    """Every printed name of the batch (heads and members) → envelopes it belongs to."""
+    owners: dict[tuple[str, ...], set[int]] = defaultdict(set)
+    for r in manifest.iter_rows(named=True):
+        for name in [r["head_name"], *(r["member_names"] or [])]:
+            tokens = name_tokens(name)
+            if tokens:
+                owners[tokens].add(int(r["envelope_seq"]))
+    return owners
+
+
+def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataFrame,
+                       addresses: dict[int, tuple[str, dict[str, str]]] | None = None,
+                       ) -> tuple[list[Finding], pl.DataFrame]:
+    """Names, other households' names, address, registered mail, application id, numbers.
+
+    ``addresses`` (from the plan, optional): envelope_seq → (envelope address, {resident
+    code: own address}), whitespace removed. Returns the findings and, for the ledger check,
+    the numbers printed on member pages (kept in memory, never written).
+    """
+    out: list[Finding] = []
+    printed: list[dict] = []
+    envs = {int(r["envelope_seq"]): r for r in manifest.iter_rows(named=True)}
+    owners = _batch_names(manifest)
+    sizes = {len(t) for t in owners}
+    for page in pages.iter_rows(named=True):
+        p, env = page["page"], page["envelope_seq"]
+        if p > len(texts):
+            continue  # page_count reports it
+        text, row = texts[p - 1], envs[env]
+        flat = compact(text)
+        for tokens in token_ngrams(text, sizes).intersection(owners):
+            if env not in owners[tokens]:
+                out.append(Finding(OTHER_HOUSEHOLDS, "another household's name on page", env, p))
+                break
+        numbers = printed_numbers(text)
+        if page["role"] == "address":
+            if not has_name(text, f"{row['head_name']} 様"):
+                out.append(Finding(NAMES, "head's name with 様 missing on address sheet", env, p))
+            if format_postcode(row["postal_code"] or "") not in text:
+                out.append(Finding(ADDRESS, "postcode missing on address sheet", env, p))
+            if addresses and env in addresses and addresses[env][0] not in flat:
+                out.append(Finding(ADDRESS, "envelope address missing on address sheet", env, p))
+            if format_registered_mail(row["registered_mail_number"] or "") not in text:
+                out.append(Finding(REGISTERED_MAIL, "registered mail number missing", env, p))
+            if numbers:
+                out.append(Finding(MASKED_NUMBERS, "a My Number on the address sheet", env, p))
+            continue
+        i = page["member_index"]
+        lists = [row[c] or [] for c in LIST_COLUMNS]
+        if i >= min(len(v) for v in lists):
+            out.append(Finding(NAMES, "member page without a manifest member", env, p))
+            continue
+        code, name, app_id, masked = (v[i] for v in lists)
+        if not has_name(text, name):
+            out.append(Finding(NAMES, "member's name missing on member sheet", env, p))
+        if addresses and env in addresses:
+            env_addr, own = addresses[env]
+            if env_addr not in flat and own.get(code, env_addr) not in flat:
+                out.append(Finding(ADDRESS, "address missing on member sheet", env, p))
+        if not app_id or app_id not in flat:
+            out.append(Finding(APPLICATION_IDS, "application id missing on member sheet", env, p))
+        if len(numbers) != 1:
+            out.append(Finding(MASKED_NUMBERS, f"{len(numbers)} distinct My Numbers on member sheet",
+                               env, p))
+        else:
+            number = next(iter(numbers))
+            if not masked or number[-4:] != masked[-4:]:
+                out.append(Finding(MASKED_NUMBERS, "manifest mask differs from the printed number",
+                                   env, p))
+            printed.append({"envelope_seq": env, "page": p, "resident_code": code,
+                            "my_number": number})
+    frame = pl.DataFrame(printed, schema={"envelope_seq": pl.Int64, "page": pl.Int64,
+                                          "resident_code": pl.Utf8, "my_number": pl.Utf8})
+    return out, frame
+
+
+def check_ledger_numbers(printed: pl.DataFrame, active: pl.DataFrame) -> list[Finding]:
+    """Every printed My Number is the ledger's active number for that resident."""
+    joined = printed.join(active.select("resident_code", active_number=pl.col("my_number")),
+                          on="resident_code", how="left", validate="m:1")
+    out = []
+    for r in joined.filter(pl.col("active_number").is_null()
+                           | (pl.col("active_number") != pl.col("my_number"))).iter_rows(named=True):
+        rule = ("resident has no active number in the ledger" if r["active_number"] is None
+                else "printed number is not the ledger's active number")
+        out.append(Finding(LEDGER_NUMBERS, rule, r["envelope_seq"], r["page"]))
+    return out
+
+
+def check_qr(decoded: dict[int, list[str]], expected: dict[int, tuple[int, str]]) -> list[Finding]:
+    """Each sampled page has exactly one QR code, decoding to its application id.
+
+    ``decoded``: page → texts; ``expected``: page → (envelope_seq, application id).
+    """
+    out = []
+    for page, texts in sorted(decoded.items()):
+        env, app_id = expected.get(page, (None, None))
+        if len(texts) != 1:
+            out.append(Finding(QR_CODES, f"{len(texts)} QR codes decoded on page", env, page))
+        elif texts[0] != app_id or not re.fullmatch(r"[0-9]{23}", texts[0]):
+            out.append(Finding(QR_CODES, "QR code is not the manifest's application id", env, page))
+    return out
+
+
+def batch_plan_rows(plan: pl.DataFrame, batch_id: str) -> pl.DataFrame:
+    """The plan rows of this batch (all rows when the plan has no batch_id column)."""
+    if "batch_id" in plan.columns:
+        return plan.filter(pl.col("batch_id") == batch_id)
+    return plan
+
+
+def check_plan(manifest: pl.DataFrame, plan: pl.DataFrame) -> list[Finding]:
+    """Every planned non-manual member printed exactly once, in its envelope; nothing extra."""
+    out: list[Finding] = []
+    manual = pl.col("is_manual").fill_null(False) if "is_manual" in plan.columns else pl.lit(False)
+    want = plan.select("resident_code", "envelope_seq", "household_id", "member_seq",
+                       "application_id" if "application_id" in plan.columns
+                       else pl.lit(None, pl.Utf8).alias("application_id"),
+                       is_manual=manual).with_columns(pl.col("envelope_seq").cast(pl.Int64))
+    got = (manifest.select("envelope_seq", "household_id", "resident_codes", "application_ids")
+           .explode("resident_codes", "application_ids")
+           .rename({"resident_codes": "resident_code", "application_ids": "printed_app_id"})
+           .filter(pl.col("resident_code").is_not_null())
+           .with_columns(pl.col("envelope_seq").cast(pl.Int64)))
+    for r in got.filter(pl.col("resident_code").is_duplicated()).unique("resident_code").iter_rows(named=True):
+        out.append(Finding(PLAN, "member printed more than once", r["envelope_seq"]))
+    joined = got.join(want, on="resident_code", how="left", suffix="_plan")
+    for r in joined.iter_rows(named=True):
+        env = r["envelope_seq"]
+        if r["envelope_seq_plan"] is None:
+            out.append(Finding(PLAN, "member printed but not in the plan", env))
+        elif r["is_manual"]:
+            out.append(Finding(PLAN, "manual member printed", env))
+        elif r["envelope_seq_plan"] != env or r["household_id_plan"] != r["household_id"]:
+            out.append(Finding(PLAN, "member printed in another envelope or household", env))
+        elif r["application_id"] is not None and r["application_id"] != r["printed_app_id"]:
+            out.append(Finding(PLAN, "application id differs from the plan", env))
+    missing = want.filter(~pl.col("is_manual")).join(got, on="resident_code", how="anti")
+    for env in sorted(set(missing["envelope_seq"].to_list())):
+        out.append(Finding(PLAN, "planned member not printed", env))
+    # order: the planned members that were printed, compared position by position
+    planned = want.filter(~pl.col("is_manual"))
+    both_got = (got.join(planned, on=["resident_code", "envelope_seq"], how="semi")
+                .with_columns(pos=pl.int_range(pl.len()).over("envelope_seq")))
+    both_want = (planned.join(got, on=["resident_code", "envelope_seq"], how="semi")
+                 .sort("envelope_seq", "member_seq")
+                 .with_columns(pos=pl.int_range(pl.len()).over("envelope_seq")))
+    order = both_want.join(both_got, on=["resident_code", "envelope_seq", "pos"], how="anti")
+    for env in sorted(set(order["envelope_seq"].to_list())):
+        out.append(Finding(PLAN, "members not in plan order", env))
+    envs = plan.group_by("envelope_seq").agg(
+        manual_plan=manual.sum(),
+        mail_plan=pl.col("registered_mail_number").first() if "registered_mail_number" in plan.columns
+        else pl.lit(None, pl.Utf8)).with_columns(pl.col("envelope_seq").cast(pl.Int64))
+    cmp = manifest.with_columns(pl.col("envelope_seq").cast(pl.Int64)).join(envs, on="envelope_seq", how="left")
+    for r in cmp.iter_rows(named=True):
+        if r["manual_plan"] is not None and int(r["manual_members"]) != int(r["manual_plan"]):
+            out.append(Finding(PLAN, "manual member count differs from the plan", r["envelope_seq"]))
+        if r["mail_plan"] is not None and r["registered_mail_number"] != r["mail_plan"]:
+            out.append(Finding(PLAN, "registered mail number differs from the plan", r["envelope_seq"]))
+    return out

@@ -1,0 +1,174 @@
+"""Checks on extracted-text fixtures: a clean batch passes, each tampering is named."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from qa import checks as c
+from tests.qa.fixtures import FrameLedger, build, to_csv_frame
+
+
+@pytest.fixture
+def batch():
+    return build()
+
+
+def run_text_checks(manifest, texts, plan=None):
+    from qa.batch_qa import plan_addresses
+    pages = c.expected_pages(manifest)
+    out = c.check_page_count(len(texts), manifest) + c.check_page_ranges(manifest)
+    out += c.check_footers(texts, pages)
+    content, printed = c.check_page_content(texts, manifest, pages,
+                                            plan_addresses(plan) if plan is not None else None)
+    return out + content, printed
+
+
+def checks_of(findings):
+    return {f.check for f in findings}
+
+
+def test_clean_batch_passes_every_check(batch):
+    manifest, texts, plan, active = batch
+    findings, printed = run_text_checks(manifest, texts, plan)
+    assert findings == []
+    assert printed.height == 6
+    assert c.check_manifest(manifest, to_csv_frame(manifest)) == []
+    assert c.check_ledger_numbers(printed, FrameLedger(active).active_numbers(printed["resident_code"])) == []
+    assert c.check_plan(manifest, plan) == []
+
+
+def test_swapped_pages_fail_footers_and_names(batch):
+    manifest, texts, _, _ = batch
+    texts[1], texts[3] = texts[3], texts[1]  # member of H001 <-> address sheet of H002
+    findings, _ = run_text_checks(manifest, texts)
+    assert {c.FOOTERS, c.NAMES, c.OTHER_HOUSEHOLDS} <= checks_of(findings)
+    assert {f.page for f in findings if f.check == c.FOOTERS} == {2, 4}
+
+
+def test_dropped_page_fails_page_count_and_footers(batch):
+    manifest, texts, _, _ = batch
+    del texts[2]
+    findings, _ = run_text_checks(manifest, texts)
+    assert {c.PAGE_COUNT, c.FOOTERS} <= checks_of(findings)
+
+
+def test_manifest_pointing_at_wrong_household(batch):
+    manifest, texts, _, _ = batch
+    manifest = manifest.with_columns(
+        household_id=pl.when(pl.col("envelope_seq") == 2).then(pl.lit("H003"))
+        .otherwise(pl.col("household_id")),
+        member_names=pl.when(pl.col("envelope_seq") == 2).then(pl.lit(["林 一"]))
+        .otherwise(pl.col("member_names")))
+    findings, _ = run_text_checks(manifest, texts)
+    assert {f.envelope_seq for f in findings if f.check == c.FOOTERS} == {2}
+    assert any(f.check == c.NAMES and f.envelope_seq == 2 for f in findings)
+
+
+def test_other_households_name_is_caught_but_substrings_are_not(batch):
+    manifest, texts, _, _ = batch
+    # 小林 一郎 (H002) contains 林 一 (H003) as a substring: that is no finding (clean test).
+    texts[4] = texts[4].replace("通知カード", "通知カード 林 二三")  # H003's member on H002's page
+    findings, _ = run_text_checks(manifest, texts)
+    assert [(f.check, f.envelope_seq, f.page) for f in findings] == [(c.OTHER_HOUSEHOLDS, 2, 5)]
+
+
+def test_name_across_a_line_break_still_matches(batch):
+    manifest, texts, _, _ = batch
+    texts[-1] = texts[-1].replace("Smith John Paul", "Smith John\nPaul")
+    findings, _ = run_text_checks(manifest, texts)
+    assert findings == []
+
+
+def test_mask_mismatch_and_number_on_address_sheet(batch):
+    manifest, texts, _, _ = batch
+    manifest = manifest.with_columns(my_numbers_masked=pl.when(pl.col("envelope_seq") == 1)
+                                     .then(pl.lit(["********9999", "********9013"]))
+                                     .otherwise(pl.col("my_numbers_masked")))
+    texts[3] += "\n1234 5678 9018"
+    findings, _ = run_text_checks(manifest, texts)
+    got = {(f.check, f.envelope_seq, f.page, f.rule) for f in findings}
+    assert (c.MASKED_NUMBERS, 1, 2, "manifest mask differs from the printed number") in got
+    assert (c.MASKED_NUMBERS, 2, 4, "a My Number on the address sheet") in got
+    assert len(got) == 2
+
+
+def test_application_id_digits_are_not_mistaken_for_a_my_number(batch):
+    _, texts, _, _ = batch
+    assert c.printed_numbers(texts[1]) == {"123456789018"}
+    assert c.printed_numbers("申請書ID 1234 5678 9012 3456 7890 123") == set()
+
+
+def test_ledger_with_a_different_active_number(batch):
+    manifest, texts, _, active = batch
+    _, printed = run_text_checks(manifest, texts)
+    changed = active.with_columns(my_number=pl.when(pl.col("resident_code") == "10000000044")
+                                  .then(pl.lit("000000000000")).otherwise(pl.col("my_number")))
+    findings = c.check_ledger_numbers(printed, changed)
+    assert [(f.check, f.envelope_seq, f.page) for f in findings] == [(c.LEDGER_NUMBERS, 3, 7)]
+    missing = c.check_ledger_numbers(printed, active.filter(pl.col("resident_code") != "10000000011"))
+    assert [f.rule for f in missing] == ["resident has no active number in the ledger"]
+
+
+def test_application_id_text_and_qr(batch):
+    manifest, texts, _, _ = batch
+    texts[1] = texts[1].replace("申請書ID", "申請書ID 0").replace(" 0 9", " 8")  # corrupt the id
+    findings, _ = run_text_checks(manifest, texts)
+    assert any(f.check == c.APPLICATION_IDS and f.page == 2 for f in findings)
+    expected = {2: (1, "9" * 23), 3: (1, "8" * 23)}
+    got = c.check_qr({2: ["9" * 23], 3: ["7" * 23]}, expected)
+    assert [(f.check, f.page) for f in got] == [(c.QR_CODES, 3)]
+    assert [f.rule for f in c.check_qr({2: []}, expected)] == ["0 QR codes decoded on page"]
+
+
+def test_sha256sums_check():
+    listed = {"cards.pdf": "a" * 64, "manifest.parquet": "b" * 64, "manifest.csv": "c" * 64}
+    assert c.check_sha256sums(listed, dict(listed)) == []
+    bad = c.check_sha256sums(listed, {**listed, "cards.pdf": "d" * 64})
+    assert [f.rule for f in bad] == ["cards.pdf digest mismatch"]
+    assert c.check_sha256sums(None, {})[0].rule == "SHA256SUMS missing"
+    partial = c.check_sha256sums({"cards.pdf": "a" * 64}, {"cards.pdf": "a" * 64})
+    assert len(partial) == 2
+
+
+def test_manifest_consistency(batch):
+    manifest, _, _, _ = batch
+    csv = to_csv_frame(manifest)
+    assert c.check_manifest(manifest, csv) == []
+    bad_csv = csv.with_columns(household_id=pl.lit("X"))
+    assert {f.rule for f in c.check_manifest(manifest, bad_csv)} == {
+        "manifest.csv differs from parquet in household_id"}
+    leaked = manifest.with_columns(my_numbers_masked=pl.lit(["123456789018"]), members=pl.lit(1))
+    rules = {f.rule for f in c.check_manifest(leaked, None)}
+    assert "masked number not ********NNNN" in rules and "manifest.csv missing" in rules
+
+
+def test_page_ranges_out_of_order(batch):
+    manifest, _, _, _ = batch
+    bad = manifest.with_columns(first_page=pl.when(pl.col("envelope_seq") == 2).then(5)
+                                .otherwise(pl.col("first_page")))
+    assert {f.rule for f in c.check_page_ranges(bad)} == {
+        "page range not contiguous with the previous", "page range is not 1 + members pages"}
+
+
+def test_plan_check(batch):
+    manifest, _, plan, _ = batch
+    extra = pl.DataFrame([{**plan.row(0, named=True), "resident_code": "10000000099",
+                           "member_seq": 3}])
+    findings = c.check_plan(manifest, pl.concat([plan, extra]))
+    assert [(f.rule, f.envelope_seq) for f in findings] == [("planned member not printed", 1)]
+    findings = c.check_plan(manifest, plan.filter(pl.col("resident_code") != "10000000055"))
+    assert [(f.rule, f.envelope_seq) for f in findings] == [("member printed but not in the plan", 3)]
+    manual = plan.with_columns(is_manual=pl.col("resident_code") == "10000000055")
+    rules = {f.rule for f in c.check_plan(manifest, manual)}
+    assert rules == {"manual member printed", "manual member count differs from the plan"}
+    moved = plan.with_columns(envelope_seq=pl.when(pl.col("resident_code") == "10000000022")
+                              .then(pl.lit(2, dtype=pl.Int64)).otherwise(pl.col("envelope_seq")))
+    assert "member printed in another envelope or household" in {
+        f.rule for f in c.check_plan(manifest, moved)}
+    reordered = plan.with_columns(member_seq=pl.when(pl.col("envelope_seq") == 3)
+                                  .then(4 - pl.col("member_seq")).otherwise(pl.col("member_seq")))
+    assert {f.rule for f in c.check_plan(manifest, reordered)} == {"members not in plan order"}
+    twice = manifest.with_columns(resident_codes=pl.when(pl.col("envelope_seq") == 2)
+                                  .then(pl.lit(["10000000011"])).otherwise(pl.col("resident_codes")))
+    assert "member printed more than once" in {f.rule for f in c.check_plan(twice, plan)}
