@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from qa import checks as c
-from tests.qa.fixtures import FrameLedger, build, to_csv_frame
+from tests.qa.qa_fixtures import FrameLedger, build, to_csv_frame
 
 
 @pytest.fixture
