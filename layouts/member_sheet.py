@@ -8,6 +8,7 @@ photo box and the blanks are furniture drawn once per document.
 from __future__ import annotations
 
 from layouts.document import Document
+from layouts.fonts import NAME_CHAIN
 from layouts.qr import draw_qr
 from layouts.records import (SEX_LABELS, Household, Member, both_calendars,
                              format_application_id, format_my_number, substitute_name,
@@ -101,7 +102,7 @@ def draw_member_sheet(doc: Document, spec: PrintSpec, hh: Household, member: Mem
     doc.name(vx, card.y + rows["氏名"], member.name, m.card_name_size, max_width=vw)
     if member.alias:
         doc.name(vx, card.y + rows["通称"], member.alias, m.card_text_size, max_width=vw)
-    addr = doc.wrap(hh.address, m.card_text_size, vw)[:2]
+    addr = doc.wrap(hh.address, m.card_text_size, vw, NAME_CHAIN)[:2]
     if hh.address_extra:
         addr.append(hh.address_extra)
     for i, line in enumerate(addr[:3]):
