@@ -22,9 +22,11 @@ from expectations.issued import check_issued_numbers
 from layouts.batch import write_batch
 from layouts.fonts import undrawable_characters
 from ledger import Ledger
+from ledger.queries import issued_runs
 from mynumber.errors import LedgerError
 from mynumber.keys import load_key
 from mynumber.register_check import check_register_file
+from pipeline.faults import crash_point
 from pipeline.files import (
     read_json, sha256_file, write_csv_atomic, write_json_atomic, write_parquet_atomic,
 )
@@ -42,9 +44,8 @@ WORK_COLUMNS_DROP = ("my_number",)
 
 
 def open_ledger(opts: RunOptions) -> Ledger:
-    ledger = Ledger(opts.ledger_url, operator=opts.operator)
-    ledger.init()
-    return ledger
+    """The run's ledger; its schema is checked (and created or upgraded) on first use."""
+    return Ledger(opts.ledger_url, operator=opts.operator)
 
 
 def stage_start(opts: RunOptions, register_path: str, kind: str = "bulk") -> dict[str, Any]:
@@ -75,6 +76,7 @@ def stage_check(opts: RunOptions, register_path: str, kind: str = "register") ->
         accepted = accepted.drop([c for c in WORK_COLUMNS_DROP if c in accepted.columns])
     write_parquet_atomic(accepted, run_dir.accepted_path)
     write_csv_atomic(result.quarantine.sort("row"), run_dir.quarantine_path)
+    crash_point("after_check")
     report = result.report
     return {
         "input_rows": report["input_rows"],
@@ -97,7 +99,7 @@ def stage_issue(opts: RunOptions, run_id: str) -> dict[str, Any]:
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()
-    existing = ledger.issued_runs(accepted.get_column("resident_code"))
+    existing = issued_runs(ledger, accepted.get_column("resident_code")).select("resident_code", "run_id")
     outcomes = (
         accepted.join(existing, on="resident_code", how="left", validate="1:1")
         .with_columns(
@@ -117,6 +119,7 @@ def stage_issue(opts: RunOptions, run_id: str) -> dict[str, Any]:
         numbers.alias("my_number"), pl.lit(0, dtype=pl.Int32).alias("generation")
     )
     timings["derive_s"] = time.perf_counter() - t0
+    crash_point("after_derive")
 
     t0 = time.perf_counter()
     proof = check_issued_numbers(fresh, out_dir=run_dir.check_dir)
@@ -130,6 +133,7 @@ def stage_issue(opts: RunOptions, run_id: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     committed = ledger.commit_numbers(run_id, fresh, key.key_id, reason="first_issue")
     timings["commit_s"] = time.perf_counter() - t0
+    crash_point("after_commit")
     del numbers, fresh
     write_parquet_atomic(outcomes, run_dir.outcomes_path)
     counts = outcomes.group_by("outcome").len().to_dicts()
@@ -152,9 +156,12 @@ def stage_plan(opts: RunOptions, run_id: str, *, daily: bool = False) -> dict[st
     """
     run_dir = opts.run_dir
     plan_meta = run_dir.work_dir / "plan.json"
+    ledger = open_ledger(opts)
     if run_dir.plan_path.exists() and plan_meta.exists() and read_json(plan_meta).get("run_id") == run_id:
-        meta = read_json(plan_meta)
-        return {**meta, "reused": True}
+        # resumed: the same envelopes, ids and registered-mail numbers as before the crash
+        plan = pl.read_parquet(run_dir.plan_path)
+        ledger.record_mailings(run_id, _envelopes(plan))
+        return {**read_json(plan_meta), "reused": True}
     accepted = pl.read_parquet(run_dir.accepted_path)
     outcomes = pl.read_parquet(run_dir.outcomes_path, columns=["resident_code", "outcome"])
     issued = accepted.join(
@@ -162,24 +169,23 @@ def stage_plan(opts: RunOptions, run_id: str, *, daily: bool = False) -> dict[st
     )
     if daily:
         issued = choose_addressees(issued)
-    ledger = open_ledger(opts)
     plan, manual = build_plan(
         issued, undrawable_characters, ledger, opts,
         application_ids=new_application_ids,
     )
-    write_csv_atomic(manual, run_dir.manual_path)
-    write_parquet_atomic(plan, run_dir.plan_path)
-    ledger.record_mailings(run_id, _envelopes(plan))
-    batch_ids = plan.get_column("batch_id").unique(maintain_order=True).to_list()
     meta = {
         "run_id": run_id,
-        "batch_ids": batch_ids,
+        "batch_ids": plan.get_column("batch_id").unique(maintain_order=True).to_list(),
         "households": plan.get_column("household_id").n_unique(),
         "envelopes": plan.get_column("envelope_seq").n_unique(),
         "members": plan.height,
         "manual_handling": manual.get_column("resident_code").n_unique() if manual.height else 0,
     }
+    write_csv_atomic(manual, run_dir.manual_path)
+    write_parquet_atomic(plan, run_dir.plan_path)
     write_json_atomic(plan_meta, meta)
+    crash_point("after_plan")
+    ledger.record_mailings(run_id, _envelopes(plan))
     return {**meta, "reused": False}
 
 
@@ -192,6 +198,8 @@ def stage_render(opts: RunOptions, batch_id: str) -> dict[str, Any]:
     result = write_batch(
         run_dir.batch_dir(batch_id), rows, render_numbers(ledger, rows), print_settings(opts)
     )
+    if not result.skipped:
+        crash_point("mid_render")
     return {
         "batch_id": batch_id,
         "pages": result.pages,

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from ledger.queries import issued_runs, known_events
 from mynumber.keys import load_key
 from mynumber.register_check import check_register_file
 from pipeline.bulk import open_ledger
@@ -39,9 +40,9 @@ def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> dict[str, An
     brought = events.get_column("my_number").drop_nulls()
     classified = classify_events(
         events.select("row", *EVENT_KEY, "my_number"),
-        ledger.issued_runs(codes),
+        issued_runs(ledger, codes),
         ledger.number_owners(brought),
-        ledger.known_events(events.select(*EVENT_KEY)),
+        known_events(ledger, events.select(*EVENT_KEY)),
         run_id,
     )
     timings = {"classify_s": time.perf_counter() - t0}

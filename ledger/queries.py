@@ -1,0 +1,68 @@
+"""Read-only questions the daily and resumed runs ask the ledger, answered in bulk.
+
+- ``issued_runs``: which residents hold an active number, and which run issued it —
+  how a resumed run recognises its own work and tells it apart from earlier runs'.
+- ``known_events``: which events are already recorded — how a daily file counts once.
+
+Both stage the asked-for keys in a temporary table and join, so a question about
+740,000 residents is one round trip, not 740,000. Neither returns a My Number.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+import sqlalchemy as sa
+
+from . import bulk
+from .engine import read_transaction
+from .schema import events, issued_numbers
+
+if TYPE_CHECKING:
+    from .store import Ledger
+
+ISSUED_RUN_SCHEMA = {"resident_code": pl.Utf8, "run_id": pl.Utf8, "generation": pl.Int64}
+EVENT_SCHEMA = {"resident_code": pl.Utf8, "event": pl.Utf8, "event_date": pl.Date}
+
+
+def issued_runs(ledger: "Ledger", resident_codes: pl.Series) -> pl.DataFrame:
+    """[resident_code, run_id, generation] of each given resident's active number."""
+    codes = pl.Series("resident_code", resident_codes, dtype=pl.Utf8).drop_nulls().unique().to_frame()
+    if codes.height == 0:
+        return pl.DataFrame(schema=ISSUED_RUN_SCHEMA)
+    ledger._ready()  # noqa: SLF001 (same package: refuse too-new schema, upgrade old)
+    stage = bulk.stage_table("ledger_stage_issued_runs", {"resident_code": sa.String(11)})
+    inum = issued_numbers.c
+    query = (
+        sa.select(inum.resident_code, inum.run_id, inum.generation)
+        .join(stage, stage.c.resident_code == inum.resident_code)
+        .where(inum.status == "active")
+    )
+    with read_transaction(ledger.engine) as conn:
+        bulk.create_and_load(conn, stage, codes)
+        out = bulk.fetch_frame(conn, query, ISSUED_RUN_SCHEMA)
+        bulk.drop(conn, stage)
+    return out
+
+
+def known_events(ledger: "Ledger", frame: pl.DataFrame) -> pl.DataFrame:
+    """The subset of (resident_code, event, event_date) already recorded by any run."""
+    keys = frame.select(
+        pl.col("resident_code").cast(pl.Utf8), pl.col("event").cast(pl.Utf8), pl.col("event_date")
+    ).drop_nulls().unique()
+    if keys.height == 0:
+        return pl.DataFrame(schema=EVENT_SCHEMA)
+    ledger._ready()  # noqa: SLF001 (same package: refuse too-new schema, upgrade old)
+    stage = bulk.stage_table("ledger_stage_known_events", {
+        "resident_code": sa.String(11), "event": sa.String(32), "event_date": sa.Date})
+    ev, st = events.c, stage.c
+    query = sa.select(st.resident_code, st.event, st.event_date).where(
+        sa.exists().where(ev.resident_code == st.resident_code, ev.event == st.event,
+                          ev.event_date == st.event_date)
+    )
+    with read_transaction(ledger.engine) as conn:
+        bulk.create_and_load(conn, stage, keys)
+        out = bulk.fetch_frame(conn, query, EVENT_SCHEMA)
+        bulk.drop(conn, stage)
+    return out

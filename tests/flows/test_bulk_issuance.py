@@ -1,0 +1,120 @@
+"""The bulk flow end to end: real register, real key, real SQLite ledger, real PDFs,
+real Prefect server. One run per module, several properties checked on it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.flows.conftest import assert_no_number_in, files_written, ledger_numbers, make_opts
+
+pytestmark = pytest.mark.xdist_group("prefect")
+
+
+@pytest.fixture(scope="module")
+def bulk_run(prefect_api, tmp_path_factory, demo_key_path, small_register):
+    from flows.bulk_issuance import run_bulk
+
+    tmp = tmp_path_factory.mktemp("bulk")
+    opts = make_opts(tmp, demo_key_path)
+    report = run_bulk(str(small_register), opts)
+    return tmp, opts, report
+
+
+def test_counts_add_up_and_every_accepted_resident_is_issued(bulk_run):
+    _, opts, report = bulk_run
+    assert report["counts_add_up"] is True
+    assert sum(report["outcomes"].values()) == report["input_rows"] == 240
+    numbers = ledger_numbers(opts.ledger_url)
+    assert report["outcomes"]["issued"] == numbers.height > 0
+    assert numbers["my_number"].n_unique() == numbers.height
+    assert report["outcomes"]["already_issued"] == 0
+
+
+def test_every_issued_resident_is_in_exactly_one_envelope_of_one_batch(bulk_run):
+    _, opts, report = bulk_run
+    manifests = pl.concat(
+        pl.read_parquet(p) for p in sorted(Path(opts.out_dir, "batches").glob("*/manifest.parquet"))
+    )
+    codes = manifests.select(pl.col("resident_codes").explode()).to_series()
+    issued = ledger_numbers(opts.ledger_url)["resident_code"]
+    manual = pl.read_csv(Path(opts.out_dir) / "manual_handling.csv", schema_overrides={"resident_code": pl.Utf8})
+    assert codes.n_unique() == codes.len()
+    assert set(codes) | set(manual["resident_code"]) == set(issued)
+    assert manifests.height == report["envelopes"]
+    assert manifests["envelope_seq"].to_list() == sorted(manifests["envelope_seq"].to_list())
+    assert report["batches"] == len(list(Path(opts.out_dir, "batches").iterdir()))
+
+
+def test_every_batch_verifies_and_passed_qa(bulk_run):
+    _, opts, report = bulk_run
+    assert report["qa"]["verdict"] == "pass"
+    for batch in Path(opts.out_dir, "batches").iterdir():
+        assert {"cards.pdf", "manifest.parquet", "manifest.csv", "SHA256SUMS", "qa.json"} <= {
+            p.name for p in batch.iterdir()
+        }
+        assert json.loads((batch / "qa.json").read_text())["verdict"] == "pass"
+
+
+def test_manifests_mask_numbers_to_the_last_four_digits(bulk_run):
+    _, opts, _ = bulk_run
+    numbers = ledger_numbers(opts.ledger_url)
+    last4 = dict(zip(numbers["resident_code"], numbers["my_number"].str.slice(8)))
+    manifest = pl.read_parquet(next(Path(opts.out_dir, "batches").glob("*/manifest.parquet")))
+    for codes, masked in zip(manifest["resident_codes"], manifest["my_numbers_masked"]):
+        for code, mask in zip(codes, masked):
+            assert mask == "********" + last4[code]
+
+
+def test_no_full_number_outside_cards_and_ledger(bulk_run, prefect_api):
+    tmp, opts, _ = bulk_run
+    numbers = ledger_numbers(opts.ledger_url)["my_number"].to_list()
+    paths = files_written(Path(opts.out_dir))
+    db = Path(prefect_api["db_path"])
+    paths += [p for p in db.parent.glob(db.name + "*") if p.is_file()]
+    storage = Path.home() / ".prefect" / "storage"
+    if storage.exists():
+        paths += [p for p in storage.rglob("*") if p.is_file()]
+    assert_no_number_in(paths, numbers)
+
+
+def test_the_run_is_recorded_in_prefect_with_tasks_and_no_personal_parameters(bulk_run, prefect_api):
+    _, _, report = bulk_run
+    with sqlite3.connect(prefect_api["db_path"]) as conn:
+        flows = conn.execute(
+            "SELECT fr.id, fr.state_type, fr.parameters FROM flow_run fr JOIN flow f ON f.id = fr.flow_id "
+            "WHERE f.name = 'bulk-issuance'"
+        ).fetchall()
+        assert flows and any(state == "COMPLETED" for _, state, _ in flows)
+        tasks = {row[0] for row in conn.execute("SELECT DISTINCT task_key FROM task_run")}
+        artifacts = conn.execute("SELECT key FROM artifact").fetchall()
+    assert any(t.startswith("render") for t in tasks) and any(t.startswith("qa") for t in tasks)
+    assert ("bulk-run-report",) in artifacts
+    params = json.loads(flows[0][2])
+    assert set(params) == {"register_path", "opts"}
+    assert "key_hex" not in flows[0][2]
+
+
+def test_report_files_exist_and_html_is_self_contained(bulk_run):
+    _, opts, report = bulk_run
+    saved = json.loads(Path(opts.out_dir, "report.json").read_text())
+    assert saved["run_id"] == report["run_id"] and saved["counts_add_up"]
+    page = Path(opts.out_dir, "report.html").read_text()
+    assert "<script" not in page and "http" not in page
+
+
+def test_running_the_same_register_again_issues_and_prints_nothing_new(bulk_run, small_register, tmp_path):
+    from flows.bulk_issuance import run_bulk
+
+    _, opts, first = bulk_run
+    before = ledger_numbers(opts.ledger_url)
+    again = run_bulk(str(small_register), opts.replace(out_dir=str(tmp_path / "again")))
+    after = ledger_numbers(opts.ledger_url)
+    assert before.sort("resident_code").equals(after.sort("resident_code"))
+    assert again["outcomes"]["issued"] == 0
+    assert again["outcomes"]["already_issued"] == first["outcomes"]["issued"]
+    assert again["envelopes"] == 0 and again["counts_add_up"]
