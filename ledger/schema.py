@@ -18,8 +18,10 @@ import sqlalchemy as sa
 SCHEMA_HEAD = "0001"
 
 NUMBER_STATUSES = ("active", "revoked")
-#: why a number row exists (the operator's free-text reason goes to the audit log instead)
+#: why a number row exists: a short code (first_issue, move_in, number_change, or the event
+#: that caused it, e.g. birth); the operator's free-text reason goes to the audit log instead
 ISSUE_REASONS = ("first_issue", "move_in", "number_change")
+REASON_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 MAILING_STATUSES = ("planned", "printed", "mailed", "returned", "held", "re-sent", "destroyed")
 RUN_STATUSES = ("running", "succeeded", "failed", "partial")
 
@@ -74,7 +76,6 @@ issued_numbers = sa.Table(
     sa.Column("revoked_run_id", sa.String(64), sa.ForeignKey("runs.run_id")),
     sa.UniqueConstraint("my_number"),
     sa.CheckConstraint(_in("status", NUMBER_STATUSES), name="status"),
-    sa.CheckConstraint(_in("reason", ISSUE_REASONS), name="reason"),
     sa.CheckConstraint("length(my_number) = 12", name="my_number_length"),
     sa.CheckConstraint("length(resident_code) = 11", name="resident_code_length"),
     sa.CheckConstraint("generation >= 0", name="generation"),

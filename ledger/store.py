@@ -11,6 +11,7 @@ import getpass
 import hashlib
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,12 +23,12 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mynumber.errors import AlreadyIssued, LedgerError, NotIssued
+from mynumber.errors import AlreadyIssued, InvalidFormat, LedgerError, NotIssued
 
 from . import bulk, events, mailings, migrate
 from .engine import make_engine, read_transaction, resolve_url, safe_url, write_transaction
 from .frames import check_number_frame
-from .schema import ISSUE_REASONS, RUN_STATUSES, audit_log, issued_numbers, runs
+from .schema import ISSUE_REASONS, REASON_PATTERN, RUN_STATUSES, audit_log, issued_numbers, runs
 
 I = issued_numbers  # noqa: E741 - short alias keeps the SQL readable
 NUMBER_SCHEMA = {"resident_code": pl.Utf8, "my_number": pl.Utf8, "generation": pl.Int64}
@@ -179,8 +180,9 @@ class Ledger:
 
     def _commit(self, run_id: str, numbers: pl.DataFrame, key_id: str | None,
                 reason: str) -> CommitResult:
-        if reason not in ISSUE_REASONS:
-            raise LedgerError(f"reason must be one of {', '.join(ISSUE_REASONS)}")
+        if not re.match(REASON_PATTERN, reason or ""):
+            raise LedgerError("reason must be a short lower-case code such as "
+                              f"{', '.join(ISSUE_REASONS)} or an event name")
         self._ready()
         stage = bulk.stage_table("ledger_stage_numbers", {
             "resident_code": sa.String(11), "my_number": sa.String(12), "generation": sa.Integer})
@@ -275,8 +277,10 @@ class Ledger:
             from transforms.numbering import derive_my_numbers as derive
         if not reason or not reason.strip():
             raise LedgerError("reissue needs a reason (it goes to the audit log)")
-        self._ready()
         code = str(resident_code)
+        if not re.fullmatch(r"[0-9]{11}", code):
+            raise InvalidFormat("reissue: the resident code is not 11 ASCII digits")
+        self._ready()
         with write_transaction(self.engine, "issued_numbers") as conn:
             active = conn.execute(sa.select(I.c.number_id, I.c.my_number).where(
                 I.c.resident_code == code, I.c.status == "active")).first()

@@ -64,8 +64,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["revoked_run_id"], ["runs.run_id"],
                                 name="fk_issued_numbers_revoked_run_id_runs"),
         sa.CheckConstraint(_in("status", ("active", "revoked")), name="ck_issued_numbers_status"),
-        sa.CheckConstraint(_in("reason", ("first_issue", "move_in", "number_change")),
-                           name="ck_issued_numbers_reason"),
         sa.CheckConstraint("length(my_number) = 12", name="ck_issued_numbers_my_number_length"),
         sa.CheckConstraint("length(resident_code) = 11",
                            name="ck_issued_numbers_resident_code_length"),

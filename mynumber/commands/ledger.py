@@ -1,0 +1,120 @@
+"""Ledger commands: `mynumber ledger init|stats|verify|export` and `mynumber reissue`.
+
+Every command takes `--ledger URL` (or $MYNUMBER_LEDGER; default the SQLite file
+mynumber-data/ledger.db) and `--operator` (recorded in the audit log; default the OS user).
+Nothing printed here contains a My Number except the last four digits after a reissue.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mynumber.errors import LedgerError
+
+LedgerOpt = typer.Option(None, "--ledger", envvar="MYNUMBER_LEDGER",
+                         help="Ledger database URL (default sqlite:///mynumber-data/ledger.db).")
+OperatorOpt = typer.Option(None, "--operator",
+                           help="Name recorded in the audit log (default: the OS user).")
+
+ledger_app = typer.Typer(help="The ledger of issued numbers: create, count, prove, export.",
+                         no_args_is_help=True)
+out = Console()
+
+
+def _open(ledger_url: Optional[str], operator: Optional[str]):
+    from ledger import Ledger
+
+    return Ledger(ledger_url, operator=operator)
+
+
+@ledger_app.command("init")
+def init_cmd(ledger: Optional[str] = LedgerOpt, operator: Optional[str] = OperatorOpt) -> None:
+    """Create the ledger, or upgrade its schema to what this program knows."""
+    led = _open(ledger, operator)
+    revision = led.init()
+    led.audit("init", f"schema revision {revision}", "ledger init")
+    out.print(f"ledger ready at {led.url.render_as_string(hide_password=True)} "
+              f"(schema revision {revision})")
+
+
+@ledger_app.command("stats")
+def stats_cmd(ledger: Optional[str] = LedgerOpt, operator: Optional[str] = OperatorOpt,
+              as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON.")) -> None:
+    """Counts of numbers by status and reason, runs, events and mailings (never a number)."""
+    stats = _open(ledger, operator).stats()
+    if as_json:
+        out.print_json(json.dumps(stats))
+        return
+    table = Table(title=f"ledger: {stats['numbers_total']} number row(s)")
+    table.add_column("what")
+    table.add_column("kind")
+    table.add_column("count", justify="right")
+    for status, reasons in stats["numbers"].items():
+        for reason, n in reasons.items():
+            table.add_row("numbers", f"{status} / {reason}", str(n))
+    for section in ("runs", "events", "mailings"):
+        for kind, n in stats[section].items():
+            table.add_row(section, kind, str(n))
+    table.add_row("registered mail", "allocated", str(stats["registered_mail_numbers_allocated"]))
+    table.add_row("audit log", "entries", str(stats["audit_entries"]))
+    out.print(table)
+
+
+@ledger_app.command("verify")
+def verify_cmd(ledger: Optional[str] = LedgerOpt, operator: Optional[str] = OperatorOpt,
+               result: Optional[Path] = typer.Option(
+                   None, "--result", help="Also write the counts-only GX result as JSON here.")
+               ) -> None:
+    """Prove uniqueness with the GX suite over the ledger table; exit 1 when it fails."""
+    from ledger.reporting import verify
+
+    outcome = verify(_open(ledger, operator), result_path=result)
+    table = Table(title=f"GX ledger suite over {outcome.rows} row(s)")
+    table.add_column("rule")
+    table.add_column("verdict")
+    table.add_column("unexpected", justify="right")
+    for rule, r in outcome.rules.items():
+        table.add_row(rule, "pass" if r["success"] else "[bold red]FAIL",
+                      str(r["unexpected_count"]))
+    out.print(table)
+    if not outcome.success:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("export")
+def export_cmd(out_path: Path = typer.Option(..., "--out", help="Parquet file to write."),
+               ledger: Optional[str] = LedgerOpt, operator: Optional[str] = OperatorOpt) -> None:
+    """Export every number row (active and revoked) to parquet; the export is audited."""
+    if out_path.suffix.lower() != ".parquet":
+        raise LedgerError("--out must name a .parquet file")
+    rows = _open(ledger, operator).export(out_path)
+    out.print(f"{rows} row(s) written to {out_path}")
+
+
+def reissue_cmd(
+    resident_code: str = typer.Argument(..., help="Resident code (11 digits) whose number changes."),
+    reason: str = typer.Option(..., "--reason", help="Why (recorded in the audit log)."),
+    key: Optional[Path] = typer.Option(None, "--key", envvar="MYNUMBER_KEY_FILE",
+                                       help="Key file (default mynumber-data/key.json)."),
+    ledger: Optional[str] = LedgerOpt,
+    operator: Optional[str] = OperatorOpt,
+) -> None:
+    """Change a resident's My Number (leak, misuse feared): revoke it and issue a new one."""
+    from mynumber.keys import load_key, resolve_key_path
+
+    material = load_key(resolve_key_path(key))
+    result = _open(ledger, operator).reissue(resident_code, reason, material)
+    out.print(f"number changed: generation {result.generation}, "
+              f"old ****{result.last4_old} revoked, new ****{result.last4_new} active")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `ledger` (group) and `reissue` to the CLI."""
+    app.add_typer(ledger_app, name="ledger")
+    app.command("reissue")(reissue_cmd)
