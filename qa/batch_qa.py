@@ -149,7 +149,7 @@ def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf, findings: list
     timings["text_extract"] = time.perf_counter() - t
     t = time.perf_counter()
     pages = c.expected_pages(manifest)
-    findings += c.check_page_count(len(texts), manifest)
+    findings += c.check_page_count(len(texts), manifest, texts)
     findings += c.check_page_ranges(manifest)
     findings += c.check_footers(texts, pages)
     plan_rows = None if plan is None else c.batch_plan_rows(plan, batch_id)

@@ -161,7 +161,8 @@ def check_manifest(manifest: pl.DataFrame, csv: pl.DataFrame | None) -> list[Fin
 def expected_pages(manifest: pl.DataFrame) -> pl.DataFrame:
     """One row per page the manifest promises: page, envelope, k of n, role, member index."""
     rows = []
-    for r in manifest.sort("first_page").iter_rows(named=True):
+    printed = manifest.filter(pl.col("first_page").is_not_null() & pl.col("last_page").is_not_null())
+    for r in printed.sort("first_page").iter_rows(named=True):
         n = int(r["last_page"]) - int(r["first_page"]) + 1
         for k in range(1, max(n, 0) + 1):
             rows.append({"page": int(r["first_page"]) + k - 1, "envelope_seq": int(r["envelope_seq"]),
@@ -174,26 +175,45 @@ def expected_pages(manifest: pl.DataFrame) -> pl.DataFrame:
                                       "member_index": pl.Int64})
 
 
-def check_page_count(n_pages: int, manifest: pl.DataFrame) -> list[Finding]:
-    last = int(manifest["last_page"].max()) if manifest.height else 0
-    if n_pages != last:
+def check_page_count(n_pages: int, manifest: pl.DataFrame, texts: list[str] | None = None
+                     ) -> list[Finding]:
+    """Pages in the PDF = the manifest's last page.
+
+    A batch with nothing printable has one page saying so (a PDF needs a page): accepted
+    when its only text line is ``BATCH {id} NO PRINTABLE ENVELOPES``.
+    """
+    last = manifest["last_page"].max() if manifest.height else None
+    if last is None and n_pages == 1 and texts is not None and manifest.height:
+        want = f"BATCH {manifest['batch_id'][0]} NO PRINTABLE ENVELOPES"
+        if texts[0].strip() == want:
+            return []
+    if n_pages != int(last or 0):
         return [Finding(PAGE_COUNT, "PDF page count differs from the manifest's last page")]
     return []
 
 
 def check_page_ranges(manifest: pl.DataFrame) -> list[Finding]:
-    """Ranges start at 1, are contiguous, in envelope order, and hold 1 + members pages."""
+    """Ranges start at 1, are contiguous, in envelope order, and hold 1 + members pages.
+
+    An envelope with no printable member has no range (null pages, ``members`` 0).
+    """
     out: list[Finding] = []
     expect_first, prev_env = 1, None
     for r in manifest.iter_rows(named=True):
-        env, first, last = int(r["envelope_seq"]), int(r["first_page"]), int(r["last_page"])
+        env = int(r["envelope_seq"])
         if prev_env is not None and env <= prev_env:
             out.append(Finding(PAGE_RANGES, "envelopes not in increasing order", env))
+        prev_env = env
+        if r["first_page"] is None or r["last_page"] is None:  # nothing printable in it
+            if r["first_page"] is not None or r["last_page"] is not None or int(r["members"]):
+                out.append(Finding(PAGE_RANGES, "envelope with members but no page range", env))
+            continue
+        first, last = int(r["first_page"]), int(r["last_page"])
         if first != expect_first:
             out.append(Finding(PAGE_RANGES, "page range not contiguous with the previous", env, first))
         if last - first + 1 != 1 + int(r["members"]):
             out.append(Finding(PAGE_RANGES, "page range is not 1 + members pages", env, first))
-        expect_first, prev_env = last + 1, env
+        expect_first = last + 1
     return out
 
 
@@ -329,23 +349,40 @@ def batch_plan_rows(plan: pl.DataFrame, batch_id: str) -> pl.DataFrame:
     return plan
 
 
+def _listed(manifest: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:
+    """(envelope_seq, household_id, <alias>, pos) from a list column of the manifest."""
+    if column not in manifest.columns:
+        return pl.DataFrame(schema={"envelope_seq": pl.Int64, "household_id": pl.Utf8,
+                                    alias: pl.Utf8})
+    return (manifest.select(pl.col("envelope_seq").cast(pl.Int64), "household_id",
+                            pl.col(column).alias(alias))
+            .explode(alias).filter(pl.col(alias).is_not_null()))
+
+
 def check_plan(manifest: pl.DataFrame, plan: pl.DataFrame) -> list[Finding]:
-    """Every planned non-manual member printed exactly once, in its envelope; nothing extra."""
+    """Every planned non-manual member printed exactly once, in its envelope; nothing extra.
+
+    A planned member the renderer sent to manual handling at draw time (listed in the
+    manifest's ``manual_resident_codes``: a glyph the fonts lack) is accounted for, not
+    missing; a member the plan marked manual must not be printed.
+    """
     out: list[Finding] = []
     manual = pl.col("is_manual").fill_null(False) if "is_manual" in plan.columns else pl.lit(False)
-    want = plan.select("resident_code", "envelope_seq", "household_id", "member_seq",
-                       "application_id" if "application_id" in plan.columns
-                       else pl.lit(None, pl.Utf8).alias("application_id"),
-                       is_manual=manual).with_columns(pl.col("envelope_seq").cast(pl.Int64))
-    got = (manifest.select("envelope_seq", "household_id", "resident_codes", "application_ids")
-           .explode("resident_codes", "application_ids")
-           .rename({"resident_codes": "resident_code", "application_ids": "printed_app_id"})
-           .filter(pl.col("resident_code").is_not_null())
-           .with_columns(pl.col("envelope_seq").cast(pl.Int64)))
+    want = plan.select(
+        "resident_code", pl.col("envelope_seq").cast(pl.Int64), "household_id", "member_seq",
+        pl.col("application_id") if "application_id" in plan.columns
+        else pl.lit(None, pl.Utf8).alias("application_id"), is_manual=manual)
+    got = pl.DataFrame(
+        [{"envelope_seq": int(r["envelope_seq"]), "household_id": r["household_id"],
+          "resident_code": code, "printed_app_id": (r["application_ids"] or [])[i]
+          if i < len(r["application_ids"] or []) else None}
+         for r in manifest.iter_rows(named=True) for i, code in enumerate(r["resident_codes"] or [])],
+        schema={"envelope_seq": pl.Int64, "household_id": pl.Utf8, "resident_code": pl.Utf8,
+                "printed_app_id": pl.Utf8})
+    sent_manual = _listed(manifest, "manual_resident_codes", "resident_code")
     for r in got.filter(pl.col("resident_code").is_duplicated()).unique("resident_code").iter_rows(named=True):
         out.append(Finding(PLAN, "member printed more than once", r["envelope_seq"]))
-    joined = got.join(want, on="resident_code", how="left", suffix="_plan")
-    for r in joined.iter_rows(named=True):
+    for r in got.join(want, on="resident_code", how="left", suffix="_plan").iter_rows(named=True):
         env = r["envelope_seq"]
         if r["envelope_seq_plan"] is None:
             out.append(Finding(PLAN, "member printed but not in the plan", env))
@@ -355,11 +392,18 @@ def check_plan(manifest: pl.DataFrame, plan: pl.DataFrame) -> list[Finding]:
             out.append(Finding(PLAN, "member printed in another envelope or household", env))
         elif r["application_id"] is not None and r["application_id"] != r["printed_app_id"]:
             out.append(Finding(PLAN, "application id differs from the plan", env))
-    missing = want.filter(~pl.col("is_manual")).join(got, on="resident_code", how="anti")
+    planned = want.filter(~pl.col("is_manual"))
+    missing = planned.join(got, on="resident_code", how="anti").join(
+        sent_manual, on=["resident_code", "envelope_seq"], how="anti")
     for env in sorted(set(missing["envelope_seq"].to_list())):
         out.append(Finding(PLAN, "planned member not printed", env))
+    if "manual_resident_codes" in manifest.columns:
+        unlisted = want.filter(pl.col("is_manual")).join(
+            sent_manual, on=["resident_code", "envelope_seq"], how="anti")
+        for env in sorted(set(unlisted["envelope_seq"].to_list())
+                          & set(got["envelope_seq"].to_list())):
+            out.append(Finding(PLAN, "manual member not listed in the manifest", env))
     # order: the planned members that were printed, compared position by position
-    planned = want.filter(~pl.col("is_manual"))
     both_got = (got.join(planned, on=["resident_code", "envelope_seq"], how="semi")
                 .with_columns(pos=pl.int_range(pl.len()).over("envelope_seq")))
     both_want = (planned.join(got, on=["resident_code", "envelope_seq"], how="semi")
@@ -368,14 +412,11 @@ def check_plan(manifest: pl.DataFrame, plan: pl.DataFrame) -> list[Finding]:
     order = both_want.join(both_got, on=["resident_code", "envelope_seq", "pos"], how="anti")
     for env in sorted(set(order["envelope_seq"].to_list())):
         out.append(Finding(PLAN, "members not in plan order", env))
-    envs = plan.group_by("envelope_seq").agg(
-        manual_plan=manual.sum(),
-        mail_plan=pl.col("registered_mail_number").first() if "registered_mail_number" in plan.columns
-        else pl.lit(None, pl.Utf8)).with_columns(pl.col("envelope_seq").cast(pl.Int64))
-    cmp = manifest.with_columns(pl.col("envelope_seq").cast(pl.Int64)).join(envs, on="envelope_seq", how="left")
-    for r in cmp.iter_rows(named=True):
-        if r["manual_plan"] is not None and int(r["manual_members"]) != int(r["manual_plan"]):
-            out.append(Finding(PLAN, "manual member count differs from the plan", r["envelope_seq"]))
-        if r["mail_plan"] is not None and r["registered_mail_number"] != r["mail_plan"]:
+    if "registered_mail_number" in plan.columns:
+        mail = plan.group_by(pl.col("envelope_seq").cast(pl.Int64)).agg(
+            mail_plan=pl.col("registered_mail_number").first())
+        cmp = manifest.with_columns(pl.col("envelope_seq").cast(pl.Int64)).join(
+            mail, on="envelope_seq", how="inner")
+        for r in cmp.filter(pl.col("registered_mail_number") != pl.col("mail_plan")).iter_rows(named=True):
             out.append(Finding(PLAN, "registered mail number differs from the plan", r["envelope_seq"]))
     return out

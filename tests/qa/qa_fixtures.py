@@ -66,15 +66,15 @@ def build() -> tuple[pl.DataFrame, list[str], pl.DataFrame, pl.DataFrame]:
                      "member_names": [f"{m[0]} {m[1]}" for m in members],
                      "application_ids": [app_id(m[2]) for m in members],
                      "my_numbers_masked": ["********" + m[3][-4:] for m in members],
-                     "head_name": head})
-    return pl.DataFrame(rows), pages, pl.DataFrame(plan), pl.DataFrame(active)
+                     "head_name": head, "manual_resident_codes": []})
+    return pl.DataFrame(rows, schema_overrides={"manual_resident_codes": pl.List(pl.Utf8)}), pages, pl.DataFrame(plan), pl.DataFrame(active)
 
 
 def to_csv_frame(manifest: pl.DataFrame) -> pl.DataFrame:
     """The manifest as its CSV reads back (lists joined with ';', everything text)."""
     return manifest.with_columns(
         [pl.col(c).list.join(";") for c in ("resident_codes", "member_names", "application_ids",
-                                            "my_numbers_masked")]
+                                            "my_numbers_masked", "manual_resident_codes")]
     ).with_columns(pl.all().cast(pl.Utf8))
 
 

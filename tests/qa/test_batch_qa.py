@@ -1,0 +1,222 @@
+"""check_batch end to end: real batches from layouts.batch, a real SQLite Ledger, tampering.
+
+Each tampering must be caught by the named check; a clean batch passes; qa.json never
+holds a full My Number, a resident code or a name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pypdfium2 as pdfium
+import pytest
+
+from ledger import Ledger
+from qa import check_batch
+from tests.qa.qa_batches import make_numbers, make_plan, make_register, write
+
+BATCH = "B00001"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """(clean batch dir, plan, numbers, ledger) built once for the module."""
+    root = tmp_path_factory.mktemp("qa_world")
+    register = make_register(24, seed=11)
+    plan = make_plan(register, batch_size=10)
+    numbers = make_numbers(register["resident_code"], seed=12)
+    write(root / "clean", plan, numbers, BATCH)
+    ledger = Ledger(f"sqlite:///{root / 'ledger.db'}", operator="qa-test")
+    ledger.init()
+    run_id = ledger.start_run("bulk", "0" * 64, {})
+    ledger.commit_numbers(run_id, numbers, key_id="k-test")
+    return root / "clean", plan, numbers, ledger
+
+
+@pytest.fixture
+def batch(world, tmp_path):
+    clean, *_ = world
+    target = tmp_path / BATCH
+    shutil.copytree(clean, target)
+    return target
+
+
+def assert_private(batch_dir: Path, numbers: pl.DataFrame, plan: pl.DataFrame) -> None:
+    """No full My Number (plain or formatted) in any file but cards.pdf; no code or name in qa.json."""
+    full = numbers["my_number"].to_list()
+    formatted = [f"{n[:4]} {n[4:8]} {n[8:]}" for n in full]
+    for path in batch_dir.iterdir():
+        if path.name == "cards.pdf":
+            continue
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        assert not any(n in text for n in full + formatted), path.name
+    qa = (batch_dir / "qa.json").read_text(encoding="utf-8")
+    assert not any(code in qa for code in plan["resident_code"].to_list())
+    assert not any(name in qa for name in plan["family_name"].unique().to_list())
+
+
+def rewrite_sums(batch_dir: Path) -> None:
+    lines = [f"{hashlib.sha256((batch_dir / n).read_bytes()).hexdigest()}  {n}\n"
+             for n in ("cards.pdf", "manifest.parquet", "manifest.csv")]
+    (batch_dir / "SHA256SUMS").write_text("".join(lines), encoding="ascii")
+
+
+def rewrite_manifest(batch_dir: Path, manifest: pl.DataFrame) -> None:
+    from layouts.batch import manifest_csv_bytes
+    manifest.write_parquet(batch_dir / "manifest.parquet")
+    (batch_dir / "manifest.csv").write_bytes(manifest_csv_bytes(manifest))
+    rewrite_sums(batch_dir)
+
+
+def reorder_pdf(batch_dir: Path, order: list[int]) -> None:
+    """Rebuild cards.pdf from the given 0-based page indices (swap, drop) and re-sum."""
+    src = pdfium.PdfDocument(batch_dir / "cards.pdf")
+    out = pdfium.PdfDocument.new()
+    out.import_pages(src, order)
+    tmp = batch_dir / "cards.new.pdf"
+    out.save(tmp)
+    out.close()
+    src.close()
+    tmp.replace(batch_dir / "cards.pdf")
+    rewrite_sums(batch_dir)
+
+
+def failed(report: dict) -> set[str]:
+    return {name for name, c in report["checks"].items() if c["verdict"] == "fail"}
+
+
+def manifest_of(batch_dir: Path) -> pl.DataFrame:
+    return pl.read_parquet(batch_dir / "manifest.parquet")
+
+
+def test_clean_batch_passes_with_real_ledger_and_plan(world, batch):
+    _, plan, numbers, ledger = world
+    report = check_batch(batch, ledger=ledger, plan=plan, full_qr=True)
+    assert report["verdict"] == "pass", failed(report)
+    assert all(c["verdict"] == "pass" for c in report["checks"].values())
+    assert report["sampling"]["method"] == "full"
+    assert report["sampling"]["pages_chosen"] == report["counts"]["member_pages"] > 0
+    assert all(e["verdict"] == "pass" for e in report["envelopes"])
+    assert json.loads((batch / "qa.json").read_text(encoding="utf-8")) == report
+    assert_private(batch, numbers, plan)
+
+
+def test_sampled_qr_and_skipped_checks_without_ledger_or_plan(world, batch):
+    report = check_batch(batch, qr_sample_size=5, seed=3)
+    assert report["verdict"] == "pass"
+    assert report["checks"]["ledger_numbers"]["verdict"] == "skipped"
+    assert report["checks"]["plan"]["verdict"] == "skipped"
+    s = report["sampling"]
+    assert (s["sample_size"], s["pages_chosen"], s["seed"]) == (5, 5, 3)
+    assert s["population"] == report["counts"]["member_pages"]
+    assert check_batch(batch, qr_sample_size=5, seed=3)["sampling"]["pages"] == s["pages"]
+
+
+def test_swapped_pages_are_caught(world, batch):
+    _, plan, numbers, ledger = world
+    n = len(pdfium.PdfDocument(batch / "cards.pdf"))
+    order = list(range(n))
+    order[1], order[4] = order[4], order[1]
+    reorder_pdf(batch, order)
+    report = check_batch(batch, ledger=ledger, plan=plan)
+    assert report["verdict"] == "fail"
+    assert {"footers", "names"} <= failed(report)
+    assert "sha256sums" not in failed(report)
+    pages = {f["page"] for f in report["checks"]["footers"]["findings"]}
+    assert pages == {2, 5}
+    assert_private(batch, numbers, plan)
+
+
+def test_dropped_page_is_caught(world, batch):
+    _, plan, _, ledger = world
+    n = len(pdfium.PdfDocument(batch / "cards.pdf"))
+    reorder_pdf(batch, [i for i in range(n) if i != 2])
+    report = check_batch(batch, ledger=ledger, plan=plan)
+    assert {"page_count", "footers"} <= failed(report)
+
+
+def test_manifest_pointing_at_the_wrong_household(world, batch):
+    _, plan, numbers, ledger = world
+    m = manifest_of(batch)
+    other = m["household_id"][2]
+    rewrite_manifest(batch, m.with_columns(
+        household_id=pl.when(pl.col("envelope_seq") == m["envelope_seq"][1])
+        .then(pl.lit(other)).otherwise(pl.col("household_id"))))
+    report = check_batch(batch, ledger=ledger, plan=plan)
+    assert {"footers", "plan"} <= failed(report)
+    bad = {e["envelope_seq"] for e in report["envelopes"] if e["verdict"] == "fail"}
+    assert bad == {int(m["envelope_seq"][1])}
+    assert_private(batch, numbers, plan)
+
+
+def test_wrong_application_id_in_manifest(world, batch):
+    _, plan, _, ledger = world
+    m = manifest_of(batch)
+    first = pl.col("envelope_seq") == m["envelope_seq"][0]
+    rewrite_manifest(batch, m.with_columns(application_ids=pl.when(first).then(
+        pl.col("application_ids").list.eval(pl.lit("9" * 23))).otherwise(pl.col("application_ids"))))
+    report = check_batch(batch, ledger=ledger, plan=plan, full_qr=True)
+    assert {"qr_codes", "application_ids", "plan"} <= failed(report)
+    assert {f["envelope_seq"] for f in report["checks"]["qr_codes"]["findings"]} == {
+        int(m["envelope_seq"][0])}
+
+
+def test_qr_code_not_matching_the_printed_id_is_caught(world, tmp_path):
+    """Only the QR payload is wrong (text and manifest agree): only qr_codes may fail."""
+    from layouts.batch import PrintSettings, write_batch
+    _, plan, numbers, ledger = world
+    rows = plan.filter(pl.col("batch_id") == BATCH)
+    write_batch(tmp_path / BATCH, rows, numbers.select("resident_code", "my_number"),
+                PrintSettings(qr_template="1{application_id}"))
+    report = check_batch(tmp_path / BATCH, ledger=ledger, plan=plan, qr_sample_size=4)
+    assert failed(report) == {"qr_codes"}
+    assert report["checks"]["qr_codes"]["failures"] == 4
+
+
+def test_ledger_with_a_different_active_number(world, batch, tmp_path):
+    _, plan, numbers, _ = world
+    printed = manifest_of(batch)["resident_codes"].explode()
+    victim = printed[0]
+    changed = make_numbers(numbers["resident_code"], seed=99).filter(
+        pl.col("resident_code") == victim)
+    other = numbers.filter(pl.col("resident_code") != victim)
+    ledger = Ledger(f"sqlite:///{tmp_path / 'other.db'}", operator="qa-test")
+    ledger.init()
+    ledger.commit_numbers(ledger.start_run("bulk", "1" * 64, {}), pl.concat([other, changed]),
+                          key_id="k-test")
+    report = check_batch(batch, ledger=ledger, plan=plan)
+    assert failed(report) == {"ledger_numbers"}
+    assert report["checks"]["ledger_numbers"]["failures"] == 1
+    assert_private(batch, pl.concat([numbers, changed]), plan)
+
+
+def test_corrupted_file_fails_sha256(world, batch):
+    _, plan, _, ledger = world
+    with open(batch / "manifest.csv", "ab") as fh:
+        fh.write(b"\n")
+    report = check_batch(batch, ledger=ledger, plan=plan)
+    assert "sha256sums" in failed(report)
+    rules = {f["rule"] for f in report["checks"]["sha256sums"]["findings"]}
+    assert rules == {"manifest.csv digest mismatch"}
+
+
+def test_missing_pdf_fails_without_crashing(world, batch):
+    (batch / "cards.pdf").unlink()
+    report = check_batch(batch)
+    assert report["verdict"] == "fail" and "sha256sums" in failed(report)
+    assert (batch / "qa.json").is_file()
+
+
+def test_plan_member_missing_from_batch(world, batch):
+    _, plan, _, ledger = world
+    m = manifest_of(batch)
+    env = int(m["envelope_seq"][0])
+    extra = plan.filter(pl.col("envelope_seq") == env).head(1).with_columns(
+        resident_code=pl.lit("99999999999"), member_seq=pl.lit(9, dtype=pl.UInt16))
+    report = check_batch(batch, ledger=ledger, plan=pl.concat([plan, extra]))
+    assert failed(report) == {"plan"}
+    assert report["checks"]["plan"]["findings"][0]["envelope_seq"] == env
