@@ -220,3 +220,41 @@ def test_plan_member_missing_from_batch(world, batch):
     report = check_batch(batch, ledger=ledger, plan=pl.concat([plan, extra]))
     assert failed(report) == {"plan"}
     assert report["checks"]["plan"]["findings"][0]["envelope_seq"] == env
+
+
+def test_manual_members_and_unprintable_envelopes_pass(tmp_path):
+    """Draw-time manual handling: a member (and a whole envelope whose head) the fonts lack."""
+    from tests.qa.qa_fixtures import FrameLedger
+    register = make_register(6, seed=5)
+    households = register["household_id"].unique(maintain_order=True).to_list()
+    sizes = register.group_by("household_id").len()
+    multi = sizes.filter(pl.col("len") > 1)["household_id"].sort()[0]
+    single = next(h for h in households if h != multi)
+    last_of_multi = register.filter(pl.col("household_id") == multi)["resident_code"][-1]
+    register = register.with_columns(given_name=pl.when(
+        (pl.col("resident_code") == last_of_multi)
+        | ((pl.col("household_id") == single) & pl.col("is_head")))
+        .then(pl.col("given_name") + "\U0001F600").otherwise(pl.col("given_name")))
+    plan = make_plan(register, batch_size=10)
+    numbers = make_numbers(register["resident_code"], seed=6)
+    result = write(tmp_path / BATCH, plan, numbers, BATCH)
+    assert len(result.manual) >= 2
+    manifest = manifest_of(tmp_path / BATCH)
+    assert manifest["first_page"].null_count() >= 1
+    report = check_batch(tmp_path / BATCH, ledger=FrameLedger(numbers), plan=plan, full_qr=True)
+    assert report["verdict"] == "pass", failed(report)
+    assert report["counts"]["manual_members"] == len(result.manual)
+    # the plan must not claim a member is printed that the manifest lists nowhere
+    dropped = manifest.with_columns(manual_resident_codes=pl.lit([], dtype=pl.List(pl.Utf8)))
+    rewrite_manifest(tmp_path / BATCH, dropped)
+    assert "plan" in failed(check_batch(tmp_path / BATCH, plan=plan, qr_sample_size=1))
+
+
+def test_batch_with_nothing_printable(tmp_path):
+    register = make_register(1, seed=7).with_columns(family_name=pl.lit("\U0001F600"))
+    plan = make_plan(register, batch_size=10)
+    numbers = make_numbers(register["resident_code"], seed=8)
+    write(tmp_path / BATCH, plan, numbers, BATCH)
+    report = check_batch(tmp_path / BATCH, plan=plan)
+    assert report["verdict"] == "pass", failed(report)
+    assert report["counts"]["pages"] == 1 and report["sampling"]["population"] == 0
