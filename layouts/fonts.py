@@ -64,6 +64,34 @@ class FontSet:
         return _runs(self, text, chain)
 
 
+def _utf16_hex(cp: int) -> str:
+    """A code point as the UTF-16BE hex a ToUnicode CMap wants (surrogates above the BMP)."""
+    return ch.encode("utf-16-be").hex().upper() if (ch := chr(cp)) else ""
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode CMap with UTF-16 for code points above U+FFFF.
+
+    reportlab 5.1 writes ``<%04X>`` of the code point, so 𠮷 (U+20BB7) becomes the odd
+    ``<20BB7>`` and text extraction (QA, screen readers, search) reads U+20BB instead.
+    """
+    cmap = ["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+            "/CIDSystemInfo", f"<< /Registry ({fontname})", f"/Ordering ({fontname})",
+            "/Supplement 0", ">> def", f"/CMapName /{fontname} def", "/CMapType 2 def",
+            "1 begincodespacerange", "<00> <%02X>" % (len(subset) - 1), "endcodespacerange",
+            "%d beginbfchar" % len(subset)]
+    cmap += ["<%02X> <%s>" % (i, _utf16_hex(v)) for i, v in enumerate(subset)]
+    cmap += ["endbfchar", "endcmap", "CMapName currentdict /CMap defineresource pop",
+             "end", "end"]
+    return "\n".join(cmap)
+
+
+def _patch_reportlab() -> None:
+    from reportlab.pdfbase import ttfonts
+
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+
+
 def _is_truetype(path: Path) -> bool:
     with path.open("rb") as fh:
         return fh.read(4) in _TRUETYPE_MAGIC
@@ -94,6 +122,7 @@ def _load(paths: tuple[tuple[str, str], ...]) -> FontSet:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
+    _patch_reportlab()
     names, cmaps = {}, {}
     for role, path in paths:
         base = FONT_FILES[role][0]

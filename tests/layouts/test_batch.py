@@ -1,0 +1,170 @@
+"""A rendered batch read back: manifest vs plan, every page's text, fonts, files."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import polars as pl
+import pytest
+
+from layouts.batch import (BATCH_FILES, batch_is_complete, neutralise_cell, write_batch)
+from layouts.records import both_calendars, format_application_id, wareki
+from tests.layouts.conftest import INJECTION_HOUSEHOLD, sample_plan
+
+
+def fmt_number(n: str) -> str:
+    return f"{n[:4]} {n[4:8]} {n[8:]}"
+
+
+def test_manifest_accounts_for_every_plan_row(rendered) -> None:
+    m, plan = rendered.manifest, rendered.plan
+    assert m.height == plan["envelope_seq"].n_unique()
+    assert int((m["members"] + m["manual_members"]).sum()) == plan.height
+    codes = m["resident_codes"].explode().drop_nulls().to_list() \
+        + m["manual_resident_codes"].explode().drop_nulls().to_list()
+    assert sorted(codes) == sorted(plan["resident_code"].to_list())
+    printed = m.filter(pl.col("first_page").is_not_null())
+    assert printed["first_page"][0] == 1
+    assert (printed["first_page"][1:] == printed["last_page"][:-1] + 1).all()
+    assert (printed["last_page"] - printed["first_page"] + 1 == printed["members"] + 1).all()
+    assert int(printed["last_page"].max()) == len(rendered.texts) == rendered.result.pages
+
+
+def test_every_page_carries_the_contract(rendered) -> None:
+    plan = rendered.plan.join(rendered.numbers, on="resident_code", validate="1:1")
+    for env in rendered.manifest.filter(pl.col("first_page").is_not_null()).iter_rows(named=True):
+        rows = plan.filter(pl.col("envelope_seq") == env["envelope_seq"])
+        first, last = env["first_page"], env["last_page"]
+        n = last - first + 1
+        pages = rendered.texts[first - 1:last]
+        for k, text in enumerate(pages, 1):
+            footer = (f"BATCH {env['batch_id']} ENV {env['envelope_seq']:06d} "
+                      f"HH {env['household_id']} P {k}/{n}")
+            assert footer in text
+            assert "見本" in text and "DEMO" in text
+        r0 = rows.row(0, named=True)
+        cover = pages[0]
+        pc = r0["postal_code"]
+        for needle in (f"〒{pc[:3]}-{pc[3:]}", r0["address"], f"{env['head_name']} 様",
+                       "簡易書留", "転送不要", "〒176-8501", "東京都練馬区豊玉北6-12-1", "練馬区長",
+                       re.sub(r"(\d{3})(\d{2})(\d{5})(\d)", r"\1-\2-\3-\4",
+                              env["registered_mail_number"])):
+            assert needle in cover, needle
+        if r0["address_extra"]:
+            assert r0["address_extra"] in cover
+        if env["manual_members"]:
+            assert f"{env['manual_members']}名分" in cover and "別途" in cover
+        for code, text in zip(env["resident_codes"], pages[1:], strict=True):
+            r = rows.filter(pl.col("resident_code") == code).row(0, named=True)
+            for needle in (f"{r['family_name']} {r['given_name']}", r["address"],
+                           fmt_number(r["my_number"]), format_application_id(r["application_id"]),
+                           f"{r['family_name_kana']} {r['given_name_kana']}",
+                           wareki(r["date_of_birth"]), both_calendars(r["date_of_birth"]),
+                           wareki(r["issue_date"]), "男" if r["sex_code"] == 1 else "女",
+                           "電話番号", "署名", "申請日", "縦45mm × 横35mm"):
+                assert needle in text, needle
+            if r["alias"]:
+                assert r["alias"] in text
+
+
+def test_plan_manual_members_are_listed_not_printed(rendered) -> None:
+    manual = rendered.plan.filter(pl.col("is_manual"))
+    assert manual.height >= 2
+    m = rendered.manifest.explode("manual_resident_codes")
+    assert set(manual["resident_code"]) <= set(m["manual_resident_codes"].drop_nulls())
+    printed = set(rendered.manifest["resident_codes"].explode().drop_nulls())
+    assert not set(manual["resident_code"]) & printed
+    numbers = dict(rendered.numbers.iter_rows())
+    whole = "\n".join(rendered.texts)
+    for code in manual["resident_code"]:
+        assert fmt_number(numbers[code]) not in whole
+
+
+def test_ivs_name_goes_to_manual_handling_with_code_point(rendered) -> None:
+    entries = [e for e in rendered.result.manual if "U+E0100" in e.code_points]
+    assert len(entries) == 1
+    assert entries[0].resident_code in set(
+        rendered.manifest["manual_resident_codes"].explode().drop_nulls())
+    assert "\U000E0100" not in "".join(rendered.texts)
+
+
+def test_fonts_embedded_and_no_helvetica(rendered) -> None:
+    out = subprocess.run(["pdffonts", str(rendered.dir / "cards.pdf")], check=True,
+                         capture_output=True, text=True).stdout.splitlines()[2:]
+    assert out, "no fonts listed"
+    for line in out:
+        name, emb = line.split()[0], line.split()[-5]
+        assert emb == "yes", line
+        assert re.fullmatch(r"[A-Z]{6}\+IPA(mjMincho|exGothic|exMincho)", name), line
+    assert "Helvetica" not in (rendered.dir / "cards.pdf").read_bytes().decode("latin1")
+
+
+def test_manifest_masks_numbers_and_holds_no_full_number(rendered) -> None:
+    for masked in rendered.manifest["my_numbers_masked"].explode().drop_nulls():
+        assert re.fullmatch(r"\*{8}\d{4}", masked)
+    blobs = [(rendered.dir / name).read_bytes() for name in ("manifest.parquet", "manifest.csv")]
+    for number in rendered.numbers["my_number"]:
+        for blob in blobs:
+            assert number.encode() not in blob and fmt_number(number).encode() not in blob
+
+
+def test_csv_neutralises_formula_cells(rendered) -> None:
+    text = (rendered.dir / "manifest.csv").read_text(encoding="utf-8-sig")
+    assert f"'{INJECTION_HOUSEHOLD}" in text
+    assert not re.search(r"(^|,)[=+\-@]", text, re.MULTILINE)
+
+
+@pytest.mark.parametrize("cell,expected", [("=1+1", "'=1+1"), ("+81", "'+81"), ("-2", "'-2"),
+                                           ("@SUM", "'@SUM"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+                                           ("練馬", "練馬"), ("1=1", "1=1")])
+def test_neutralise_cell(cell: str, expected: str) -> None:
+    assert neutralise_cell(cell) == expected
+
+
+def test_sums_verify_and_rerender_is_byte_identical(rendered, tmp_path) -> None:
+    sums = (rendered.dir / "SHA256SUMS").read_text()
+    assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=rendered.dir).returncode == 0
+    assert [line.split("  ")[1] for line in sums.splitlines()] == list(BATCH_FILES)
+    plan, numbers = sample_plan()
+    again = write_batch(tmp_path / "B00001", plan, numbers, rendered.settings)
+    assert not again.skipped
+    for name in (*BATCH_FILES, "SHA256SUMS"):
+        assert (tmp_path / "B00001" / name).read_bytes() == (rendered.dir / name).read_bytes(), name
+
+
+def test_verified_batch_is_skipped_and_damaged_one_rerendered(tmp_path) -> None:
+    plan, numbers = sample_plan()
+    plan = plan.filter(pl.col("envelope_seq") <= 3)
+    from layouts.batch import PrintSettings
+    first = write_batch(tmp_path, plan, numbers, PrintSettings())
+    assert not first.skipped and batch_is_complete(tmp_path)
+    second = write_batch(tmp_path, plan, numbers, PrintSettings())
+    assert second.skipped and second.pages == first.pages and second.envelopes == first.envelopes
+    good = (tmp_path / "cards.pdf").read_bytes()
+    (tmp_path / "cards.pdf").write_bytes(good[: len(good) // 2])
+    assert not batch_is_complete(tmp_path)
+    third = write_batch(tmp_path, plan, numbers, PrintSettings())
+    assert not third.skipped and (tmp_path / "cards.pdf").read_bytes() == good
+
+
+def test_interrupted_write_never_verifies(tmp_path, monkeypatch) -> None:
+    import layouts.batch as batch
+
+    plan, numbers = sample_plan()
+    plan = plan.filter(pl.col("envelope_seq") <= 2)
+    batch.write_batch(tmp_path, plan, numbers, batch.PrintSettings())
+    (tmp_path / "manifest.csv").write_bytes(b"damaged")      # forces a re-render
+    real = batch._write_atomic
+
+    def dies_on_csv(path, data):
+        if path.name == "manifest.csv":
+            raise KeyboardInterrupt("killed")
+        real(path, data)
+
+    monkeypatch.setattr(batch, "_write_atomic", dies_on_csv)
+    with pytest.raises(KeyboardInterrupt):
+        batch.write_batch(tmp_path, plan, numbers, batch.PrintSettings())
+    assert not batch_is_complete(tmp_path)
+    assert not (tmp_path / "SHA256SUMS").exists()
+    assert not list(tmp_path.glob(".*tmp*"))
