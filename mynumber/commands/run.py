@@ -33,7 +33,9 @@ RuleOpt = typer.Option("mod11", "--resident-code-rule", help="Resident-code chec
 def make_options(out: Path, ledger: Optional[str], key: Optional[Path], **kw: object) -> RunOptions:
     """Options for a run; the ledger password moves to the environment, not the options."""
     from mynumber.keys import resolve_key_path
+    from mynumber.logs import quiet_console_tracebacks
 
+    quiet_console_tracebacks()
     return RunOptions(
         out_dir=str(out),
         ledger_url=strip_ledger_password(ledger),
@@ -157,6 +159,9 @@ def demo(
     from mynumber.keys import ensure_demo_key
     from sample_data.generate import write_sample_register
 
+    from mynumber.logs import quiet_console_tracebacks
+
+    quiet_console_tracebacks()
     marker = out / ".mynumber-demo"
     if out.exists() and not marker.exists() and any(out.iterdir()):
         raise typer.BadParameter(f"{out} exists and is not a demo folder", param_hint="--out")
