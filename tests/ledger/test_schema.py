@@ -1,0 +1,110 @@
+"""The schema: built by migrations from nothing, equal to ledger.schema, and its rules hold
+even when SQL bypasses this program (raw INSERT/UPDATE/DELETE)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from ledger_helpers import number_frame
+
+from ledger import Ledger
+from ledger import migrate
+from ledger.schema import SCHEMA_HEAD, metadata
+from mynumber.errors import SchemaTooNew
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_migrations_from_nothing_match_the_schema(ledger_url):
+    led = Ledger(ledger_url)
+    assert led.check_schema() is None  # empty database: no ledger yet
+    assert led.init() == SCHEMA_HEAD == migrate.head_revision()
+    assert led.init() == SCHEMA_HEAD  # idempotent
+    with led.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    # the partial index's WHERE is not compared by alembic; everything else must match
+    assert diff == [], diff
+    with led.engine.connect() as conn:
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("issued_numbers")}
+    assert "uq_issued_numbers_one_active_per_resident" in indexes
+
+
+def test_schema_too_new_is_refused(ledger, run_id):
+    with ledger.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
+    fresh = Ledger(str(ledger.url.render_as_string(hide_password=False)))
+    with pytest.raises(SchemaTooNew) as info:
+        fresh.active_numbers()
+    assert "9999_future" in str(info.value) and "newer" in str(info.value)
+    with pytest.raises(SchemaTooNew):
+        fresh.init()  # never "upgrade" a database we do not understand
+    with fresh.engine.connect() as conn:  # and nothing was changed
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "9999_future"
+
+
+def test_init_works_from_any_directory_without_alembic_ini(tmp_path):
+    """The migrations are found from the package itself (as when installed)."""
+    url = f"sqlite:///{tmp_path / 'sub' / 'l.db'}"
+    code = ("from ledger import Ledger; print(Ledger(%r).init())" % url)
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == SCHEMA_HEAD
+
+
+def _raw(ledger: Ledger, sql: str, **params) -> None:
+    with ledger.engine.begin() as conn:
+        conn.execute(sa.text(sql), params)
+
+
+INSERT = ("INSERT INTO issued_numbers (my_number, resident_code, generation, status, reason, "
+          "run_id, key_id, issued_at) VALUES (:n, :c, 0, :s, 'first_issue', :r, 'k', "
+          "CURRENT_TIMESTAMP)")
+
+
+def test_constraints_hold_when_python_is_bypassed(ledger, run_id):
+    f = number_frame(1, 2)
+    ledger.commit_numbers(run_id, f.head(1), "k")
+    n0, c0 = f["my_number"][0], f["resident_code"][0]
+    n1, c1 = f["my_number"][1], f["resident_code"][1]
+    # the same number for another resident
+    with pytest.raises(sa.exc.IntegrityError):
+        _raw(ledger, INSERT, n=n0, c=c1, s="active", r=run_id)
+    # a revoked duplicate is still a duplicate: numbers are never given twice
+    with pytest.raises(sa.exc.IntegrityError):
+        _raw(ledger, INSERT.replace("CURRENT_TIMESTAMP)", "CURRENT_TIMESTAMP)"), n=n0, c=c1,
+             s="revoked", r=run_id)
+    # a second active number for the same resident
+    with pytest.raises(sa.exc.IntegrityError):
+        _raw(ledger, INSERT, n=n1, c=c0, s="active", r=run_id)
+    # not 12 characters
+    with pytest.raises(sa.exc.IntegrityError):
+        _raw(ledger, INSERT, n=n1[:11], c=c1, s="active", r=run_id)
+
+
+@pytest.mark.parametrize("sql", [
+    "DELETE FROM issued_numbers",
+    "UPDATE issued_numbers SET my_number = '000000000000'",
+    "UPDATE issued_numbers SET resident_code = '00000000000'",
+    "DELETE FROM audit_log",
+    "UPDATE audit_log SET why = 'rewritten'",
+])
+def test_history_cannot_be_rewritten(ledger, run_id, sql):
+    ledger.commit_numbers(run_id, number_frame(1, 3), "k")
+    with pytest.raises(sa.exc.DatabaseError):
+        _raw(ledger, sql)
+    assert ledger.stats()["numbers_total"] == 3
+
+
+def test_a_revoked_number_stays_revoked(ledger, run_id):
+    ledger.commit_numbers(run_id, number_frame(1, 1), "k")
+    _raw(ledger, "UPDATE issued_numbers SET status = 'revoked', revoked_at = CURRENT_TIMESTAMP")
+    with pytest.raises(sa.exc.DatabaseError):
+        _raw(ledger, "UPDATE issued_numbers SET status = 'active', revoked_at = NULL")
