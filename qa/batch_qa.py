@@ -116,15 +116,26 @@ def check_batch(batch_dir: str | os.PathLike, *, ledger: ActiveNumbers | None = 
         pdf = rb.open_pdf(batch_dir)
     except MyNumberError as exc:
         findings.append(c.Finding(c.MANIFEST if manifest is None else c.PAGE_COUNT, str(exc)))
+    if manifest is not None:
+        missing = c.missing_manifest_columns(manifest)
+        findings += missing
+        if missing:
+            manifest = None
     if manifest is not None and pdf is not None:
         try:
             secrets = _check_contents(batch_dir, manifest, pdf, findings, skipped, timings,
                                       report, ledger=ledger, plan=plan, full_qr=full_qr,
                                       qr_sample_size=qr_sample_size, seed=seed, dpi=dpi)
+        except MyNumberError:
+            raise  # e.g. the ledger cannot be reached: an operational error, not a verdict
+        except Exception as exc:  # malformed data: fail the batch, quote no value
+            findings.append(c.Finding(c.MANIFEST, f"checks aborted ({type(exc).__name__})"))
         finally:
             pdf.close()
     else:
         skipped.update(c.ALL_CHECKS)
+    if pdf is not None and manifest is None:
+        pdf.close()
     timings["total"] = time.perf_counter() - t0
     report.update({
         "batch_id": None if manifest is None or not manifest.height else manifest["batch_id"][0],

@@ -39,6 +39,9 @@ ALL_CHECKS = (SHA256SUMS, MANIFEST, PAGE_COUNT, PAGE_RANGES, FOOTERS, NAMES, OTH
               QR_CODES, PLAN)
 REQUIRED_FILES = ("cards.pdf", "manifest.parquet", "manifest.csv")
 LIST_COLUMNS = ("resident_codes", "member_names", "application_ids", "my_numbers_masked")
+MANIFEST_COLUMNS = ("batch_id", "envelope_seq", "household_id", "postal_code",
+                    "registered_mail_number", "first_page", "last_page", "members",
+                    "manual_members", *LIST_COLUMNS, "head_name")
 
 FOOTER_RE = re.compile(r"BATCH (\S+) ENV (\d+) HH (.+?) P (\d+)/(\d+)")
 MY_NUMBER_RE = re.compile(r"(?<!\d)(?<!\d )(\d{4}) (\d{4}) (\d{4})(?! ?\d)")
@@ -126,6 +129,12 @@ def _uncsv(cell: str | None) -> str:
     return cell
 
 
+def missing_manifest_columns(manifest: pl.DataFrame) -> list[Finding]:
+    """The contract's columns; without them no other check can run."""
+    return [Finding(MANIFEST, f"column {col} missing") for col in MANIFEST_COLUMNS
+            if col not in manifest.columns]
+
+
 def check_manifest(manifest: pl.DataFrame, csv: pl.DataFrame | None) -> list[Finding]:
     """The manifest agrees with itself: one batch, unique envelopes, list lengths, masks, CSV."""
     out: list[Finding] = []
@@ -145,7 +154,7 @@ def check_manifest(manifest: pl.DataFrame, csv: pl.DataFrame | None) -> list[Fin
         if not re.fullmatch(r"[0-9]{11}", row["registered_mail_number"] or ""):
             out.append(Finding(MANIFEST, "registered mail number not 11 digits", env))
     if csv is None:
-        out.append(Finding(MANIFEST, "manifest.csv missing"))
+        out.append(Finding(MANIFEST, "manifest.csv missing or unreadable"))
     elif csv.height != manifest.height or set(manifest.columns) - set(csv.columns):
         out.append(Finding(MANIFEST, "manifest.csv rows or columns differ from parquet"))
     else:

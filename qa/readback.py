@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -77,15 +77,21 @@ def read_manifest(batch_dir: Path) -> pl.DataFrame:
     path = Path(batch_dir) / MANIFEST_PARQUET
     if not path.is_file():
         raise QAFailure(f"{MANIFEST_PARQUET} missing in batch folder {Path(batch_dir).name}")
-    return pl.read_parquet(path)
+    try:
+        return pl.read_parquet(path)
+    except Exception as exc:  # polars' messages may quote data: keep the type only
+        raise QAFailure(f"{MANIFEST_PARQUET} cannot be read ({type(exc).__name__})") from None
 
 
 def read_manifest_csv(batch_dir: Path) -> pl.DataFrame | None:
-    """The manifest CSV with every column as text (None when absent)."""
+    """The manifest CSV with every column as text (None when absent or unreadable)."""
     path = Path(batch_dir) / MANIFEST_CSV
     if not path.is_file():
         return None
-    return pl.read_csv(path, infer_schema=False)
+    try:
+        return pl.read_csv(path, infer_schema=False)
+    except Exception:
+        return None
 
 
 def open_pdf(batch_dir: Path) -> pdfium.PdfDocument:
@@ -162,7 +168,6 @@ class QrReader:
     region: tuple[float, float, float, float] | None = None  # left, bottom, right, top in pt
     full_page_renders: int = 0
     crop_renders: int = 0
-    _seen: set = field(default_factory=set)
 
     def _learn(self, page: pdfium.PdfPage, box: tuple[float, float, float, float]) -> None:
         scale = self.dpi / POINTS_PER_INCH

@@ -258,3 +258,20 @@ def test_batch_with_nothing_printable(tmp_path):
     report = check_batch(tmp_path / BATCH, plan=plan)
     assert report["verdict"] == "pass", failed(report)
     assert report["counts"]["pages"] == 1 and report["sampling"]["population"] == 0
+
+
+@pytest.mark.parametrize("damage", ["garbage_parquet", "truncated_pdf", "missing_column"])
+def test_unreadable_files_fail_the_batch_without_crashing(world, batch, damage):
+    if damage == "garbage_parquet":
+        (batch / "manifest.parquet").write_bytes(b"not a parquet file")
+    elif damage == "truncated_pdf":
+        data = (batch / "cards.pdf").read_bytes()
+        (batch / "cards.pdf").write_bytes(data[: len(data) // 3])
+    else:
+        rewrite_manifest(batch, manifest_of(batch).drop("head_name"))
+    report = check_batch(batch)
+    assert report["verdict"] == "fail"
+    expected = {"garbage_parquet": "manifest", "truncated_pdf": "page_count",
+                "missing_column": "manifest"}[damage]
+    assert expected in failed(report)
+    assert json.loads((batch / "qa.json").read_text(encoding="utf-8"))["verdict"] == "fail"

@@ -140,7 +140,7 @@ def test_manifest_consistency(batch):
         "manifest.csv differs from parquet in household_id"}
     leaked = manifest.with_columns(my_numbers_masked=pl.lit(["123456789018"]), members=pl.lit(1))
     rules = {f.rule for f in c.check_manifest(leaked, None)}
-    assert "masked number not ********NNNN" in rules and "manifest.csv missing" in rules
+    assert "masked number not ********NNNN" in rules and "manifest.csv missing or unreadable" in rules
 
 
 def test_page_ranges_out_of_order(batch):
