@@ -1,0 +1,89 @@
+"""reissue: revoke and issue in one audited transaction; never reuse a number, even a revoked one."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from ledger_helpers import FakeKey, assert_no_values, derive, number_frame
+
+from mynumber.errors import AlreadyIssued, InvalidFormat, NotIssued
+
+
+def _rows(ledger, code: str) -> list:
+    with ledger.engine.connect() as conn:
+        return conn.execute(sa.text(
+            "SELECT generation, status, reason, my_number FROM issued_numbers "
+            "WHERE resident_code = :c ORDER BY generation"), {"c": code}).all()
+
+
+def test_reissue_revokes_and_issues_the_next_generation(ledger, run_id):
+    frame = number_frame(0, 3)
+    ledger.commit_numbers(run_id, frame, "k")
+    code = frame["resident_code"][1]
+    result = ledger.reissue(code, "leak reported by the resident", FakeKey(), derive=derive)
+    new = derive(pl.Series([code]), b"", 1)[0]
+    assert result.generation == 1
+    assert (result.last4_old, result.last4_new) == (frame["my_number"][1][-4:], new[-4:])
+    assert_no_values(repr(result))
+    assert [(g, s, r) for g, s, r, _ in _rows(ledger, code)] == [
+        (0, "revoked", "first_issue"), (1, "active", "number_change")]
+    with ledger.engine.connect() as conn:
+        audit = conn.execute(sa.text("SELECT action, why FROM audit_log ORDER BY audit_id")).all()
+    assert [a.action for a in audit][-2:] == ["revoke_number", "issue_number"]
+    assert all("leak reported" in a.why for a in audit[-2:])
+    assert ledger.stats()["runs"].get("running", 0) >= 2  # reissue opened its own run
+
+
+def test_reissue_skips_generations_whose_number_is_taken(ledger, run_id):
+    """A forced collision: generation 1's number already belongs to someone else."""
+    ledger.commit_numbers(run_id, number_frame(0, 1), "k")
+    code = "00000000000"
+    taken = derive(pl.Series([code]), b"", 1)
+    ledger.record_existing_numbers(run_id, pl.DataFrame(
+        {"resident_code": ["55555555555"], "my_number": taken}))
+    result = ledger.reissue(code, "misuse feared", FakeKey(), run_id, derive=derive)
+    assert result.generation == 2
+    assert result.last4_new == derive(pl.Series([code]), b"", 2)[0][-4:]
+    with ledger.engine.connect() as conn:
+        skips = conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE action = "
+                                     "'skip_generation'")).scalar()
+    assert skips == 1
+
+
+def test_a_revoked_number_is_never_given_again(ledger, run_id):
+    frame = number_frame(0, 2)
+    ledger.commit_numbers(run_id, frame, "k")
+    old = frame.filter(pl.col("resident_code") == "00000000000")
+    ledger.reissue("00000000000", "leak", FakeKey(), run_id, derive=derive)
+    # re-running the original derivation: the revoked number is recognised, not re-activated
+    assert ledger.commit_numbers(run_id, frame, "k").already_present == 2
+    # nobody else can receive it either
+    stolen = pl.DataFrame({"resident_code": ["77777777777"], "my_number": old["my_number"],
+                           "generation": [0]})
+    with pytest.raises(AlreadyIssued):
+        ledger.commit_numbers(run_id, stolen, "k")
+    # a second change walks past every generation the resident ever had
+    assert ledger.reissue("00000000000", "leak again", FakeKey(), run_id, derive=derive).generation == 2
+    statuses = [s for _, s, _, _ in _rows(ledger, "00000000000")]
+    assert statuses == ["revoked", "revoked", "active"]
+
+
+def test_reissue_needs_an_active_number(ledger, run_id):
+    with pytest.raises(NotIssued) as info:
+        ledger.reissue("12345678901", "leak", FakeKey(), run_id, derive=derive)
+    assert_no_values(str(info.value))
+    with pytest.raises(InvalidFormat):
+        ledger.reissue("123", "leak", FakeKey(), run_id, derive=derive)
+
+
+def test_reissue_with_the_real_derivation(ledger, run_id):
+    numbering = pytest.importorskip("transforms.numbering")
+    key = FakeKey()
+    codes = pl.Series(["12345678906", "23456789012"])
+    first = numbering.derive_my_numbers(codes, key.secret, 0)
+    ledger.commit_numbers(run_id, pl.DataFrame(
+        {"resident_code": codes, "my_number": first, "generation": [0, 0]}), key.key_id)
+    result = ledger.reissue("12345678906", "leak", key, run_id)
+    expected = numbering.derive_my_numbers(codes.head(1), key.secret, 1)[0]
+    assert result.generation == 1 and result.last4_new == expected[-4:]
