@@ -130,13 +130,14 @@ def plan_envelopes(residents: pl.DataFrame, params: PlanParams = PlanParams()) -
          "is_head", "date_of_birth", "resident_code"],
         descending=[False, False, False, False, True, False, False],
         nulls_last=[False, False, False, False, False, True, False],
-        maintain_order=True,
-    )
+    )  # resident_code is unique, so the order is total: no need to maintain input order
+    row = pl.int_range(pl.len(), dtype=pl.UInt32)
+    is_start = (pl.col("household_id") != pl.col("household_id").shift(1)).fill_null(True)
+    run_start = pl.when(is_start).then(row).forward_fill()
     return frame.with_columns(
         envelope_seq=(pl.col("household_id").rle_id() + params.first_envelope_seq)
         .cast(pl.UInt32),
-        member_seq=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("household_id")
-        .cast(pl.UInt16),
+        member_seq=(row - run_start + 1).cast(pl.UInt16),  # households are contiguous runs
         issue_date=pl.lit(params.issue_date, dtype=pl.Date),
         is_manual=pl.lit(False),
         manual_reason=pl.lit(None, dtype=pl.Utf8),
@@ -152,9 +153,10 @@ def mark_manual(plan: pl.DataFrame, undrawable: pl.DataFrame) -> pl.DataFrame:
     A manual head makes the whole household manual: the address sheet names the head, and a
     name is never printed with a blank box.
     """
-    codes = undrawable.select(pl.col("resident_code").cast(pl.Utf8)).unique()
-    own = pl.col("resident_code").is_in(codes["resident_code"].implode())
-    head_manual = (own & (pl.col("member_seq") == 1)).any().over("envelope_seq")
+    codes = undrawable.select(pl.col("resident_code").cast(pl.Utf8)).unique()["resident_code"]
+    own = pl.col("resident_code").is_in(codes.implode())
+    manual_heads = plan.filter(own & (pl.col("member_seq") == 1))["envelope_seq"]
+    head_manual = pl.col("envelope_seq").is_in(manual_heads.implode())
     return plan.with_columns(
         is_manual=own | head_manual,
         manual_reason=pl.when(own).then(pl.lit("undrawable"))
