@@ -93,6 +93,18 @@ def test_mask_mismatch_and_number_on_address_sheet(batch):
     assert len(got) == 2
 
 
+def test_printed_number_with_a_bad_check_digit(batch):
+    manifest, texts, _, _ = batch
+    texts[1] = texts[1].replace("1234 5678 9018", "1234 5678 9017")
+    manifest = manifest.with_columns(my_numbers_masked=pl.when(pl.col("envelope_seq") == 1)
+                                     .then(pl.lit(["********9017", "********9013"]))
+                                     .otherwise(pl.col("my_numbers_masked")))
+    findings, _ = run_text_checks(manifest, texts)
+    assert [(f.check, f.page, f.rule) for f in findings] == [
+        (c.MASKED_NUMBERS, 2, "printed number fails its check digit")]
+    assert c.my_number_check_digit_ok("123456789018") and c.my_number_check_digit_ok("983205673214")
+
+
 def test_application_id_digits_are_not_mistaken_for_a_my_number(batch):
     _, texts, _, _ = batch
     assert c.printed_numbers(texts[1]) == {"123456789018"}

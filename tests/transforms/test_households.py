@@ -158,3 +158,13 @@ def test_assign_registered_mail_numbers_one_per_envelope():
     assert out["registered_mail_number"].to_list() == [nums[0], None] + [nums[1]] * 3
     with pytest.raises(InputError):
         assign_registered_mail_numbers(plan, nums[:1])
+
+
+def test_empty_household_id_is_an_ordinary_id():
+    rows = [list(r) for r in SAMPLE]
+    for r in rows:
+        if r[1] == "H1":
+            r[1] = ""
+    plan = plan_envelopes(residents([tuple(r) for r in rows]))
+    assert plan["member_seq"].to_list() == [1, 1, 1, 2, 3]
+    assert plan["member_seq"].null_count() == 0
