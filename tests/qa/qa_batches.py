@@ -18,7 +18,7 @@ from transforms.households import (PlanParams, assign_application_ids,
 from transforms.identifiers import my_number, registered_mail
 
 FAMILY = [("練馬", "ネリマ"), ("小林", "コバヤシ"), ("林", "ハヤシ"), ("佐藤", "サトウ"),
-          ("髙橋", "タカハシ"), ("渡邊", "ワタナベ")]
+          ("髙橋", "タカハシ"), ("渡邊", "ワタナベ"), ("𠮷田", "ヨシダ")]
 GIVEN = [("一郎", "イチロウ"), ("一", "ハジメ"), ("花子", "ハナコ"), ("二三", "フミ"),
          ("太郎", "タロウ"), ("美咲", "ミサキ"), ("翔", "ショウ")]
 TOWNS = [("1760001", "練馬区練馬一丁目"), ("1760002", "練馬区桜台二丁目"),
