@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -83,9 +84,16 @@ def _envelopes(manifest: pl.DataFrame | None, findings: list[c.Finding]) -> list
              "failed_checks": sorted(failed.get(s, ()))} for s in seqs]
 
 
+_NUMBER_SHAPED = re.compile(r"(?<!\d)\d{4} ?\d{4} ?\d{4}(?!\d)")
+
+
 def _write(batch_dir: Path, report: dict, secrets: list[str]) -> None:
+    """Write qa.json atomically after two scans: the numbers read off the pages, and
+    anything shaped like a My Number outside the file digests (hex can hold digit runs)."""
     payload = json.dumps(report, ensure_ascii=False, indent=1, default=str)
-    if any(s and s in payload for s in secrets):
+    without_digests = json.dumps({k: v for k, v in report.items() if k != "files"},
+                                 ensure_ascii=False, default=str)
+    if any(s and s in payload for s in secrets) or _NUMBER_SHAPED.search(without_digests):
         raise QAFailure("refusing to write qa.json: it would contain a My Number")
     tmp = batch_dir / f".{QA_NAME}.tmp"
     tmp.write_text(payload + "\n", encoding="utf-8")

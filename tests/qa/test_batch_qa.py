@@ -275,3 +275,14 @@ def test_unreadable_files_fail_the_batch_without_crashing(world, batch, damage):
                 "missing_column": "manifest"}[damage]
     assert expected in failed(report)
     assert json.loads((batch / "qa.json").read_text(encoding="utf-8"))["verdict"] == "fail"
+
+
+def test_qa_json_refuses_a_number(tmp_path):
+    from mynumber.errors import QAFailure
+    from qa.batch_qa import _write
+    with pytest.raises(QAFailure):
+        _write(tmp_path, {"note": "1234 5678 9018"}, [])
+    with pytest.raises(QAFailure):
+        _write(tmp_path, {"files": {"x": "a123456789018"}}, ["123456789018"])
+    _write(tmp_path, {"files": {"x": "0123456789012345"}, "pages": [1, 2]}, ["999999999999"])
+    assert not (tmp_path / ".qa.json.tmp").exists() and (tmp_path / "qa.json").is_file()
