@@ -152,11 +152,11 @@ def format_era(expr: pl.Expr, style: str = "kanji") -> pl.Expr:
         year_text = pl.when(year == 1).then(pl.lit("元")).otherwise(year.cast(pl.Utf8))
         return pl.concat_str(
             [kanji, year_text, pl.lit("年"), month.cast(pl.Utf8), pl.lit("月"), day.cast(pl.Utf8), pl.lit("日")]
-        )
+        ).name.keep()
     two = lambda e: e.cast(pl.Utf8).str.zfill(2)  # noqa: E731
     if style == "abbrev":
         letter = code.replace_strict({e.code: e.letter for e in ERAS}, default=None, return_dtype=pl.Utf8)
-        return pl.concat_str([letter, two(year), pl.lit("."), two(month), pl.lit("."), two(day)])
+        return pl.concat_str([letter, two(year), pl.lit("."), two(month), pl.lit("."), two(day)]).name.keep()
     if style == "coded":
-        return pl.concat_str([code.cast(pl.Utf8), two(year), two(month), two(day)])
+        return pl.concat_str([code.cast(pl.Utf8), two(year), two(month), two(day)]).name.keep()
     raise ValueError(f"unknown era style {style!r}")
