@@ -48,6 +48,7 @@ MY_NUMBER_RE = re.compile(r"(?<!\d)(?<!\d )(\d{4}) (\d{4}) (\d{4})(?! ?\d)")
 MASK_RE = re.compile(r"\*{8}[0-9]{4}")
 WORD_RE = re.compile(r"\w+")
 WS_RE = re.compile(r"\s+")
+JIS_CODEC = "iso2022_jp_1"  # exactly ASCII + JIS X 0201 Roman + JIS X 0208 + JIS X 0212
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,26 @@ def token_ngrams(text: str, sizes: set[int]) -> set[tuple[str, ...]]:
 def has_name(text: str, name: str) -> bool:
     want = name_tokens(name)
     return bool(want) and want in token_ngrams(text, {len(want)})
+
+
+def outside_jis(ch: str) -> bool:
+    """True for a character outside JIS X 0208/0212 (the form prints a substitute for it)."""
+    try:
+        ch.encode(JIS_CODEC)
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def is_substitute_form(found: tuple[str, ...], own: tuple[str, ...]) -> bool:
+    """``found`` is ``own`` with only characters outside JIS X 0208/0212 replaced.
+
+    The application form prints such a name with 代替文字 (髙橋 → 高橋), which can equal
+    another household's real name; that is not a misprint.
+    """
+    a, b = " ".join(found), " ".join(own)
+    return (a != b and len(a) == len(b)
+            and all(x == y or outside_jis(y) for x, y in zip(a, b)))
 
 
 def format_postcode(postal_code: str) -> str:
@@ -286,14 +307,20 @@ def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataF
     envs = {int(r["envelope_seq"]): r for r in manifest.iter_rows(named=True)}
     owners = _batch_names(manifest)
     sizes = {len(t) for t in owners}
+    own_by_env: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+    for tokens, envs_of in owners.items():
+        for e in envs_of:
+            own_by_env[e].append(tokens)
     for page in pages.iter_rows(named=True):
         p, env = page["page"], page["envelope_seq"]
         if p > len(texts):
             continue  # page_count reports it
         text, row = texts[p - 1], envs[env]
         flat = compact(text)
+        own_names = own_by_env[env]
         for tokens in token_ngrams(text, sizes).intersection(owners):
-            if env not in owners[tokens]:
+            if env not in owners[tokens] and not any(
+                    is_substitute_form(tokens, own) for own in own_names):
                 out.append(Finding(OTHER_HOUSEHOLDS, "another household's name on page", env, p))
                 break
         numbers = printed_numbers(text)

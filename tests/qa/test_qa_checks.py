@@ -73,6 +73,29 @@ def test_other_households_name_is_caught_but_substrings_are_not(batch):
     assert [(f.check, f.envelope_seq, f.page) for f in findings] == [(c.OTHER_HOUSEHOLDS, 2, 5)]
 
 
+def rename(manifest, texts, old, new):
+    swap = lambda col: pl.col(col).str.replace_all(old, new, literal=True)  # noqa: E731
+    manifest = manifest.with_columns(head_name=swap("head_name"),
+                                     member_names=pl.col("member_names").list.eval(
+                                         pl.element().str.replace_all(old, new, literal=True)))
+    return manifest, [t.replace(old, new) for t in texts]
+
+
+def test_substitute_form_of_own_name_is_not_another_household(batch):
+    """髙橋 prints as 高橋 on the form; 高橋 太郎 living in another household is no misprint."""
+    manifest, texts, _, _ = batch
+    manifest, texts = rename(manifest, texts, "練馬 太郎", "髙橋 太郎")
+    manifest, texts = rename(manifest, texts, "小林 一郎", "高橋 太郎")
+    texts[1] += "\n代替文字による氏名：高橋 太郎"
+    findings, _ = run_text_checks(manifest, texts)
+    assert findings == []
+    assert c.is_substitute_form(("高橋", "太郎"), ("髙橋", "太郎"))
+    assert not c.is_substitute_form(("林", "太郎"), ("森", "太郎"))  # both inside JIS X 0208
+    texts[6] += "\n高橋 太郎"  # 林 一's page (H003): no own name explains it
+    findings, _ = run_text_checks(manifest, texts)
+    assert [(f.check, f.page) for f in findings] == [(c.OTHER_HOUSEHOLDS, 7)]
+
+
 def test_name_across_a_line_break_still_matches(batch):
     manifest, texts, _, _ = batch
     texts[-1] = texts[-1].replace("Smith John Paul", "Smith John\nPaul")
