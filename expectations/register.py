@@ -79,7 +79,9 @@ def load_rules(path: Path = SUITE_PATH) -> list[Rule]:
 
 def _ymd(expr: pl.Expr) -> pl.Expr:
     """A date as an integer yyyymmdd: GX compares integers vectorised, dates row by row."""
-    return (expr.dt.year() * 10000 + expr.dt.month() * 100 + expr.dt.day()).cast(pl.Int32)
+    # dt.month()/dt.day() are Int8: widen before multiplying or month * 100 wraps around
+    return (expr.dt.year().cast(pl.Int32) * 10000 + expr.dt.month().cast(pl.Int32) * 100
+            + expr.dt.day().cast(pl.Int32))
 
 
 def _between_bad(ymd: pl.Expr, today: dt.date) -> pl.Expr:

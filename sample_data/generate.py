@@ -361,7 +361,7 @@ def inject_faults(frame: pl.DataFrame, rate: float, seed: int,
         elif fault == "future_date":
             future = as_of + dt.timedelta(days=int(rng.integers(1, 3650)))
             cols["date_of_birth"][r] = future.isoformat() if rng.random() < 0.5 else str(
-                pl.select(format_era(pl.lit(future), "kanji")).item())
+                pl.DataFrame({"d": [future]}).select(format_era(pl.col("d"), "kanji")).item())
             manifest.append((r + 1, fault, "date_of_birth", r + 1))
         elif fault == "mojibake":
             cols["family_name_kana"][r] = _mojibake(cols["family_name_kana"][r])
