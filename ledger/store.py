@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 import re
+import secrets
+import string
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -123,7 +125,9 @@ class Ledger:
     def _start_run(self, conn: Connection, kind: str, input_sha256: str,
                    params: dict[str, Any]) -> str:
         now = utcnow()
-        run_id = f"run-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+        # a letters-only suffix: a run id never looks like a resident code or a number
+        suffix = "".join(secrets.choice(string.ascii_lowercase) for _ in range(10))
+        run_id = f"run-{now:%Y%m%dT%H%M%S}-{suffix}"
         conn.execute(sa.insert(runs).values(
             run_id=run_id, kind=kind, input_sha256=input_sha256,
             params=json.dumps(params, sort_keys=True, default=str), status="running",
@@ -145,6 +149,11 @@ class Ledger:
         out["params"] = json.loads(out["params"] or "{}")
         out["counts"] = json.loads(out["counts"]) if out["counts"] else None
         return out
+
+    @staticmethod
+    def _require_run(conn: Connection, run_id: str) -> None:
+        if conn.execute(sa.select(runs.c.run_id).where(runs.c.run_id == run_id)).first() is None:
+            raise LedgerError(f"no run {run_id} in the ledger (start_run first)")
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
         """Close a run with its status and counts."""
@@ -190,6 +199,7 @@ class Ledger:
         existing = I.alias("existing")
         try:
             with write_transaction(self.engine, "issued_numbers") as conn:
+                self._require_run(conn, run_id)
                 bulk.create_and_load(conn, stage, numbers)
                 same = sa.and_(I.c.my_number == s.my_number, I.c.resident_code == s.resident_code)
                 present = bulk.count(conn, sa.select(s.my_number).join(I, same))

@@ -1,0 +1,90 @@
+"""`mynumber ledger init|stats|verify|export` and `mynumber reissue`, as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+import typer
+from ledger_helpers import assert_no_values
+from typer.testing import CliRunner
+
+from ledger import Ledger
+from mynumber.commands.ledger import register
+from mynumber.keys import generate_key_file
+from transforms.numbering import derive_my_numbers
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def cli():
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, list(args))
+
+
+def test_init_stats_export_reissue(cli, ledger_url, tmp_path):
+    assert cli("ledger", "init", "--ledger", ledger_url, "--operator", "alice").exit_code == 0
+    key = generate_key_file(tmp_path / "key.json")
+    led = Ledger(ledger_url, operator="setup")
+    run = led.start_run("bulk", "f" * 64, {})
+    codes = pl.Series([f"{i:010d}1" for i in range(20)])
+    numbers = derive_my_numbers(codes, key.secret, 0)
+    led.commit_numbers(run, pl.DataFrame({"resident_code": codes, "my_number": numbers,
+                                          "generation": [0] * 20}), key.key_id)
+
+    changed = cli("reissue", codes[3], "--reason", "leak reported", "--key", str(tmp_path / "key.json"),
+                  "--ledger", ledger_url, "--operator", "bob")
+    assert changed.exit_code == 0, changed.output
+    assert f"****{numbers[3][-4:]}" in changed.output and "generation 1" in changed.output
+    assert_no_values(changed.output)
+
+    stats = cli("ledger", "stats", "--ledger", ledger_url, "--json")
+    assert stats.exit_code == 0, stats.output
+    counts = json.loads(stats.output)
+    assert counts["numbers"] == {"active": {"first_issue": 19, "number_change": 1},
+                                 "revoked": {"first_issue": 1}}
+    assert_no_values(stats.output)
+    assert_no_values(cli("ledger", "stats", "--ledger", ledger_url).output)
+
+    out = tmp_path / "export" / "ledger.parquet"
+    exported = cli("ledger", "export", "--out", str(out), "--ledger", ledger_url, "--operator", "carol")
+    assert exported.exit_code == 0, exported.output
+    frame = pl.read_parquet(out)
+    assert frame.columns == ["resident_code", "my_number", "generation", "status", "reason",
+                             "issued_at", "run_id"]
+    assert frame.height == 21 and frame["my_number"].n_unique() == 21
+    assert str(frame.schema["issued_at"]) == "Datetime(time_unit='us', time_zone='UTC')"
+    with led.engine.connect() as conn:
+        audit = conn.execute(sa.text("SELECT who, action FROM audit_log ORDER BY audit_id")).all()
+    assert ("alice", "init") in audit and ("bob", "revoke_number") in audit
+    assert ("bob", "issue_number") in audit and ("carol", "export") in audit
+    led.close()
+
+
+def test_export_needs_a_parquet_name(cli, sqlite_url, tmp_path):
+    result = cli("ledger", "export", "--out", str(tmp_path / "x.csv"), "--ledger", sqlite_url)
+    assert result.exit_code != 0
+
+
+def test_a_too_new_ledger_is_refused_with_one_clear_line(sqlite_url, tmp_path):
+    led = Ledger(sqlite_url)
+    led.init()
+    with led.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0042'"))
+    led.close()
+    done = subprocess.run([sys.executable, "-m", "mynumber.cli", "ledger", "stats",
+                           "--ledger", sqlite_url], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "COLUMNS": "1000"})  # rich wraps at 80
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "0042" in lines[0] and "newer" in lines[0]
+    assert "Traceback" not in done.stderr
