@@ -17,6 +17,7 @@ Errors name the file, row and field, never a value.
 
 from __future__ import annotations
 
+import csv
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,12 +182,21 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str, li
 def _read_csv(path: Path, data: bytes, encoding: str | None) -> tuple[pl.DataFrame, pl.DataFrame, str]:
     text, used, bad_rows = _decode(path, data, encoding)
     raw = text.encode("utf-8")
+    first_line = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
     try:
-        header = pl.read_csv(raw, n_rows=0, infer_schema=False).columns
-    except Exception as exc:  # noqa: BLE001 - polars raises several types for malformed CSV
-        raise InputError(f"cannot parse the CSV header ({type(exc).__name__})", file=str(path)) from None
+        header = next(csv.reader([first_line]))
+    except (csv.Error, StopIteration):
+        raise InputError("cannot parse the CSV header", file=str(path)) from None
     if not header:
         raise InputError("no header line", file=str(path))
+    # keep every header distinct (two spellings of one column are caught when mapping)
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name in seen:
+            canon = canonical_header(name)
+            raise InputError(f"the header names {canon or 'a column'} twice", file=str(path),
+                             field=canon)
+        seen[name] = i
     names = [f"c{i}" for i in range(len(header))] + [_EXTRA_FIELD]
     try:
         frame = pl.read_csv(
