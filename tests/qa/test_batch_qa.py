@@ -286,3 +286,35 @@ def test_qa_json_refuses_a_number(tmp_path):
         _write(tmp_path, {"files": {"x": "a123456789018"}}, ["123456789018"])
     _write(tmp_path, {"files": {"x": "0123456789012345"}, "pages": [1, 2]}, ["999999999999"])
     assert not (tmp_path / ".qa.json.tmp").exists() and (tmp_path / "qa.json").is_file()
+
+
+def test_sample_register_batches_pass(tmp_path):
+    """The committed sample register, normalised, planned, rendered and checked."""
+    from datetime import date
+
+    from layouts.batch import PrintSettings, write_batch
+    from mynumber.readers import read_table
+    from tests.qa.qa_fixtures import FrameLedger
+    from transforms.batching import assign_batches
+    from transforms.households import (PlanParams, assign_application_ids,
+                                       assign_registered_mail_numbers, plan_envelopes)
+    from transforms.register import normalise_register
+    # the register check without its GX suite (seconds of start-up); the sample is clean
+    normalised = normalise_register(read_table(Path("sample_data/register_sample.csv")).frame)
+    assert normalised.quarantine.height == 0
+    accepted = normalised.frame
+    plan = plan_envelopes(accepted, PlanParams(issue_date=date(2026, 11, 26)))
+    plan = assign_application_ids(plan, [f"8{i:022d}" for i in range(plan.height)])
+    plan = assign_registered_mail_numbers(
+        plan, [f"{3606000000 + i}{(3606000000 + i) % 7}" for i in range(plan["envelope_seq"].max())])
+    plan = assign_batches(plan, 120)
+    numbers = make_numbers(plan["resident_code"], seed=13)
+    for batch_id in ("B00001", "B00002"):
+        rows = plan.filter(pl.col("batch_id") == batch_id)
+        write_batch(tmp_path / batch_id, rows, numbers.select("resident_code", "my_number"),
+                    PrintSettings())
+        report = check_batch(tmp_path / batch_id, ledger=FrameLedger(numbers), plan=plan,
+                             qr_sample_size=20, seed=1)
+        assert report["verdict"] == "pass", (batch_id, failed(report))
+        assert report["counts"]["envelopes"] == 120
+        assert_private(tmp_path / batch_id, numbers, rows)
