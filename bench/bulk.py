@@ -11,6 +11,7 @@ can be read as a ratio (what parallel rendering and QA really buy on this machin
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import resource
 import shutil
@@ -62,14 +63,14 @@ def main() -> None:
     from flows.bulk_issuance import run_bulk
     from mynumber.keys import generate_key_file
     from pipeline.options import RunOptions
-    from sample_data.generate import write_sample_register
+    from sample_data.generate import SampleParams, generate_register, write_export
 
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     register = out / "register.csv"
     t0 = time.perf_counter()
-    write_sample_register(register, rows=args.rows, seed=2015)
+    write_export(generate_register(SampleParams(rows=args.rows, seed=2015, as_of=dt.date(2015, 10, 5))), register)
     generate_s = time.perf_counter() - t0
     generate_key_file(out / "key.json", demo=True)
     opts = RunOptions(

@@ -18,7 +18,7 @@ from flows.common import IO_RETRIES, TASK_DEFAULTS, StageTimer, guarded, task_ru
 from pipeline import bulk
 from pipeline.options import RunOptions
 from pipeline.progress import progress
-from pipeline.report import bulk_report, publish_report
+from pipeline.report import exit_code, bulk_report, publish_report
 
 
 @task(name="check-register", **TASK_DEFAULTS)
@@ -86,7 +86,8 @@ def bulk_issuance(register_path: str, opts: RunOptions) -> dict[str, Any]:
         rendered, checked_batches = render_and_check(opts, plan["batch_ids"])
     report = bulk_report(state, checked, issued, plan, rendered, checked_batches, timer.timings, opts)
     write_report(opts, report)
-    bulk.stage_finish(opts, run_id, "completed", report["counts_for_ledger"])
+    bulk.stage_finish(opts, run_id, "succeeded" if exit_code(report) == 0 else "partial",
+                      report["counts_for_ledger"])
     return report
 
 

@@ -15,7 +15,7 @@ from flows.bulk_issuance import qa_batch, render_and_check, render_batch  # noqa
 from flows.common import IO_RETRIES, TASK_DEFAULTS, StageTimer, guarded, task_runner_for
 from pipeline import bulk, daily
 from pipeline.options import RunOptions
-from pipeline.report import daily_report, publish_report
+from pipeline.report import exit_code, daily_report, publish_report
 
 
 @task(name="check-events", **TASK_DEFAULTS)
@@ -60,7 +60,8 @@ def daily_increment(events_path: str, opts: RunOptions) -> dict[str, Any]:
         rendered, checked_batches = render_and_check(opts, plan["batch_ids"])
     report = daily_report(state, checked, applied, plan, rendered, checked_batches, timer.timings, opts)
     write_report(opts, report)
-    bulk.stage_finish(opts, run_id, "completed", report["counts_for_ledger"])
+    bulk.stage_finish(opts, run_id, "succeeded" if exit_code(report) == 0 else "partial",
+                      report["counts_for_ledger"])
     return report
 
 

@@ -54,7 +54,7 @@ def stage_start(opts: RunOptions, register_path: str, kind: str = "bulk") -> dic
     input_sha256 = sha256_file(_path(register_path))
     ledger = open_ledger(opts)
     previous = ledger.find_run(kind, input_sha256)
-    if previous and previous.get("status") not in ("completed", "failed"):
+    if previous and previous.get("status") == "running":
         run_id, resumed = previous["run_id"], True
     else:
         run_id = ledger.start_run(kind, input_sha256, _safe_params(opts))

@@ -46,7 +46,8 @@ def make_options(out: Path, ledger: Optional[str], key: Optional[Path], **kw: ob
 
 
 def print_summary(report: dict) -> None:
-    table = Table(title=f"{report['kind']} run {report['run_id']}" + ("  [DEMO]" if report.get("demo") else ""))
+    table = Table(title=f"{report['kind']} run" + (" [DEMO]" if report.get("demo") else ""),
+                  caption=report["run_id"])
     table.add_column("outcome")
     table.add_column("rows", justify="right")
     for name, count in report["outcomes"].items():
@@ -157,7 +158,7 @@ def demo(
     """The whole bulk run on a generated register, a demo key and a SQLite ledger in OUT."""
     from flows.bulk_issuance import run_bulk
     from mynumber.keys import ensure_demo_key
-    from sample_data.generate import write_sample_register
+    from sample_data.generate import SampleParams, generate_register, write_export
 
     from mynumber.logs import quiet_console_tracebacks
 
@@ -172,7 +173,7 @@ def demo(
     marker.touch()
     key = ensure_demo_key(out / "key.json")
     register = out / "register.csv"
-    write_sample_register(register, rows=rows, seed=seed)
+    write_export(generate_register(SampleParams(rows=rows, seed=seed)), register)
     console.print(f"demo register: {rows} residents → {register}; demo key {key.key_id}")
     opts = RunOptions(out_dir=str(out / "run"), ledger_url=f"sqlite:///{out / 'ledger.db'}",
                       key_path=str(out / "key.json"), workers=workers, batch_size=batch_size,

@@ -46,10 +46,10 @@ def demo_key_path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def small_register(tmp_path_factory) -> Path:
     """A generated Nerima-like register of ~240 residents (clean: nothing to quarantine)."""
-    from sample_data.generate import write_sample_register
+    from sample_data.generate import SampleParams, generate_register, write_export
 
     path = tmp_path_factory.mktemp("register") / "register.csv"
-    write_sample_register(path, rows=240, seed=11)
+    write_export(generate_register(SampleParams(rows=240, seed=11)), path)
     return path
 
 
