@@ -412,29 +412,34 @@ def _listed(manifest: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:
             .explode(alias).filter(pl.col(alias).is_not_null()))
 
 
-def check_plan(manifest: pl.DataFrame, plan: pl.DataFrame) -> list[Finding]:
-    """Every planned non-manual member printed exactly once, in its envelope; nothing extra.
-
-    A planned member the renderer sent to manual handling at draw time (listed in the
-    manifest's ``manual_resident_codes``: a glyph the fonts lack) is accounted for, not
-    missing; a member the plan marked manual must not be printed.
-    """
-    out: list[Finding] = []
-    manual = pl.col("is_manual").fill_null(False) if "is_manual" in plan.columns else pl.lit(False)
-    want = plan.select(
+def _plan_members(plan: pl.DataFrame) -> pl.DataFrame:
+    """resident_code, envelope_seq, household_id, member_seq, application_id, name, is_manual."""
+    opt = lambda col: pl.col(col) if col in plan.columns else pl.lit(None, pl.Utf8).alias(col)  # noqa: E731
+    name = (pl.col("family_name") + " " + pl.col("given_name")
+            if {"family_name", "given_name"} <= set(plan.columns) else pl.lit(None, pl.Utf8))
+    return plan.select(
         "resident_code", pl.col("envelope_seq").cast(pl.Int64), "household_id", "member_seq",
-        pl.col("application_id") if "application_id" in plan.columns
-        else pl.lit(None, pl.Utf8).alias("application_id"), is_manual=manual)
-    got = pl.DataFrame(
-        [{"envelope_seq": int(r["envelope_seq"]), "household_id": r["household_id"],
-          "resident_code": code, "printed_app_id": (r["application_ids"] or [])[i]
-          if i < len(r["application_ids"] or []) else None}
-         for r in manifest.iter_rows(named=True) for i, code in enumerate(r["resident_codes"] or [])],
-        schema={"envelope_seq": pl.Int64, "household_id": pl.Utf8, "resident_code": pl.Utf8,
-                "printed_app_id": pl.Utf8})
-    sent_manual = _listed(manifest, "manual_resident_codes", "resident_code")
-    for r in got.filter(pl.col("resident_code").is_duplicated()).unique("resident_code").iter_rows(named=True):
-        out.append(Finding(PLAN, "member printed more than once", r["envelope_seq"]))
+        opt("application_id"), name.alias("name"),
+        is_manual=pl.col("is_manual").fill_null(False) if "is_manual" in plan.columns else False)
+
+
+def _manifest_members(manifest: pl.DataFrame) -> pl.DataFrame:
+    """One row per printed member of the manifest (lists of unequal length padded with null)."""
+    rows = []
+    for r in manifest.iter_rows(named=True):
+        ids, names = r["application_ids"] or [], r["member_names"] or []
+        for i, code in enumerate(r["resident_codes"] or []):
+            rows.append({"envelope_seq": int(r["envelope_seq"]), "household_id": r["household_id"],
+                         "resident_code": code, "printed_app_id": ids[i] if i < len(ids) else None,
+                         "printed_name": names[i] if i < len(names) else None})
+    return pl.DataFrame(rows, schema={"envelope_seq": pl.Int64, "household_id": pl.Utf8,
+                                      "resident_code": pl.Utf8, "printed_app_id": pl.Utf8,
+                                      "printed_name": pl.Utf8})
+
+
+def _member_findings(got: pl.DataFrame, want: pl.DataFrame) -> list[Finding]:
+    out = [Finding(PLAN, "member printed more than once", r["envelope_seq"]) for r in
+           got.filter(pl.col("resident_code").is_duplicated()).unique("resident_code").iter_rows(named=True)]
     for r in got.join(want, on="resident_code", how="left", suffix="_plan").iter_rows(named=True):
         env = r["envelope_seq"]
         if r["envelope_seq_plan"] is None:
@@ -443,33 +448,64 @@ def check_plan(manifest: pl.DataFrame, plan: pl.DataFrame) -> list[Finding]:
             out.append(Finding(PLAN, "manual member printed", env))
         elif r["envelope_seq_plan"] != env or r["household_id_plan"] != r["household_id"]:
             out.append(Finding(PLAN, "member printed in another envelope or household", env))
-        elif r["application_id"] is not None and r["application_id"] != r["printed_app_id"]:
-            out.append(Finding(PLAN, "application id differs from the plan", env))
+        else:
+            if r["application_id"] is not None and r["application_id"] != r["printed_app_id"]:
+                out.append(Finding(PLAN, "application id differs from the plan", env))
+            if r["name"] is not None and r["name"] != r["printed_name"]:
+                out.append(Finding(PLAN, "member name differs from the plan", env))
+    return out
+
+
+def _envelope_findings(manifest: pl.DataFrame, plan: pl.DataFrame) -> list[Finding]:
+    """Head's name, postcode and registered-mail number per envelope, against the plan."""
+    heads = plan.filter(pl.col("member_seq") == 1)
+    cols = {"registered_mail_number": "registered_mail_number",
+            "envelope_postal_code" if "envelope_postal_code" in plan.columns else "postal_code":
+            "postal_code"}
+    if {"family_name", "given_name"} <= set(plan.columns):
+        heads = heads.with_columns(head_name=pl.col("family_name") + " " + pl.col("given_name"))
+        cols["head_name"] = "head_name"
+    cols = {k: v for k, v in cols.items() if k in heads.columns}
+    heads = heads.select(pl.col("envelope_seq").cast(pl.Int64),
+                         *[pl.col(k).alias(f"{v}_plan") for k, v in cols.items()])
+    cmp = manifest.with_columns(pl.col("envelope_seq").cast(pl.Int64)).join(
+        heads, on="envelope_seq", how="inner")
+    out = []
+    for r in cmp.iter_rows(named=True):
+        for col in cols.values():
+            if r[f"{col}_plan"] is not None and r[col] != r[f"{col}_plan"]:
+                out.append(Finding(PLAN, f"{col} differs from the plan", r["envelope_seq"]))
+    return out
+
+
+def check_plan(manifest: pl.DataFrame, plan: pl.DataFrame) -> list[Finding]:
+    """Every planned non-manual member printed exactly once, in its envelope, in plan order,
+    with the plan's name and application id; nothing extra; envelope data as planned.
+
+    A planned member the renderer sent to manual handling at draw time (listed in the
+    manifest's ``manual_resident_codes``: a glyph the fonts lack) is accounted for, not
+    missing; a member the plan marked manual must not be printed.
+    """
+    want, got = _plan_members(plan), _manifest_members(manifest)
+    sent_manual = _listed(manifest, "manual_resident_codes", "resident_code")
+    out = _member_findings(got, want)
     planned = want.filter(~pl.col("is_manual"))
     missing = planned.join(got, on="resident_code", how="anti").join(
         sent_manual, on=["resident_code", "envelope_seq"], how="anti")
-    for env in sorted(set(missing["envelope_seq"].to_list())):
-        out.append(Finding(PLAN, "planned member not printed", env))
+    out += [Finding(PLAN, "planned member not printed", env)
+            for env in sorted(set(missing["envelope_seq"].to_list()))]
     if "manual_resident_codes" in manifest.columns:
         unlisted = want.filter(pl.col("is_manual")).join(
             sent_manual, on=["resident_code", "envelope_seq"], how="anti")
-        for env in sorted(set(unlisted["envelope_seq"].to_list())
-                          & set(got["envelope_seq"].to_list())):
-            out.append(Finding(PLAN, "manual member not listed in the manifest", env))
+        out += [Finding(PLAN, "manual member not listed in the manifest", env) for env in
+                sorted(set(unlisted["envelope_seq"].to_list()) & set(got["envelope_seq"].to_list()))]
     # order: the planned members that were printed, compared position by position
-    both_got = (got.join(planned, on=["resident_code", "envelope_seq"], how="semi")
-                .with_columns(pos=pl.int_range(pl.len()).over("envelope_seq")))
-    both_want = (planned.join(got, on=["resident_code", "envelope_seq"], how="semi")
-                 .sort("envelope_seq", "member_seq")
-                 .with_columns(pos=pl.int_range(pl.len()).over("envelope_seq")))
-    order = both_want.join(both_got, on=["resident_code", "envelope_seq", "pos"], how="anti")
-    for env in sorted(set(order["envelope_seq"].to_list())):
-        out.append(Finding(PLAN, "members not in plan order", env))
-    if "registered_mail_number" in plan.columns:
-        mail = plan.group_by(pl.col("envelope_seq").cast(pl.Int64)).agg(
-            mail_plan=pl.col("registered_mail_number").first())
-        cmp = manifest.with_columns(pl.col("envelope_seq").cast(pl.Int64)).join(
-            mail, on="envelope_seq", how="inner")
-        for r in cmp.filter(pl.col("registered_mail_number") != pl.col("mail_plan")).iter_rows(named=True):
-            out.append(Finding(PLAN, "registered mail number differs from the plan", r["envelope_seq"]))
-    return out
+    keys = ["resident_code", "envelope_seq"]
+    pos = pl.int_range(pl.len()).over("envelope_seq")
+    both_got = got.join(planned, on=keys, how="semi").with_columns(pos=pos)
+    both_want = (planned.join(got, on=keys, how="semi").sort("envelope_seq", "member_seq")
+                 .with_columns(pos=pos))
+    order = both_want.join(both_got, on=[*keys, "pos"], how="anti")
+    out += [Finding(PLAN, "members not in plan order", env)
+            for env in sorted(set(order["envelope_seq"].to_list()))]
+    return out + _envelope_findings(manifest, plan)

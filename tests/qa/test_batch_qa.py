@@ -318,3 +318,24 @@ def test_sample_register_batches_pass(tmp_path):
         assert report["verdict"] == "pass", (batch_id, failed(report))
         assert report["counts"]["envelopes"] == 120
         assert_private(tmp_path / batch_id, numbers, rows)
+
+
+def test_renderer_consistently_wrong_is_caught_by_the_plan(world, tmp_path):
+    """Pages and manifest agree with each other but not with the plan (stale render input)."""
+    from layouts.batch import PrintSettings, write_batch
+    _, plan, numbers, ledger = world
+    rows = plan.filter(pl.col("batch_id") == BATCH)
+    head = rows.filter(pl.col("member_seq") == 1)["resident_code"][0]
+    other = rows.filter(pl.col("member_seq") == 2)["resident_code"][0]
+    stale = rows.with_columns(
+        given_name=pl.when(pl.col("resident_code").is_in([head, other]))
+        .then(pl.lit("違名")).otherwise(pl.col("given_name")),
+        address=pl.when(pl.col("resident_code") == head).then(pl.lit("練馬区旧住所1-1"))
+        .otherwise(pl.col("address")))
+    write_batch(tmp_path / BATCH, stale, numbers.select("resident_code", "my_number"),
+                PrintSettings())
+    assert check_batch(tmp_path / BATCH, ledger=ledger, qr_sample_size=3)["verdict"] == "pass"
+    report = check_batch(tmp_path / BATCH, ledger=ledger, plan=plan, qr_sample_size=3)
+    assert failed(report) == {"plan", "address"}
+    rules = {f["rule"] for f in report["checks"]["plan"]["findings"]}
+    assert {"member name differs from the plan", "head_name differs from the plan"} <= rules
