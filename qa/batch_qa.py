@@ -7,8 +7,13 @@ every page (cheap); QR codes are decoded on a seeded random sample of member pag
 
 qa.json holds verdicts, counts, page and envelope numbers, rules, file digests and the
 sampling plan — never a My Number, name or resident code. Before writing, the serialised
-report is scanned for every number read off the pages, and writing is refused if one is
-there (it cannot be by construction; the scan keeps it so).
+report is scanned for every number read off the pages and for anything shaped like a My
+Number, and writing is refused if one is there (it cannot be by construction; the scan
+keeps it so).
+
+The manifest is the renderer's own statement, so with a plan it is compared with the plan
+too (:func:`check_plan`: members, order, names, application ids, head, postcode,
+registered mail): pages that agree with a wrong manifest are still caught.
 
 Verdicts: a check is ``pass``, ``fail`` or ``skipped`` (ledger or plan not given); the
 batch verdict is ``pass`` only if no check failed. Failures never raise: the caller (flow
@@ -60,6 +65,124 @@ def plan_addresses(plan: pl.DataFrame) -> dict[int, tuple[str, dict[str, str]]]:
     return out
 
 
+# --- manifest against the plan (pure) ------------------------------------------------
+def batch_plan_rows(plan: pl.DataFrame, batch_id: str) -> pl.DataFrame:
+    """The plan rows of this batch (all rows when the plan has no batch_id column)."""
+    if "batch_id" in plan.columns:
+        return plan.filter(pl.col("batch_id") == batch_id)
+    return plan
+
+
+def _listed(manifest: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:
+    """(envelope_seq, household_id, <alias>, pos) from a list column of the manifest."""
+    if column not in manifest.columns:
+        return pl.DataFrame(schema={"envelope_seq": pl.Int64, "household_id": pl.Utf8,
+                                    alias: pl.Utf8})
+    return (manifest.select(pl.col("envelope_seq").cast(pl.Int64), "household_id",
+                            pl.col(column).alias(alias))
+            .explode(alias).filter(pl.col(alias).is_not_null()))
+
+
+def _plan_members(plan: pl.DataFrame) -> pl.DataFrame:
+    """resident_code, envelope_seq, household_id, member_seq, application_id, name, is_manual."""
+    opt = lambda col: pl.col(col) if col in plan.columns else pl.lit(None, pl.Utf8).alias(col)  # noqa: E731
+    name = (pl.col("family_name") + " " + pl.col("given_name")
+            if {"family_name", "given_name"} <= set(plan.columns) else pl.lit(None, pl.Utf8))
+    return plan.select(
+        "resident_code", pl.col("envelope_seq").cast(pl.Int64), "household_id", "member_seq",
+        opt("application_id"), name.alias("name"),
+        is_manual=pl.col("is_manual").fill_null(False) if "is_manual" in plan.columns else False)
+
+
+def _manifest_members(manifest: pl.DataFrame) -> pl.DataFrame:
+    """One row per printed member of the manifest (lists of unequal length padded with null)."""
+    rows = []
+    for r in manifest.iter_rows(named=True):
+        ids, names = r["application_ids"] or [], r["member_names"] or []
+        for i, code in enumerate(r["resident_codes"] or []):
+            rows.append({"envelope_seq": int(r["envelope_seq"]), "household_id": r["household_id"],
+                         "resident_code": code, "printed_app_id": ids[i] if i < len(ids) else None,
+                         "printed_name": names[i] if i < len(names) else None})
+    return pl.DataFrame(rows, schema={"envelope_seq": pl.Int64, "household_id": pl.Utf8,
+                                      "resident_code": pl.Utf8, "printed_app_id": pl.Utf8,
+                                      "printed_name": pl.Utf8})
+
+
+def _member_findings(got: pl.DataFrame, want: pl.DataFrame) -> list[c.Finding]:
+    out = [c.Finding(c.PLAN, "member printed more than once", r["envelope_seq"]) for r in
+           got.filter(pl.col("resident_code").is_duplicated()).unique("resident_code").iter_rows(named=True)]
+    for r in got.join(want, on="resident_code", how="left", suffix="_plan").iter_rows(named=True):
+        env = r["envelope_seq"]
+        if r["envelope_seq_plan"] is None:
+            out.append(c.Finding(c.PLAN, "member printed but not in the plan", env))
+        elif r["is_manual"]:
+            out.append(c.Finding(c.PLAN, "manual member printed", env))
+        elif r["envelope_seq_plan"] != env or r["household_id_plan"] != r["household_id"]:
+            out.append(c.Finding(c.PLAN, "member printed in another envelope or household", env))
+        else:
+            if r["application_id"] is not None and r["application_id"] != r["printed_app_id"]:
+                out.append(c.Finding(c.PLAN, "application id differs from the plan", env))
+            if r["name"] is not None and r["name"] != r["printed_name"]:
+                out.append(c.Finding(c.PLAN, "member name differs from the plan", env))
+    return out
+
+
+def _envelope_findings(manifest: pl.DataFrame, plan: pl.DataFrame) -> list[c.Finding]:
+    """Head's name, postcode and registered-mail number per envelope, against the plan."""
+    heads = plan.filter(pl.col("member_seq") == 1)
+    cols = {"registered_mail_number": "registered_mail_number",
+            "envelope_postal_code" if "envelope_postal_code" in plan.columns else "postal_code":
+            "postal_code"}
+    if {"family_name", "given_name"} <= set(plan.columns):
+        heads = heads.with_columns(head_name=pl.col("family_name") + " " + pl.col("given_name"))
+        cols["head_name"] = "head_name"
+    cols = {k: v for k, v in cols.items() if k in heads.columns}
+    heads = heads.select(pl.col("envelope_seq").cast(pl.Int64),
+                         *[pl.col(k).alias(f"{v}_plan") for k, v in cols.items()])
+    cmp = manifest.with_columns(pl.col("envelope_seq").cast(pl.Int64)).join(
+        heads, on="envelope_seq", how="inner")
+    out = []
+    for r in cmp.iter_rows(named=True):
+        for col in cols.values():
+            if r[f"{col}_plan"] is not None and r[col] != r[f"{col}_plan"]:
+                out.append(c.Finding(c.PLAN, f"{col} differs from the plan", r["envelope_seq"]))
+    return out
+
+
+def check_plan(manifest: pl.DataFrame, plan: pl.DataFrame) -> list[c.Finding]:
+    """Every planned non-manual member printed exactly once, in its envelope, in plan order,
+    with the plan's name and application id; nothing extra; envelope data as planned.
+
+    A planned member the renderer sent to manual handling at draw time (listed in the
+    manifest's ``manual_resident_codes``: a glyph the fonts lack) is accounted for, not
+    missing; a member the plan marked manual must not be printed.
+    """
+    want, got = _plan_members(plan), _manifest_members(manifest)
+    sent_manual = _listed(manifest, "manual_resident_codes", "resident_code")
+    out = _member_findings(got, want)
+    planned = want.filter(~pl.col("is_manual"))
+    missing = planned.join(got, on="resident_code", how="anti").join(
+        sent_manual, on=["resident_code", "envelope_seq"], how="anti")
+    out += [c.Finding(c.PLAN, "planned member not printed", env)
+            for env in sorted(set(missing["envelope_seq"].to_list()))]
+    if "manual_resident_codes" in manifest.columns:
+        unlisted = want.filter(pl.col("is_manual")).join(
+            sent_manual, on=["resident_code", "envelope_seq"], how="anti")
+        out += [c.Finding(c.PLAN, "manual member not listed in the manifest", env) for env in
+                sorted(set(unlisted["envelope_seq"].to_list()) & set(got["envelope_seq"].to_list()))]
+    # order: the planned members that were printed, compared position by position
+    keys = ["resident_code", "envelope_seq"]
+    pos = pl.int_range(pl.len()).over("envelope_seq")
+    both_got = got.join(planned, on=keys, how="semi").with_columns(pos=pos)
+    both_want = (planned.join(got, on=keys, how="semi").sort("envelope_seq", "member_seq")
+                 .with_columns(pos=pos))
+    order = both_want.join(both_got, on=[*keys, "pos"], how="anti")
+    out += [c.Finding(c.PLAN, "members not in plan order", env)
+            for env in sorted(set(order["envelope_seq"].to_list()))]
+    return out + _envelope_findings(manifest, plan)
+
+
+# --- check_batch ------------------------------------------------------------------------
 def _summarise(findings: list[c.Finding], skipped: set[str]) -> dict:
     by_check: dict[str, list[c.Finding]] = defaultdict(list)
     for f in findings:
@@ -171,7 +294,7 @@ def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf, findings: list
     findings += c.check_page_count(len(texts), manifest, texts)
     findings += c.check_page_ranges(manifest)
     findings += c.check_footers(texts, pages)
-    plan_rows = None if plan is None else c.batch_plan_rows(plan, batch_id)
+    plan_rows = None if plan is None else batch_plan_rows(plan, batch_id)
     addresses = None if plan_rows is None else plan_addresses(plan_rows)
     content, printed = c.check_page_content(texts, manifest, pages, addresses)
     findings += content
@@ -186,7 +309,7 @@ def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf, findings: list
     if plan_rows is None:
         skipped.add(c.PLAN)
     else:
-        findings += c.check_plan(manifest, plan_rows)
+        findings += check_plan(manifest, plan_rows)
     t = time.perf_counter()
     members = pages.filter((pl.col("role") == "member") & (pl.col("page") <= len(texts)))
     expected = _expected_qr(manifest, members)

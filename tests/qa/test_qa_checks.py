@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from qa import checks as c
+from qa.batch_qa import check_plan
 from tests.qa.qa_fixtures import FrameLedger, build, to_csv_frame
 
 
@@ -35,7 +36,7 @@ def test_clean_batch_passes_every_check(batch):
     assert printed.height == 6
     assert c.check_manifest(manifest, to_csv_frame(manifest)) == []
     assert c.check_ledger_numbers(printed, FrameLedger(active).active_numbers(printed["resident_code"])) == []
-    assert c.check_plan(manifest, plan) == []
+    assert check_plan(manifest, plan) == []
 
 
 def test_swapped_pages_fail_footers_and_names(batch):
@@ -190,16 +191,16 @@ def test_plan_check(batch):
     manifest, _, plan, _ = batch
     extra = pl.DataFrame([{**plan.row(0, named=True), "resident_code": "10000000099",
                            "member_seq": 3}])
-    findings = c.check_plan(manifest, pl.concat([plan, extra]))
+    findings = check_plan(manifest, pl.concat([plan, extra]))
     assert [(f.rule, f.envelope_seq) for f in findings] == [("planned member not printed", 1)]
-    findings = c.check_plan(manifest, plan.filter(pl.col("resident_code") != "10000000055"))
+    findings = check_plan(manifest, plan.filter(pl.col("resident_code") != "10000000055"))
     assert [(f.rule, f.envelope_seq) for f in findings] == [("member printed but not in the plan", 3)]
     manual = plan.with_columns(is_manual=pl.col("resident_code") == "10000000055")
-    rules = {f.rule for f in c.check_plan(manifest, manual)}
+    rules = {f.rule for f in check_plan(manifest, manual)}
     assert rules == {"manual member printed", "manual member not listed in the manifest"}
     listed = manifest.with_columns(manual_resident_codes=pl.when(pl.col("envelope_seq") == 3)
                                    .then(pl.lit(["10000000055"])).otherwise(pl.col("manual_resident_codes")))
-    assert {f.rule for f in c.check_plan(listed, manual)} == {"manual member printed"}
+    assert {f.rule for f in check_plan(listed, manual)} == {"manual member printed"}
     # a member the renderer sent to manual handling at draw time is accounted for
     env3 = pl.col("envelope_seq") == 3
     drawn_manual = listed.with_columns(
@@ -207,14 +208,14 @@ def test_plan_check(batch):
         .otherwise(pl.col("resident_codes")),
         application_ids=pl.when(env3).then(pl.col("application_ids").list.gather([0, 2]))
         .otherwise(pl.col("application_ids")))
-    assert c.check_plan(drawn_manual, plan) == []
+    assert check_plan(drawn_manual, plan) == []
     moved = plan.with_columns(envelope_seq=pl.when(pl.col("resident_code") == "10000000022")
                               .then(pl.lit(2, dtype=pl.Int64)).otherwise(pl.col("envelope_seq")))
     assert "member printed in another envelope or household" in {
-        f.rule for f in c.check_plan(manifest, moved)}
+        f.rule for f in check_plan(manifest, moved)}
     reordered = plan.with_columns(member_seq=pl.when(pl.col("envelope_seq") == 3)
                                   .then(4 - pl.col("member_seq")).otherwise(pl.col("member_seq")))
-    assert {f.rule for f in c.check_plan(manifest, reordered)} == {"members not in plan order"}
+    assert {f.rule for f in check_plan(manifest, reordered)} == {"members not in plan order"}
     twice = manifest.with_columns(resident_codes=pl.when(pl.col("envelope_seq") == 2)
                                   .then(pl.lit(["10000000011"])).otherwise(pl.col("resident_codes")))
-    assert "member printed more than once" in {f.rule for f in c.check_plan(twice, plan)}
+    assert "member printed more than once" in {f.rule for f in check_plan(twice, plan)}
