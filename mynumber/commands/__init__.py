@@ -7,7 +7,7 @@ import importlib
 import typer
 
 #: modules under mynumber.commands that define `register(app: typer.Typer) -> None`
-COMMAND_MODULES: tuple[str, ...] = ("run", "check", "ledger", "sample", "preview")
+COMMAND_MODULES: tuple[str, ...] = ("run", "check", "ledger", "sample", "preview", "keys")
 
 
 def register_all(app: typer.Typer) -> None:

@@ -1,0 +1,176 @@
+"""Benchmark of the number core (not a test): prints figures and ratios, one process, one run.
+
+1. raw AES-256-ECB throughput of ``cryptography`` (blocks/s) and the bound it sets for FF1:
+   FF1 needs 10 AES blocks per number (one per Feistel round), so bound = blocks/s ÷ 10;
+2. the vectorised FF1 core (`BatchFF1.encrypt_ints`) on 740,000 uint64 inputs;
+3. `derive_my_numbers` on 740,000 resident codes, strings in and out;
+4. the scalar reference FF1;
+5. 125 million numbers derived by `derive_in_chunks` in a child process: time and peak
+   memory (the child's maximum resident set size, from ``getrusage``).
+
+Each throughput is the median of ``--repeats`` (≥ 5) runs, on one core (nothing here uses
+threads). Goals: FF1 core ≥ 40 % of the bound, derive ≥ 25 %, 125 M in < 15 s and < 600 MB.
+
+    python bench/derive.py              # full run (about a minute)
+    python bench/derive.py --quick      # smaller sizes, for a smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import cryptography  # noqa: E402
+import polars as pl  # noqa: E402
+import pyarrow as pa  # noqa: E402
+from cryptography.hazmat.backends.openssl.backend import backend as openssl  # noqa: E402
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
+
+from transforms.ff1 import FF1  # noqa: E402
+from transforms.ff1_batch import BatchFF1  # noqa: E402
+from transforms.numbering import derive_in_chunks, derive_my_numbers  # noqa: E402
+
+N_NUMBERS = 740_000  # about Nerima's population
+STREAM_TOTAL = 125_000_000  # about Japan's
+STREAM_CHUNK = 1_048_576
+GOAL_CORE, GOAL_DERIVE = 0.40, 0.25
+GOAL_STREAM_S, GOAL_STREAM_MB = 15.0, 600.0
+
+
+def median_time(fn, repeats: int) -> float:
+    fn()  # warm-up: caches, lazy tables, page faults
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def random_codes_views(n: int, rng: np.random.Generator) -> pl.Series:
+    """n random 11-digit resident codes as a polars String Series, built from a string-view
+    buffer (fast enough not to dominate the streaming run)."""
+    views = np.zeros((n, 16), dtype=np.uint8)
+    views[:, 0] = 11
+    views[:, 4:15] = rng.integers(48, 58, size=(n, 11), dtype=np.uint8)
+    series = pl.from_arrow(pa.Array.from_buffers(pa.string_view(), n,
+                                                 [None, pa.py_buffer(views)]))
+    return series.alias("resident_code")
+
+
+def bench_aes(repeats: int) -> float:
+    blocks = 1 << 20
+    data = np.frombuffer(os.urandom(16 * blocks), dtype=np.uint8)
+    out = np.empty(16 * blocks + 16, dtype=np.uint8)
+    enc = Cipher(algorithms.AES(os.urandom(32)), modes.ECB()).encryptor()
+    return blocks / median_time(lambda: enc.update_into(data, out), repeats)
+
+
+def stream_child(total: int, chunk: int) -> None:
+    """Run in a child process: derive ``total`` numbers in chunks, print timings."""
+    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    key = os.urandom(32)
+    rng = np.random.default_rng(1)
+    make_s = derive_s = 0.0
+    produced = 0
+
+    def chunks():
+        nonlocal make_s
+        left = total
+        while left > 0:
+            start = time.perf_counter()
+            part = random_codes_views(min(chunk, left), rng)
+            make_s += time.perf_counter() - start
+            left -= len(part)
+            yield part
+
+    start = time.perf_counter()
+    for numbers in derive_in_chunks(chunks(), key, 0):
+        produced += len(numbers)
+    wall = time.perf_counter() - start
+    derive_s = wall - make_s
+    assert produced == total
+    print(f"{wall:.6f} {derive_s:.6f} {make_s:.6f} {baseline_kb}")
+
+
+def bench_stream(total: int, chunk: int) -> tuple[float, float, float, float, float]:
+    cmd = [sys.executable, __file__, "--stream-child", str(total), "--chunk", str(chunk)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall, derive_s, make_s, baseline_kb = proc.stdout.split()
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return float(wall), float(derive_s), float(make_s), peak_kb / 1024, float(baseline_kb) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=7, help="runs per median (>= 5)")
+    parser.add_argument("--stream", type=int, default=STREAM_TOTAL, help="numbers to stream")
+    parser.add_argument("--chunk", type=int, default=STREAM_CHUNK, help="rows per chunk")
+    parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    parser.add_argument("--stream-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stream_child:
+        stream_child(args.stream_child, args.chunk)
+        return
+    repeats = max(5, args.repeats)
+    n = N_NUMBERS
+    stream_total = args.stream
+    if args.quick:
+        n, stream_total = 100_000, min(stream_total, 5_000_000)
+
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), platform.processor()) \
+        if Path("/proc/cpuinfo").exists() else platform.processor()
+    print(f"machine: {cpu}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
+          f"Python {platform.python_version()}, numpy {np.__version__}, "
+          f"cryptography {cryptography.__version__} ({openssl.openssl_version_text()})")
+    print(f"medians of {repeats} runs, one core\n")
+
+    aes = bench_aes(repeats)
+    bound = aes / 10
+    print(f"AES-256-ECB (cryptography update_into, 1 Mi blocks): {aes / 1e6:8.1f} M blocks/s")
+    print(f"bound = blocks/s ÷ 10 (10 AES blocks per FF1 number): {bound / 1e6:8.2f} M numbers/s")
+
+    key = os.urandom(32)
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 10 ** 11, n, dtype=np.uint64)
+    out = np.empty_like(values)
+    ff1 = BatchFF1(key)
+    core = n / median_time(lambda: ff1.encrypt_ints(values, 11, b"0", out=out), repeats)
+    print(f"FF1 batch core, {n:,} uint64:            {core / 1e6:8.2f} M numbers/s = "
+          f"{core / bound:5.1%} of bound (goal ≥ {GOAL_CORE:.0%})")
+
+    codes = random_codes_views(n, rng)
+    codes = pl.Series("resident_code", codes.to_list())  # ordinary polars strings
+    derive = n / median_time(lambda: derive_my_numbers(codes, key, 0), repeats)
+    print(f"derive_my_numbers, {n:,} strings:         {derive / 1e6:8.2f} M numbers/s = "
+          f"{derive / bound:5.1%} of bound (goal ≥ {GOAL_DERIVE:.0%})")
+
+    scalar_n = 2_000
+    scalar = FF1(key)
+    scalar_values = values[:scalar_n]
+    ref = scalar_n / median_time(lambda: scalar.encrypt_ints(scalar_values, 11, b"0"), 5)
+    print(f"scalar reference FF1, {scalar_n:,} numbers:       {ref / 1e6:8.4f} M numbers/s "
+          f"({core / ref:,.0f}x slower than the batch core)")
+
+    wall, derive_s, make_s, peak_mb, base_mb = bench_stream(stream_total, args.chunk)
+    ok = "met" if derive_s < GOAL_STREAM_S and peak_mb < GOAL_STREAM_MB else "NOT met"
+    print(f"\n{stream_total:,} numbers streamed in chunks of {args.chunk:,} (child process):")
+    print(f"  derive_in_chunks: {derive_s:6.2f} s ({stream_total / derive_s / 1e6:.2f} M/s); "
+          f"making the input codes: {make_s:.2f} s more; wall {wall:.2f} s")
+    print(f"  peak memory (max RSS): {peak_mb:6.0f} MB (after imports: {base_mb:.0f} MB); "
+          f"goal < {GOAL_STREAM_S:.0f} s and < {GOAL_STREAM_MB:.0f} MB: {ok}")
+
+
+if __name__ == "__main__":
+    main()
