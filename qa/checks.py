@@ -266,6 +266,8 @@ def check_footers(texts: list[str], pages: pl.DataFrame) -> list[Finding]:
             and texts[0].strip().endswith(" NO PRINTABLE ENVELOPES"):
         return []  # page_count checks the batch id of this page against the manifest
     expected = {r["page"]: r for r in pages.iter_rows(named=True)}
+    out += [Finding(FOOTERS, "page missing from the PDF", r["envelope_seq"], p)
+            for p, r in sorted(expected.items()) if p > len(texts)]
     for p, text in enumerate(texts, 1):
         exp = expected.get(p)
         found = FOOTER_RE.findall(text)

@@ -219,3 +219,27 @@ def test_plan_check(batch):
     twice = manifest.with_columns(resident_codes=pl.when(pl.col("envelope_seq") == 2)
                                   .then(pl.lit(["10000000011"])).otherwise(pl.col("resident_codes")))
     assert "member printed more than once" in {f.rule for f in check_plan(twice, plan)}
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_BUILT = build()
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(st.permutations(range(len(_BUILT[1]))))
+def test_any_page_reordering_is_caught(order):
+    manifest, texts, _, _ = _BUILT
+    shuffled = [texts[i] for i in order]
+    findings, _ = run_text_checks(manifest, shuffled)
+    moved = {p + 1 for p, i in enumerate(order) if p != i}
+    assert {f.page for f in findings if f.check == c.FOOTERS} == moved
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(st.integers(0, len(_BUILT[1]) - 1))
+def test_any_dropped_page_is_caught(drop):
+    manifest, texts, _, _ = _BUILT
+    findings, _ = run_text_checks(manifest, texts[:drop] + texts[drop + 1:])
+    assert {c.PAGE_COUNT, c.FOOTERS} <= checks_of(findings)
