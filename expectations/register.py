@@ -37,9 +37,10 @@ SUITE_PATH = Path(__file__).with_name("register_suite.json")
 FLAG_PREFIX = "flag__"
 EARLIEST_DATE = dt.date(1868, 1, 1)
 
-#: text that a wrong decoding leaves behind: replacement character, C0/C1 controls, and
-#: two of 縺 繧 繝 (how UTF-8 hiragana/katakana lead bytes read in CP932) in one value
-_DAMAGED = r"[\uFFFD\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]|[縺繧繝].*[縺繧繝]"
+#: text that a wrong decoding leaves behind: replacement character, the "?" a lossy
+#: conversion writes, C0/C1 controls, and two of 縺 繧 繝 (how UTF-8 hiragana/katakana lead
+#: bytes read in CP932) in one value
+_DAMAGED = r"[\uFFFD?？\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]|[縺繧繝].*[縺繧繝]"
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def compute_flags(frame: pl.DataFrame, rules: list[Rule], params: RuleParams) ->
     missing = [r.name for r in wanted if FLAG_PREFIX + r.name not in flags.columns]
     if missing:
         raise KeyError(f"no row flag for rule(s) {missing}")
-    return flags
+    return flags.select(FLAG_PREFIX + r.name for r in wanted)
 
 
 def quarantine_from_flags(rows: pl.Series, flags: pl.DataFrame, rules: list[Rule]) -> pl.DataFrame:
