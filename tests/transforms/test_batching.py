@@ -87,3 +87,12 @@ def test_batch_ids_and_dtypes():
     assert out["batch_id"][0] == "D20261126-00010"
     with pytest.raises(InputError):
         assign_batches(plan_envelopes(frame), 0)
+
+
+def test_empty_register_gives_an_empty_plan_and_no_batches():
+    empty = pl.DataFrame(schema={"resident_code": pl.Utf8, "household_id": pl.Utf8,
+                                 "is_head": pl.Boolean, "date_of_birth": pl.Date,
+                                 "postal_code": pl.Utf8, "address": pl.Utf8})
+    out = assign_batches(plan_envelopes(empty), 10)
+    assert out.height == 0 and {"envelope_seq", "member_seq", "batch_id"} <= set(out.columns)
+    assert batch_summary(out).height == 0
