@@ -120,3 +120,12 @@ def test_key_is_hidden():
 def test_both_implementations_have_the_interface():
     assert isinstance(FF1(bytes(32)), FF1Cipher)
     assert isinstance(BatchFF1(bytes(32)), FF1Cipher)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import transforms.ff1
+
+    result = doctest.testmod(transforms.ff1)
+    assert result.attempted > 0 and result.failed == 0

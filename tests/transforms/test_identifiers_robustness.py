@@ -57,3 +57,12 @@ def test_every_module_has_the_common_interface(module):
     for name in ("compact", "calc_check_digit", "validate", "is_valid", "format",
                  "is_valid_series"):
         assert callable(getattr(module, name)), name
+
+
+@pytest.mark.parametrize("module", [my_number, resident_code, lg_code, registered_mail,
+                                    application_id])
+def test_docstring_examples(module):
+    import doctest
+
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
