@@ -404,60 +404,72 @@ class EventParams:
 def generate_events(register: pl.DataFrame, params: EventParams = EventParams()) -> pl.DataFrame:
     """Events consistent with ``register`` (an export from `generate_register`): births in
     existing households with new resident codes; move-ins with an existing valid My Number
-    (random body + check digit, not derived from this municipality's key), some in new
-    households; first registrations (no number yet); number changes, move-outs and deaths
-    of existing residents (at most one per household, so no household shows two heads)."""
+    (random body + check digit, not derived from this municipality's key), most heading a
+    new household, some joining an existing one as 同居人; first registrations of foreign
+    residents arriving from abroad (no number yet); number changes, move-outs and deaths
+    (the eldest of the household) of existing residents. Each existing household appears in
+    one event at most, so no household shows two heads."""
     rng = np.random.default_rng([params.seed, 11])
     names, weights = zip(*params.mix)
     kinds = rng.choice(len(names), size=params.events, p=np.array(weights) / sum(weights))
     counts = {name: int((kinds == i).sum()) for i, name in enumerate(names)}
+    n_join = counts["move_in"] // 3
     as_of = (params.as_of - dt.date(1970, 1, 1)).days
-    reg = register.with_row_index("_i").with_columns(
-        parse_date(pl.col("date_of_birth")).cast(pl.Int32).alias("_dob"))
-    # existing residents, one per household
-    hh_first = reg.unique("household_id", keep="first", maintain_order=True)
-    pool = rng.permutation(hh_first.height)
+    reg = register.with_columns(parse_date(pl.col("date_of_birth")).cast(pl.Int32).alias("_dob"))
+    households = reg["household_id"].unique(maintain_order=True)
+    pool = households.gather(pl.Series(rng.permutation(households.len()), dtype=pl.UInt32))
     n_existing = counts["number_change"] + counts["move_out"] + counts["death"]
-    n_birth = counts["birth"]
-    picked_hh = hh_first[pool[: n_existing + n_birth]]
-    members = reg.filter(pl.col("household_id").is_in(picked_hh["household_id"].implode()))
-    chosen = members.sample(fraction=1.0, shuffle=True, seed=int(rng.integers(2**31))).unique(
-        "household_id", keep="first", maintain_order=True)
-    existing_hh = picked_hh["household_id"][:n_existing]
-    existing = chosen.filter(pl.col("household_id").is_in(existing_hh.implode())).head(n_existing)
-    event_names = (["number_change"] * counts["number_change"] + ["move_out"] * counts["move_out"]
-                   + ["death"] * counts["death"])[: existing.height]
-    parts = [existing.drop("_i", "_dob").with_columns(pl.Series("event", event_names, dtype=pl.Utf8))]
+    cuts = np.cumsum([0, n_existing, counts["birth"], n_join])
+    existing_hh, birth_hh, join_hh = (pool[int(a):int(b)] for a, b in zip(cuts, cuts[1:]))
+
+    # existing residents: one per household; the eldest member for deaths
+    shuffled = reg.filter(pl.col("household_id").is_in(existing_hh.implode())).sample(
+        fraction=1.0, shuffle=True, seed=int(rng.integers(2**31)))
+    order = pl.DataFrame({"household_id": existing_hh, "_k": range(existing_hh.len())})
+    anyone = shuffled.unique("household_id", keep="first").join(order, on="household_id").sort("_k")
+    eldest = shuffled.sort("_dob").unique("household_id", keep="first").join(order, on="household_id").sort("_k")
+    event_of = (["number_change"] * counts["number_change"] + ["move_out"] * counts["move_out"]
+                + ["death"] * counts["death"])
+    is_death = pl.Series([e == "death" for e in event_of[: anyone.height]])
+    existing = pl.concat([anyone.filter(~is_death), eldest.filter(is_death)]).sort("_k").with_columns(
+        pl.Series("event", event_of[: anyone.height], dtype=pl.Utf8))
+    parts = [existing]
 
     taken = reg["resident_code"].str.slice(0, 10).cast(pl.Int64, strict=False).drop_nulls().to_numpy()
-    n_new = n_birth + counts["move_in"] + counts["first_registration"]
+    n_new = counts["birth"] + counts["move_in"] + counts["first_registration"]
     new_codes = resident_codes(unique_ints(rng, n_new, 10 ** 10, exclude=taken), params.resident_code_rule)
-    # births: a child of an existing household, born in the last two weeks
-    heads = reg.filter(pl.col("relationship") == "世帯主")
-    birth_hh = heads.filter(pl.col("household_id").is_in(picked_hh["household_id"][n_existing:].implode()))
-    fresh = generate_register(SampleParams(rows=max(n_new, 1) * 2, seed=params.seed + 1_000_003,
-                                           as_of=params.as_of, rare_rate=0.0))
-    births = birth_hh.head(n_birth).drop("_i", "_dob").with_columns(
-        pl.Series("resident_code", new_codes[: min(n_birth, birth_hh.height)]),
-        pl.lit("子").alias("relationship"),
-        fresh["given_name"][: min(n_birth, birth_hh.height)].alias("given_name"),
-        fresh["given_name_kana"][: min(n_birth, birth_hh.height)].alias("given_name_kana"),
-        fresh["sex"][: min(n_birth, birth_hh.height)].alias("sex"),
-        pl.Series("date_of_birth", pl.Series(as_of - rng.integers(0, 14, min(n_birth, birth_hh.height)),
-                                             dtype=pl.Int32).cast(pl.Date).dt.strftime("%Y-%m-%d")),
-        pl.lit(None, dtype=pl.Utf8).alias("alias"), pl.lit("birth").alias("event"),
-    )
-    parts.append(births)
-    # move-ins and first registrations: heads of new single households (from a fresh draw)
-    newcomers = fresh.filter(pl.col("relationship") == "世帯主").head(counts["move_in"] + counts["first_registration"])
-    k = newcomers.height
-    ev = ["move_in"] * counts["move_in"] + ["first_registration"] * counts["first_registration"]
-    numbers = my_numbers(rng.integers(0, 10 ** 11, k))
-    parts.append(newcomers.with_columns(
-        pl.Series("resident_code", new_codes[n_birth: n_birth + k]),
-        pl.Series("event", ev[:k], dtype=pl.Utf8),
-        pl.when(pl.Series(ev[:k]) == "move_in").then(numbers).otherwise(None).alias("my_number"),
-    ))
+    fresh = generate_register(SampleParams(rows=max(n_new, 1) * 3, seed=params.seed + 1_000_003,
+                                           as_of=params.as_of, rare_rate=0.0, foreign_rate=0.0))
+    abroad = generate_register(SampleParams(rows=max(counts["first_registration"], 1) * 3, seed=params.seed + 2_000_003,
+                                            as_of=params.as_of, rare_rate=0.0, foreign_rate=1.0))
+    # births: a child of an existing household (the head's family name), born within 14 days
+    heads = reg.filter((pl.col("relationship") == "世帯主") & pl.col("household_id").is_in(birth_hh.implode()))
+    nb = heads.height
+    parts.append(heads.with_columns(
+        pl.Series("resident_code", new_codes[:nb]), pl.lit("子").alias("relationship"),
+        fresh["given_name"][:nb].alias("given_name"), fresh["given_name_kana"][:nb].alias("given_name_kana"),
+        fresh["sex"][:nb].alias("sex"),
+        pl.Series("date_of_birth", pl.Series(as_of - rng.integers(0, 14, nb), dtype=pl.Int32)
+                  .cast(pl.Date).dt.strftime("%Y-%m-%d")),
+        pl.lit(None, dtype=pl.Utf8).alias("alias"), pl.lit(None, dtype=pl.Utf8).alias("my_number"),
+        pl.lit("birth").alias("event")))
+    # move-ins: adults from elsewhere in Japan, bringing their My Number
+    movers = fresh.filter(pl.col("relationship") == "世帯主").head(counts["move_in"])
+    k = movers.height
+    movers = movers.with_columns(
+        pl.Series("resident_code", new_codes[nb: nb + k]), pl.lit("move_in").alias("event"),
+        my_numbers(rng.integers(0, 10 ** 11, k)).alias("my_number"))
+    hosts = reg.filter((pl.col("relationship") == "世帯主") & pl.col("household_id").is_in(join_hh.implode()))
+    hosts = hosts.select("household_id", "postal_code", "address", "address_extra").head(min(n_join, k))
+    joined = movers.head(hosts.height).drop(hosts.columns).hstack(hosts).with_columns(
+        pl.lit("同居人").alias("relationship"))
+    parts += [joined, movers.slice(hosts.height)]
+    # first registrations: foreign residents arriving from abroad, no number yet
+    arrivals = abroad.filter(pl.col("relationship") == "世帯主").head(counts["first_registration"])
+    parts.append(arrivals.with_columns(
+        pl.Series("resident_code", new_codes[nb + k: nb + k + arrivals.height]),
+        pl.lit("first_registration").alias("event")))
+
     out = pl.concat([p.select(*EXPORT_COLUMNS, "event") for p in parts])
     dates = pl.Series(as_of - rng.integers(0, max(params.days, 1), out.height), dtype=pl.Int32).cast(pl.Date)
     out = out.with_columns(

@@ -158,3 +158,13 @@ def test_event_faults():
     rows = manifest.filter(pl.col("fault") == "my_number_check_digit")["row"]
     for r in rows:
         assert not stdnum_in.is_valid(bad["my_number"][r - 1])
+
+
+def test_committed_events_sample_is_what_the_generator_writes(tmp_path):
+    """sample_data/events_sample.csv = `mynumber sample-events OUT --register
+    sample_data/register_sample.csv --events 40 --seed 2015`."""
+    from mynumber.readers import read_table
+
+    register = read_table(SAMPLE / "register_sample.csv").frame.drop("row")
+    path = write_export(generate_events(register, EventParams(events=40, seed=2015)), tmp_path / "e.csv")
+    assert path.read_bytes() == (SAMPLE / "events_sample.csv").read_bytes()
