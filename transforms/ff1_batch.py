@@ -18,10 +18,12 @@ How it is fast. Per Feistel round, for a chunk of records:
    8 bytes never change; its last 8, read big-endian, are C_i ⊕ B_r: one numpy XOR writes
    them through a big-endian view of the block buffer.
 2. One AES-ECB call (``update_into``) encrypts all the chunk's blocks into a reused buffer.
-3. y = the first 8 bytes of each output block, big-endian; (A + y) mod radix**m is computed
-   without any 64-bit division instruction: y − (y // M)·M uses numpy's SIMD
-   division-by-constant, and the final reduction of a sum below 2M is a ``minimum``
-   against the wrapped-around difference.
+3. y = the first 8 bytes of each output block, big-endian; (A + y) mod M, M = radix**m,
+   is computed without any 64-bit division instruction: z − (z // M)·M uses numpy's SIMD
+   division-by-constant. When max(y) < 2**64 − M (one reduce over the chunk), z = A + y
+   cannot overflow and is reduced at once; otherwise (about once per 10**9 chunk-rounds)
+   y is reduced first and the sum, below 2M, is brought back with a ``minimum`` against
+   the wrapped-around difference.
 
 All arithmetic is in reused ``uint64`` buffers of `DEFAULT_CHUNK` records (the working set
 stays in the L2/L3 cache); nothing is done per element in Python.
@@ -43,6 +45,11 @@ class BatchFF1:
 
     Not safe to share one call's buffers between threads, but each call allocates its
     own, so one object may be used from several threads. The key is never shown."""
+
+    #: (A + y) is reduced in one step when no y of the chunk can make it overflow uint64,
+    #: i.e. max(y) < 2**64 − m (all but ~1 in 10**9 chunk-rounds); tests lower it to force
+    #: the two-step path
+    _SUM_LIMIT = 2 ** 64
 
     def __init__(self, key: bytes, radix: int = 10, *, chunk_size: int = DEFAULT_CHUNK) -> None:
         key = check_key(key)
@@ -166,6 +173,14 @@ class BatchFF1:
             np.bitwise_xor(feed, np.uint64(consts[i]), out=blk_in_lo)  # C_i ⊕ NUM(B)
             ecb.update_into(blk_in, blk_out)
             np.copyto(y, blk_out_hi)  # y = NUM(S), S = first 8 bytes of R
+            if not decrypt and int(y.max()) < self._SUM_LIMIT - int(m):
+                # A + y < 2**64 for every record (A < m): reduce the sum once
+                np.add(y, other, out=y)
+                np.floor_divide(y, m, out=q)
+                np.multiply(q, m, out=q)
+                np.subtract(y, q, out=a)  # → C; A ← B, B ← C
+                a, b = b, a
+                continue
             np.floor_divide(y, m, out=q)
             np.multiply(q, m, out=q)
             np.subtract(y, q, out=y)  # y mod m
@@ -173,12 +188,11 @@ class BatchFF1:
                 np.subtract(other, y, out=y)  # B − y, wrapped when negative
                 np.add(y, m, out=q)
                 np.minimum(y, q, out=b)  # → C; B ← A, A ← C
-                a, b = b, a
             else:
-                np.add(y, other, out=y)  # A + y < 2m
+                np.add(y, other, out=y)  # A + (y mod m) < 2m
                 np.subtract(y, m, out=q)
                 np.minimum(y, q, out=a)  # → C; A ← B, B ← C
-                a, b = b, a
+            a, b = b, a
         np.multiply(a, radix_v, out=q)
         np.add(q, b, out=out)
 

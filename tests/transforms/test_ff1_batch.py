@@ -89,6 +89,20 @@ def test_decrypt_inverts_encrypt(values, tweak, chunk):
     assert (enc < 10 ** 11).all()
 
 
+@pytest.mark.parametrize("chunk", [1, 5, 64])
+def test_two_step_reduction_path(chunk):
+    """Force the rare path where A + y could overflow uint64 (max(y) ≥ 2**64 − m) on about
+    half the chunks, and compare with the scalar reference."""
+    values = np.random.default_rng(chunk).integers(0, 10 ** 11, 1_500, dtype=np.uint64)
+    ff1 = BatchFF1(KEY, chunk_size=chunk)
+    ff1._SUM_LIMIT = 2 ** 63 + 2 ** 62
+    assert np.array_equal(ff1.encrypt_ints(values, 11, b"0"),
+                          FF1(KEY).encrypt_ints(values, 11, b"0"))
+    ff1._SUM_LIMIT = 0  # always the two-step path
+    assert np.array_equal(ff1.encrypt_ints(values, 11, b"3"),
+                          FF1(KEY).encrypt_ints(values, 11, b"3"))
+
+
 def test_is_a_permutation_on_a_small_domain():
     values = np.arange(10 ** 6, dtype=np.uint64)
     enc = BatchFF1(KEY).encrypt_ints(values, 6, b"0")
