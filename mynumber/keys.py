@@ -148,7 +148,8 @@ def load_key(path: str | os.PathLike) -> KeyMaterial:
     """Load and check a key file (see the module docstring); `KeyFileError` otherwise."""
     path = Path(path)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK: a FIFO planted at the path must not hang the run (fstat rejects it)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise KeyFileError(f"key file {path} not found; create one with "
                            f"`mynumber keygen {path}`") from None

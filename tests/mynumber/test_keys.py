@@ -167,6 +167,10 @@ def test_missing_and_odd_paths(tmp_path):
     with pytest.raises(KeyFileError, match="not a regular file"):
         (tmp_path / "dir").mkdir(mode=0o700)
         load_key(tmp_path / "dir")
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo, 0o600)
+    with pytest.raises(KeyFileError, match="not a regular file"):
+        load_key(fifo)  # does not block waiting for a writer
     assert issubclass(KeyFileError, ConfigError)
 
 
