@@ -11,6 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from mynumber.errors import ConfigError, InputError
 from mynumber.register_check import check_register_file
 from sample_data.generate import (
@@ -197,3 +200,37 @@ def test_unusable_file_raises(tmp_path):
     (tmp_path / "e.csv").write_bytes(b"")
     with pytest.raises(InputError):
         check_register_file(tmp_path / "e.csv")
+
+
+HEADER = ("resident_code,household_id,relationship,family_name,given_name,family_name_kana,"
+          "given_name_kana,date_of_birth,sex,postal_code,address")
+cell = st.one_of(
+    st.sampled_from(["", " ", "世帯主", "子", "12345678903", "H27.10.05", "男", "女", "176-0001", "ﾔﾏﾀﾞ",
+                     "\"quoted, comma\"", "\"", "\r", "\ufffd", "𠮷", "葛\U000E0100"]),
+    st.text(max_size=8),
+)
+row = st.lists(cell, min_size=0, max_size=14).map(lambda cells: ",".join(c.replace("\n", " ") for c in cells))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(row, min_size=0, max_size=12), encoding=st.sampled_from(["utf-8", "cp932", "junk"]))
+def test_any_file_ends_in_a_result_or_one_input_error(tmp_path, rows, encoding):
+    """A bad file never produces a traceback: either every row is accounted for, or InputError."""
+    text = "\n".join([HEADER, *rows]) + "\n"
+    if encoding == "junk":
+        data = text.encode("utf-8") + bytes(range(0x80, 0xA0)) * 3
+    else:
+        data = text.encode(encoding, errors="replace")
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(data)
+    try:
+        result = check_register_file(path, today=TODAY)
+    except InputError as exc:
+        assert str(exc).startswith(f"file {path}")
+        return
+    report = result.report
+    assert report["outcomes"]["accepted"] + report["outcomes"]["quarantined"] == report["input_rows"]
+    assert result.accepted.height == report["outcomes"]["accepted"]
+    held, passed = set(result.quarantine["row"]), set(result.accepted["row"])
+    assert not held & passed and len(held | passed) == report["input_rows"]
+    assert report["suite_consistent"]
