@@ -1,7 +1,7 @@
 """Reading register and event exports: the I/O edge before any transform.
 
 What real exports look like, and what this module does about it:
-- CSV in UTF-8 (with or without BOM) or CP932 (often labelled Shift_JIS): detected from the
+- CSV (or tab-separated, recognised from the header) in UTF-8 (with or without BOM) or CP932 (often labelled Shift_JIS): detected from the
   bytes, or given. Shift_JIS is read as CP932, its superset (髙, ①, － exist only there).
 - A few rows with bytes that are invalid in the file's encoding do not make the file
   unusable: they are decoded with U+FFFD and reported, so the suite quarantines them. A
@@ -184,7 +184,9 @@ def _read_csv(path: Path, data: bytes, encoding: str | None) -> tuple[pl.DataFra
     raw = text.encode("utf-8")
     first_line = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
     try:
-        header = next(csv.reader([first_line]))
+        # tab-separated exports exist too: a header with tabs and no commas is TSV
+        separator = "\t" if "\t" in first_line and "," not in first_line else ","
+        header = next(csv.reader([first_line], delimiter=separator))
     except (csv.Error, StopIteration):
         raise InputError("cannot parse the CSV header", file=str(path)) from None
     if not header:
@@ -200,7 +202,7 @@ def _read_csv(path: Path, data: bytes, encoding: str | None) -> tuple[pl.DataFra
     names = [f"c{i}" for i in range(len(header))] + [_EXTRA_FIELD]
     try:
         frame = pl.read_csv(
-            raw, has_header=False, skip_rows=1, infer_schema=False,
+            raw, has_header=False, skip_rows=1, infer_schema=False, separator=separator,
             schema={n: pl.Utf8 for n in names}, truncate_ragged_lines=True,
             empty_string_is_null=False, missing_columns="insert",
         )

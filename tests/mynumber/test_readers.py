@@ -160,3 +160,10 @@ def test_two_spellings_of_one_column(tmp_path):
     path = write(tmp_path, "r.csv", ("\n".join([EN + ",住民票コード", ROW1 + ",x"])).encode())
     with pytest.raises(InputError, match="two columns map to resident_code"):
         read_table(path)
+
+
+def test_tab_separated(tmp_path):
+    text = "\n".join(line.replace(",", "\t") for line in [JA, ROW1, ROW2])
+    result = read_table(write(tmp_path, "r.tsv", text.encode("cp932")))
+    assert result.frame["family_name"].to_list() == ["髙橋", "髙橋"]
+    assert result.frame["address_extra"].to_list() == ["コーポ練馬203号", None]
