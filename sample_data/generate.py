@@ -416,7 +416,10 @@ def generate_events(register: pl.DataFrame, params: EventParams = EventParams())
     n_join = counts["move_in"] // 3
     as_of = (params.as_of - dt.date(1970, 1, 1)).days
     reg = register.with_columns(parse_date(pl.col("date_of_birth")).cast(pl.Int32).alias("_dob"))
-    households = reg["household_id"].unique(maintain_order=True)
+    # households with exactly one head (a faulted register may have others: leave them be)
+    households = (reg.group_by("household_id", maintain_order=True)
+                  .agg((pl.col("relationship") == "世帯主").sum().alias("heads"))
+                  .filter(pl.col("heads") == 1)["household_id"])
     pool = households.gather(pl.Series(rng.permutation(households.len()), dtype=pl.UInt32))
     n_existing = counts["number_change"] + counts["move_out"] + counts["death"]
     cuts = np.cumsum([0, n_existing, counts["birth"], n_join])

@@ -168,3 +168,32 @@ def test_committed_events_sample_is_what_the_generator_writes(tmp_path):
     register = read_table(SAMPLE / "register_sample.csv").frame.drop("row")
     path = write_export(generate_events(register, EventParams(events=40, seed=2015)), tmp_path / "e.csv")
     assert path.read_bytes() == (SAMPLE / "events_sample.csv").read_bytes()
+
+
+def test_sample_commands(monkeypatch, capsys, tmp_path):
+    import sys
+
+    from mynumber import cli
+
+    def run(*args: str) -> int:
+        monkeypatch.setattr(sys, "argv", ["mynumber", *args])
+        with pytest.raises(SystemExit) as info:
+            cli.main()
+        return info.value.code
+
+    out = tmp_path / "r.csv"
+    assert run("sample", str(out), "--rows", "300", "--seed", "5", "--encoding", "cp932", "--era-dates",
+               "--faults", "0.05", "--rare-rate", "0.3", "--japanese-headers") == 0
+    data = out.read_bytes()
+    assert data.decode("cp932").startswith("住民票コード,世帯番号,続柄")
+    manifest = pl.read_csv(tmp_path / "r.csv.faults.csv")
+    assert manifest.columns == ["row", "fault", "field", "origin_row"] and manifest.height >= 15
+    assert run("sample", str(out), "--rows", "300", "--seed", "5", "--encoding", "cp932", "--era-dates",
+               "--faults", "0.05", "--rare-rate", "0.3", "--japanese-headers") == 0
+    assert out.read_bytes() == data  # same options, same bytes
+    events = tmp_path / "e.csv"
+    assert run("sample-events", str(events), "--register", str(out), "--events", "20", "--faults", "0.1") == 0
+    assert pl.read_csv(events, infer_schema=False).height == 20
+    assert (tmp_path / "e.csv.faults.csv").exists()
+    assert run("sample", str(out), "--encoding", "latin-1") == 2
+    assert "encoding" in capsys.readouterr().err
