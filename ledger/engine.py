@@ -22,6 +22,8 @@ DEFAULT_URL = "sqlite:///mynumber-data/ledger.db"
 ENV_URL = "MYNUMBER_LEDGER"
 #: how long a SQLite writer waits for another writer (a 740k commit takes seconds)
 SQLITE_BUSY_TIMEOUT_MS = 300_000
+#: page cache per connection (KiB; allocated only as used)
+SQLITE_CACHE_KIB = 256 * 1024
 
 
 def resolve_url(url: str | None = None) -> URL:
@@ -68,6 +70,9 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")  # a legal record: survive power loss too
+        # bulk commits touch index pages all over: a 2 MB default cache thrashes
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

@@ -30,29 +30,13 @@ from mynumber.errors import AlreadyIssued, InvalidFormat, LedgerError, NotIssued
 from . import bulk, events, mailings, migrate
 from .engine import make_engine, read_transaction, resolve_url, safe_url, write_transaction
 from .frames import check_number_frame
+from .numbers import CommitResult, ReissueResult, commit_frame
 from .schema import ISSUE_REASONS, REASON_PATTERN, RUN_STATUSES, audit_log, issued_numbers, runs
 
 I = issued_numbers  # noqa: E741 - short alias keeps the SQL readable
 NUMBER_SCHEMA = {"resident_code": pl.Utf8, "my_number": pl.Utf8, "generation": pl.Int64}
 #: how many generations reissue tries before giving up (each skip is a collision: ~never)
 MAX_REISSUE_ATTEMPTS = 64
-
-
-@dataclass(frozen=True)
-class CommitResult:
-    """What a commit did: rows written now, rows that were already in the ledger."""
-
-    inserted: int
-    already_present: int
-
-
-@dataclass(frozen=True)
-class ReissueResult:
-    """A number change, shown only by the last four digits of the old and new numbers."""
-
-    generation: int
-    last4_old: str
-    last4_new: str
 
 
 def utcnow() -> datetime:
@@ -193,52 +177,13 @@ class Ledger:
             raise LedgerError("reason must be a short lower-case code such as "
                               f"{', '.join(ISSUE_REASONS)} or an event name")
         self._ready()
-        stage = bulk.stage_table("ledger_stage_numbers", {
-            "resident_code": sa.String(11), "my_number": sa.String(12), "generation": sa.Integer})
-        s = stage.c
-        existing = I.alias("existing")
         try:
-            with write_transaction(self.engine, "issued_numbers") as conn:
-                self._require_run(conn, run_id)
-                bulk.create_and_load(conn, stage, numbers)
-                same = sa.and_(I.c.my_number == s.my_number, I.c.resident_code == s.resident_code)
-                present = bulk.count(conn, sa.select(s.my_number).join(I, same))
-                taken = bulk.count(conn, sa.select(s.my_number).join(
-                    I, sa.and_(I.c.my_number == s.my_number, I.c.resident_code != s.resident_code)))
-                is_new = ~sa.exists().where(existing.c.my_number == s.my_number)
-                other_active = bulk.count(conn, sa.select(s.my_number).join(
-                    I, sa.and_(I.c.resident_code == s.resident_code, I.c.status == "active"))
-                    .where(is_new))
-                if taken or other_active:
-                    err = AlreadyIssued(
-                        f"commit refused, nothing written: {taken} number(s) already belong to "
-                        f"another resident, {other_active} resident(s) already hold a different "
-                        "active number")
-                    err.counts = {"numbers_owned_by_others": taken,  # type: ignore[attr-defined]
-                                  "residents_with_other_active": other_active}
-                    raise err
-                conn.execute(sa.insert(I).from_select(
-                    ["my_number", "resident_code", "generation", "status", "reason", "run_id",
-                     "key_id", "issued_at"],
-                    sa.select(s.my_number, s.resident_code, s.generation, sa.literal("active"),
-                              sa.literal(reason), sa.literal(run_id),
-                              sa.literal(key_id, sa.String), sa.literal(utcnow(), I.c.issued_at.type))
-                    .where(is_new),
-                ))
-                # rowcount of INSERT ... SELECT is not reported by every driver: count instead
-                inserted = numbers.height - present
-                if bulk.count(conn, sa.select(s.my_number).join(I, same)) != numbers.height:
-                    raise LedgerError("commit refused: counts do not add up; nothing written")
-                bulk.drop(conn, stage)
-                self._audit(conn, "commit_numbers",
-                            f"{inserted} number(s) written, {present} already present",
-                            f"{reason}; key {key_id}" if key_id else reason, run_id)
+            return commit_frame(self, run_id, numbers, key_id, reason)
         except sa.exc.IntegrityError as exc:
             # the database's own message would quote the offending value: never pass it on
             raise AlreadyIssued(
                 f"commit refused by a ledger constraint ({_constraint_name(exc)}); nothing written"
             ) from None
-        return CommitResult(inserted=inserted, already_present=present)
 
     def active_numbers(self, resident_codes: pl.Series | Sequence[str] | None = None
                        ) -> pl.DataFrame:
