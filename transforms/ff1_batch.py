@@ -132,7 +132,12 @@ class BatchFF1:
     def _run(self, values, n: int, tweak: bytes, out, *, decrypt: bool) -> np.ndarray:
         tweak = check_tweak(tweak)
         plan = self._plan(n, tweak)
-        x = np.ascontiguousarray(values, dtype=np.uint64).reshape(-1)
+        given = np.asarray(values)
+        if given.size and given.dtype.kind not in "ui":
+            raise TypeError(f"FF1: values must be integers, got dtype {given.dtype}")
+        if given.size and given.dtype.kind == "i" and int(given.min()) < 0:
+            raise ValueError("FF1: values must not be negative")
+        x = np.ascontiguousarray(given, dtype=np.uint64).reshape(-1)
         if x.size and int(x.max()) >= self.radix ** n:
             raise ValueError("FF1: a value is not below radix**n")
         if out is None:

@@ -130,3 +130,9 @@ def test_limits():
         ff1.encrypt_ints(np.array([10 ** 11], dtype=np.uint64), 11)
     with pytest.raises(ValueError):
         BatchFF1(KEY, chunk_size=0)
+    with pytest.raises(ValueError):
+        ff1.encrypt_ints(np.array([-1, 5]), 11)
+    with pytest.raises(TypeError):
+        ff1.encrypt_ints(np.array([1.5]), 11)
+    assert np.array_equal(ff1.encrypt_ints(np.array([7], dtype=np.int64), 11),
+                          ff1.encrypt_ints(np.array([7], dtype=np.uint64), 11))
