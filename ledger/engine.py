@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from mynumber.errors import ConfigError
+from mynumber.errors import AlreadyIssued, ConfigError, LedgerError
 
 DEFAULT_URL = "sqlite:///mynumber-data/ledger.db"
 ENV_URL = "MYNUMBER_LEDGER"
@@ -91,14 +91,32 @@ def write_transaction(engine: Engine, *lock_tables: str) -> Iterator[Connection]
     timeout). PostgreSQL: SHARE ROW EXCLUSIVE on the named tables conflicts with itself but
     not with readers, so concurrent commits queue and their set-based checks stay exact.
     """
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.execution_options(ledger_begin="IMMEDIATE")
-        with conn.begin():
-            if engine.dialect.name == "postgresql":
-                for table in lock_tables:
-                    conn.exec_driver_sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-            yield conn
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                conn.execution_options(ledger_begin="IMMEDIATE")
+            with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    for table in lock_tables:
+                        conn.exec_driver_sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+                yield conn
+    except sa.exc.IntegrityError as exc:
+        # the database's message quotes the offending row: never pass it on (from None)
+        raise integrity_error(exc) from None
+
+
+def integrity_error(exc: sa.exc.IntegrityError) -> LedgerError:
+    """Our error for a constraint the database enforced, naming the constraint, no values."""
+    diag = getattr(getattr(exc, "orig", None), "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    first_line = str(getattr(exc, "orig", "")).split("\n")[0]
+    if not name:
+        # SQLite says e.g. "UNIQUE constraint failed: issued_numbers.my_number" (no values)
+        name = first_line if "constraint failed" in first_line else "integrity"
+    unique = str(name).startswith(("uq_", "pk_")) or first_line.startswith("UNIQUE") or (
+        "duplicate key" in first_line)
+    cls = AlreadyIssued if unique else LedgerError
+    return cls(f"refused by the ledger constraint {name}; nothing was written")
 
 
 @contextmanager

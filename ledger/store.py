@@ -25,7 +25,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mynumber.errors import AlreadyIssued, InvalidFormat, LedgerError, NotIssued
+from mynumber.errors import InvalidFormat, LedgerError, NotIssued
 
 from . import bulk, events, mailings, migrate
 from .engine import make_engine, read_transaction, resolve_url, safe_url, write_transaction
@@ -177,13 +177,7 @@ class Ledger:
             raise LedgerError("reason must be a short lower-case code such as "
                               f"{', '.join(ISSUE_REASONS)} or an event name")
         self._ready()
-        try:
-            return commit_frame(self, run_id, numbers, key_id, reason)
-        except sa.exc.IntegrityError as exc:
-            # the database's own message would quote the offending value: never pass it on
-            raise AlreadyIssued(
-                f"commit refused by a ledger constraint ({_constraint_name(exc)}); nothing written"
-            ) from None
+        return commit_frame(self, run_id, numbers, key_id, reason)
 
     def active_numbers(self, resident_codes: pl.Series | Sequence[str] | None = None
                        ) -> pl.DataFrame:
@@ -337,14 +331,3 @@ def _os_user() -> str:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no passwd entry in some containers
         return f"uid-{os.getuid()}"
-
-
-def _constraint_name(exc: sa.exc.IntegrityError) -> str:
-    """The violated constraint's name (never its values), for an operator's message."""
-    diag = getattr(getattr(exc, "orig", None), "diag", None)
-    name = getattr(diag, "constraint_name", None)
-    if name:
-        return str(name)
-    text = str(getattr(exc, "orig", "")).split("\n")[0]
-    # SQLite says e.g. "UNIQUE constraint failed: issued_numbers.my_number" (no values)
-    return text if "constraint failed" in text else "integrity"

@@ -108,3 +108,19 @@ def test_a_revoked_number_stays_revoked(ledger, run_id):
     _raw(ledger, "UPDATE issued_numbers SET status = 'revoked', revoked_at = CURRENT_TIMESTAMP")
     with pytest.raises(sa.exc.DatabaseError):
         _raw(ledger, "UPDATE issued_numbers SET status = 'active', revoked_at = NULL")
+
+
+def test_a_constraint_hit_inside_the_ledger_never_quotes_the_value(ledger, run_id):
+    """The database's own message names the duplicate value; ours names the constraint."""
+    from ledger.engine import write_transaction
+    from ledger_helpers import assert_no_values
+    from mynumber.errors import AlreadyIssued
+
+    f = number_frame(1, 2)
+    ledger.commit_numbers(run_id, f.head(1), "k")
+    with pytest.raises(AlreadyIssued) as info, write_transaction(ledger.engine) as conn:
+        conn.execute(sa.text(INSERT), {"n": f["my_number"][0], "c": f["resident_code"][1],
+                                       "s": "active", "r": run_id})
+    assert "issued_numbers" in str(info.value) or "uq_" in str(info.value)
+    assert_no_values(str(info.value))
+    assert info.value.__suppress_context__ and info.value.__cause__ is None
