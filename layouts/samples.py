@@ -93,7 +93,7 @@ def demo_plan(households: int, *, seed: int = 5, batch_id: str = "B00001", batch
             })
             body = f"{rng.randint(0, 10**11 - 1):011d}"
             numbers.append({"resident_code": code, "my_number": body + my_number_check_digit(body)})
-    plan = pl.DataFrame(rows).with_columns(
+    plan = pl.DataFrame(rows, infer_schema_length=None).with_columns(
         pl.col("sex_code").cast(pl.UInt8), pl.col("member_seq").cast(pl.UInt16),
         pl.col("batch_no").cast(pl.UInt32), pl.col("alias").cast(pl.Utf8),
         pl.col("address_extra").cast(pl.Utf8))
