@@ -4,7 +4,7 @@ Normalise without destroying: names, readings, addresses and aliases stay exactl
 given; only derived or coded columns are normalised. Steps:
 1. every text column: a value that is blank (ASCII or ideographic spaces only) is missing;
 2. codes (resident_code, household_id, postal_code, my_number): trimmed, full-width digits
-   to ASCII; postal codes lose one hyphen (176-0001 → 1760001);
+   to ASCII; postal codes lose a leading 〒 and one hyphen (〒176-0001 → 1760001);
 3. relationship trimmed; ``is_head`` = relationship is 世帯主;
 4. ``sort_kana`` derived from the readings (transforms.kana);
 5. dates parsed from ISO or 和暦 (transforms.eras), the original text kept beside;
@@ -126,7 +126,8 @@ def normalise_register(raw: pl.DataFrame, params: NormaliseParams = NormalisePar
         _code("resident_code").alias("resident_code"),
         pl.col("household_id").str.strip_chars(_BLANKS).alias("household_id"),
         pl.col("relationship").str.strip_chars(_BLANKS).alias("relationship"),
-        _code("postal_code").str.replace(r"^(\d{3})-(\d{4})$", "${1}${2}").alias("postal_code"),
+        _code("postal_code").str.strip_prefix("〒").str.strip_chars(_BLANKS)
+        .str.replace(r"^(\d{3})-(\d{4})$", "${1}${2}").alias("postal_code"),
         _code("my_number").str.replace_all(r"[ -]", "").alias("my_number"),
         sort_kana(pl.col("family_name_kana"), pl.col("given_name_kana")).alias("sort_kana"),
         parse_date(pl.col("date_of_birth")).alias("date_of_birth"),

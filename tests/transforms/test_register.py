@@ -61,8 +61,8 @@ def test_codes_are_folded_to_ascii():
 
 
 def test_postal_code_other_shapes_are_left_for_the_suite():
-    rows = [{**BASE, "postal_code": p} for p in ("1760001", "176-001", "1760-001")]
-    assert normalise_register(raw(*rows)).frame["postal_code"].to_list() == ["1760001", "176-001", "1760-001"]
+    rows = [{**BASE, "postal_code": p} for p in ("1760001", "〒176-0001", "176-001", "1760-001", "〒")]
+    assert normalise_register(raw(*rows)).frame["postal_code"].to_list() == ["1760001", "1760001", "176-001", "1760-001", ""]
 
 
 def test_sex_codes():
