@@ -74,6 +74,20 @@ def main() -> None:
         print(f"register check (read+normalise+GX):   median {f:6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in full)})")
         print(f"ratio check/baseline: {f / b:.1f}x;  throughput {rows / f:,.0f} rows/s;"
               f"  outcomes {out};  suite consistent with row flags: {result.report['suite_consistent']}")
+        # where the time goes (one instrumented run of the same stages)
+        from expectations.register import RuleParams, check_frame, prepare_check_frame
+        from mynumber.readers import read_table
+        from transforms.register import normalise_register
+
+        t0 = time.perf_counter()
+        read = read_table(path)
+        t1 = time.perf_counter()
+        norm = normalise_register(read.frame)
+        t2 = time.perf_counter()
+        check_frame(prepare_check_frame(norm.frame, read.frame), RuleParams(today=DEFAULT_AS_OF))
+        t3 = time.perf_counter()
+        print(f"stages: read+decode {t1 - t0:.2f} s, normalise (dates, kana, codes) {t2 - t1:.2f} s,"
+              f" flags + GX suite {t3 - t2:.2f} s")
         if not args.quick:
             print(f"target < {TARGET_S:.0f} s on one core: {'met' if f < TARGET_S else 'NOT met'}")
 
