@@ -84,7 +84,7 @@ def _apply_glyph_checks(hh: Household, fonts: FontSet) -> tuple[Household, list[
     for m in hh.members:
         bad = undrawable_characters(
             "".join((m.family_name, m.given_name, m.family_name_kana, m.given_name_kana,
-                     m.alias or "")), fonts)
+                     m.alias or "", m.full_address)), fonts)
         members.append(replace(m, is_manual=m.is_manual or bool(bad),
                                manual_reason=tuple(bad)))
     head = next((m for m in members if m.is_head), members[0])
@@ -152,7 +152,7 @@ def build_manifest(households: list[Household], ranges: list) -> pl.DataFrame:
             "resident_codes": [m.resident_code for m in printed],
             "member_names": [m.name for m in printed],
             "application_ids": [m.application_id for m in printed],
-            "my_numbers_masked": [mask_my_number(m.my_number) for m in printed],
+            "my_numbers_masked": [mask_my_number(m.my_number or "") for m in printed],
             "head_name": hh.head.name,
             "manual_resident_codes": [m.resident_code for m in hh.manual],
         })

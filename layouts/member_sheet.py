@@ -102,9 +102,9 @@ def draw_member_sheet(doc: Document, spec: PrintSpec, hh: Household, member: Mem
     doc.name(vx, card.y + rows["氏名"], member.name, m.card_name_size, max_width=vw)
     if member.alias:
         doc.name(vx, card.y + rows["通称"], member.alias, m.card_text_size, max_width=vw)
-    addr = doc.wrap(hh.address, m.card_text_size, vw, NAME_CHAIN)[:2]
-    if hh.address_extra:
-        addr.append(hh.address_extra)
+    addr = doc.wrap(member.address, m.card_text_size, vw, NAME_CHAIN)[:2]
+    if member.address_extra:
+        addr.append(member.address_extra)
     for i, line in enumerate(addr[:3]):
         doc.name(vx, card.y + rows["住所"] + i * 3.0, line, m.card_text_size, max_width=vw)
     doc.text(vx, card.y + rows["生年月日"], both_calendars(member.date_of_birth),
@@ -127,7 +127,7 @@ def draw_member_sheet(doc: Document, spec: PrintSpec, hh: Household, member: Mem
         if value:
             doc.text(x, top + i * m.row_height + base, value, m.form_text_size, max_width=w)
     doc.name(x, top + m.row_height + base + 0.6, member.name, m.form_name_size, max_width=w)
-    doc.name(x, top + 3 * m.row_height + base, hh.full_address, m.form_text_size, max_width=w)
+    doc.name(x, top + 3 * m.row_height + base, member.full_address, m.form_text_size, max_width=w)
     doc.text(f.right - 1.0, f.y + 6.0, "申請書ID " + format_application_id(member.application_id),
              m.form_label_size, anchor="end")
     draw_qr(doc.c, qr_payload, doc.pt(m.qr.x), doc.y(m.qr.y), doc.pt(m.qr.w))

@@ -24,6 +24,10 @@ try:
     from transforms.identifiers import registered_mail as _registered_mail
 except ImportError:  # pragma: no cover
     _registered_mail = None
+try:
+    from transforms.identifiers import application_id as _application_id
+except ImportError:  # pragma: no cover
+    _application_id = None
 
 #: encoding that is exactly ASCII + JIS X 0201 Roman + JIS X 0208 + JIS X 0212 (RFC 2237).
 #: cp932 adds NEC/IBM extensions (髙 passes) and euc-jis-2004 adds JIS X 0213: both would
@@ -64,6 +68,8 @@ def format_registered_mail(number: str) -> str:
 
 def format_application_id(app_id: str) -> str:
     """23 digits in groups of four (``1234 5678 9012 3456 7890 123``) for reading aloud."""
+    if _application_id is not None and hasattr(_application_id, "format"):
+        return _application_id.format(app_id)
     return " ".join(app_id[i:i + 4] for i in range(0, len(app_id), 4))
 
 
@@ -142,9 +148,12 @@ class Member:
     alias: str | None
     date_of_birth: dt.date
     sex_code: int
-    application_id: str
-    my_number: str
+    application_id: str | None          # null for a member sent separately
+    my_number: str | None
     is_manual: bool
+    postal_code: str = ""               # the member's own registered address (the card's)
+    address: str = ""
+    address_extra: str | None = None
     manual_reason: tuple[str, ...] = ()
 
     def __repr__(self) -> str:  # never leak the number or name into logs
@@ -158,6 +167,10 @@ class Member:
     def kana(self) -> str:
         return f"{self.family_name_kana} {self.given_name_kana}"
 
+    @property
+    def full_address(self) -> str:
+        return f"{self.address} {self.address_extra}" if self.address_extra else self.address
+
 
 @dataclass(frozen=True)
 class Household:
@@ -166,10 +179,10 @@ class Household:
     batch_id: str
     envelope_seq: int
     household_id: str
-    postal_code: str
+    postal_code: str                    # the envelope's (the head's) address
     address: str
     address_extra: str | None
-    registered_mail_number: str
+    registered_mail_number: str | None  # null only for an envelope prepared by hand
     issue_date: dt.date
     members: tuple[Member, ...]
 
@@ -200,38 +213,47 @@ class Household:
 def households_from_plan(plan_rows: pl.DataFrame, numbers: pl.DataFrame) -> list[Household]:
     """Group plan rows (one per member) into envelopes in envelope order, with numbers.
 
-    The join is 1:1 on resident_code; a member without a number is an error of the caller.
+    The envelope address is ``envelope_*`` when the plan has it (transforms.households
+    copies the head's), else the head's own; each member's card shows the member's own
+    address. The join is m:1 on resident_code; a printed member without a My Number or an
+    application id is the caller's error (InputError naming the field, never a value).
     """
+    from mynumber.errors import InputError
+
     numbers = numbers.select("resident_code", "my_number").unique("resident_code")
     rows = (plan_rows.join(numbers, on="resident_code", how="left", validate="m:1")
             .sort("envelope_seq", "member_seq"))
-    if rows["my_number"].null_count():
-        from mynumber.errors import InputError
-        raise InputError("a member of the print plan has no My Number", field="my_number")
+    printed = ~rows["is_manual"].fill_null(False)
+    for column in ("my_number", "application_id", "registered_mail_number", "issue_date"):
+        if (rows[column].is_null() & printed).any():
+            raise InputError("a printed member of the print plan has no value", field=column)
+    has_env = all(c in rows.columns for c in ("envelope_postal_code", "envelope_address"))
     out: list[Household] = []
     cur_key, members, first = None, [], None
     for r in rows.iter_rows(named=True):
         if r["envelope_seq"] != cur_key:
             if first is not None:
-                out.append(_household(first, members))
+                out.append(_household(first, members, has_env))
             cur_key, members, first = r["envelope_seq"], [], r
         members.append(Member(
             resident_code=r["resident_code"], member_seq=int(r["member_seq"]),
-            is_head=bool(r["is_head"]), family_name=r["family_name"],
-            given_name=r["given_name"], family_name_kana=r["family_name_kana"] or "",
+            is_head=bool(r["is_head"]), family_name=r["family_name"] or "",
+            given_name=r["given_name"] or "", family_name_kana=r["family_name_kana"] or "",
             given_name_kana=r["given_name_kana"] or "", alias=r.get("alias") or None,
-            date_of_birth=r["date_of_birth"], sex_code=int(r["sex_code"]),
+            date_of_birth=r["date_of_birth"], sex_code=int(r["sex_code"] or 0),
             application_id=r["application_id"], my_number=r["my_number"],
-            is_manual=bool(r["is_manual"])))
+            is_manual=bool(r["is_manual"]), postal_code=r["postal_code"],
+            address=r["address"] or "", address_extra=r.get("address_extra") or None))
     if first is not None:
-        out.append(_household(first, members))
+        out.append(_household(first, members, has_env))
     return out
 
 
-def _household(r: dict, members: list[Member]) -> Household:
+def _household(r: dict, members: list[Member], has_env: bool) -> Household:
+    prefix = "envelope_" if has_env else ""
     return Household(
         batch_id=r["batch_id"], envelope_seq=int(r["envelope_seq"]),
-        household_id=r["household_id"], postal_code=r["postal_code"], address=r["address"],
-        address_extra=r.get("address_extra") or None,
+        household_id=r["household_id"], postal_code=r[f"{prefix}postal_code"],
+        address=r[f"{prefix}address"], address_extra=r.get(f"{prefix}address_extra") or None,
         registered_mail_number=r["registered_mail_number"], issue_date=r["issue_date"],
         members=tuple(members))

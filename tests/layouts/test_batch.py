@@ -168,3 +168,45 @@ def test_interrupted_write_never_verifies(tmp_path, monkeypatch) -> None:
     assert not batch_is_complete(tmp_path)
     assert not (tmp_path / "SHA256SUMS").exists()
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+def _texts(path) -> list[str]:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(path))
+    return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+
+
+def test_envelope_address_on_sheet_and_own_address_on_card(tmp_path) -> None:
+    from layouts.batch import PrintSettings
+
+    plan, numbers = sample_plan()
+    env = int(plan.group_by("envelope_seq").len().filter(pl.col("len") >= 2)["envelope_seq"].min())
+    plan = plan.filter(pl.col("envelope_seq") == env).with_columns(
+        envelope_postal_code=pl.col("postal_code"), envelope_address=pl.col("address"),
+        envelope_address_extra=pl.col("address_extra"))
+    plan = plan.with_columns(address=pl.when(pl.col("member_seq") == 2)
+                             .then(pl.lit("東京都練馬区高松九丁目9番9号"))
+                             .otherwise(pl.col("address")))
+    write_batch(tmp_path, plan, numbers, PrintSettings())
+    texts = _texts(tmp_path / "cards.pdf")
+    head_addr = plan["envelope_address"][0]
+    assert head_addr in texts[0] and "高松九丁目" not in texts[0]
+    assert "東京都練馬区高松九丁目9番9号" in texts[2] and head_addr in texts[1]
+
+
+def test_unaddressable_envelope_gets_no_pages(tmp_path) -> None:
+    from layouts.batch import PrintSettings
+
+    plan, numbers = sample_plan()
+    plan = plan.filter(pl.col("envelope_seq") <= 3).with_columns(
+        family_name=pl.when((pl.col("envelope_seq") == 2) & pl.col("is_head"))
+        .then(pl.lit("邉\U000E0101")).otherwise(pl.col("family_name")))
+    result = write_batch(tmp_path, plan, numbers, PrintSettings())
+    m = pl.read_parquet(tmp_path / "manifest.parquet")
+    row = m.filter(pl.col("envelope_seq") == 2).row(0, named=True)
+    n = plan.filter(pl.col("envelope_seq") == 2).height
+    assert row["first_page"] is None and row["members"] == 0 and row["manual_members"] == n
+    assert sum(1 for e in result.manual if e.envelope_seq == 2) == n
+    texts = _texts(tmp_path / "cards.pdf")
+    assert len(texts) == result.pages and not any("ENV 000002" in t for t in texts)
