@@ -24,9 +24,16 @@ QUIET_ZONE = 4
 
 
 def qr_matrix(data: str) -> tuple[bytearray, ...]:
-    """Rows of 0/1 modules (no quiet zone), top row first."""
-    code = segno.make_qr(data, error=QR_ERROR, version=QR_VERSION, mask=QR_MASK,
-                         boost_error=False)
+    """Rows of 0/1 modules (no quiet zone), top row first.
+
+    A payload longer than version 1 holds (a URL template in the settings) gets the
+    smallest version that fits; the drawing then uses smaller modules in the same box.
+    """
+    try:
+        code = segno.make_qr(data, error=QR_ERROR, version=QR_VERSION, mask=QR_MASK,
+                             boost_error=False)
+    except segno.DataOverflowError:
+        code = segno.make_qr(data, error=QR_ERROR, mask=QR_MASK, boost_error=False)
     return code.matrix
 
 
@@ -48,6 +55,7 @@ def qr_path_ops(matrix: tuple[bytearray, ...], x: float, y_top: float, module: f
 
 def draw_qr(canvas, data: str, x: float, y_top: float, size_with_quiet_zone: float) -> None:
     """Draw the code so that it, with its quiet zone, fills a square of the given size (pt)."""
-    module = size_with_quiet_zone / (QR_MODULES + 2 * QUIET_ZONE)
-    canvas.addLiteral(qr_path_ops(qr_matrix(data), x + QUIET_ZONE * module,
+    matrix = qr_matrix(data)
+    module = size_with_quiet_zone / (len(matrix) + 2 * QUIET_ZONE)
+    canvas.addLiteral(qr_path_ops(matrix, x + QUIET_ZONE * module,
                                   y_top - QUIET_ZONE * module, module))

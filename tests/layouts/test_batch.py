@@ -210,3 +210,19 @@ def test_unaddressable_envelope_gets_no_pages(tmp_path) -> None:
     assert sum(1 for e in result.manual if e.envelope_seq == 2) == n
     texts = _texts(tmp_path / "cards.pdf")
     assert len(texts) == result.pages and not any("ENV 000002" in t for t in texts)
+
+
+def test_bytes_do_not_depend_on_the_process(rendered, tmp_path) -> None:
+    """Another interpreter with another hash seed renders the same bytes."""
+    import os
+    import sys
+
+    code = ("import sys; from tests.layouts.conftest import sample_plan;"
+            "from layouts.batch import write_batch, PrintSettings;"
+            "p, n = sample_plan(); write_batch(sys.argv[1], p, n, PrintSettings(demo=True))")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "B")], check=True, env=env,
+                   cwd=root)
+    for name in (*BATCH_FILES, "SHA256SUMS"):
+        assert (tmp_path / "B" / name).read_bytes() == (rendered.dir / name).read_bytes(), name

@@ -172,3 +172,15 @@ def test_records_never_show_numbers_in_repr() -> None:
     text = repr(hh) + repr(hh[0].members)
     assert not any(n in text for n in numbers["my_number"])
     assert not any(c in text for c in plan["resident_code"])
+
+
+def test_long_qr_payload_gets_a_larger_version_that_decodes() -> None:
+    url = "https://www.kojinbango-card.go.jp/apply/?id=12345678901234567890123"
+    assert len(qr_matrix(url)) > 21
+    buf = io.BytesIO()
+    doc = Document(buf, DEFAULT_SPEC, fontmod.load_fonts(), title="t", author="t")
+    draw_qr(doc.c, url, 100, 700, 85)
+    doc.end_page()
+    doc.save()
+    img = pdfium.PdfDocument(buf.getvalue())[0].render(scale=150 / 72).to_pil()
+    assert [r.text for r in zxingcpp.read_barcodes(img)] == [url]
