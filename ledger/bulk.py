@@ -34,6 +34,10 @@ def create_and_load(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> N
     table.drop(conn, checkfirst=True)
     table.create(conn)
     load(conn, table, frame)
+    if conn.dialect.name == "postgresql":
+        # autovacuum never analyses temporary tables: without statistics the planner guesses
+        # a tiny table and may probe 740,000 rows one index lookup at a time
+        conn.exec_driver_sql(f"ANALYZE {table.name}")
 
 
 def load(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
