@@ -7,10 +7,10 @@ that N members follow separately. Everything else is furniture drawn once per do
 
 from __future__ import annotations
 
-from layouts.barcodes import codabar_ops, codabar_width, customer_barcode_ops
+from layouts.barcodes import codabar_ops, customer_barcode_ops
 from layouts.document import Document
 from layouts.records import (Household, format_postcode, format_registered_mail, wareki)
-from layouts.spec import Box, PrintSpec
+from layouts.spec import MM_PER_PT, Box, PrintSpec
 
 LETTER_TITLE = "個人番号通知カードの送付について"
 LETTER_BODY = (
@@ -22,34 +22,39 @@ LETTER_BODY = (
 )
 ENCLOSED_HEADING = "同封している通知カード・交付申請書"
 SEPARATE_NOTE = "このほか {n}名分の通知カードは、別途お送りします。"
+MARKS = ("簡易書留", "転送不要")
 
 
-def _furniture(settings) -> callable:
+def _furniture(settings):
     def draw(doc: Document) -> None:
-        a: object = doc.spec.address
+        a = doc.spec.address
         m = a.marks
-        half = (m.w - 2.0) / 2
-        for i, label in enumerate(("簡易書留", "転送不要")):
-            box = Box(m.x + i * (half + 2.0), m.y, half, 10.0)
-            doc.rect(box, width=1.0)
-            doc.text(box.x + box.w / 2, box.y + 7.2, label, a.mark_size, anchor="middle")
-        doc.text(m.x, a.mail_number_y - 5.0, "引受番号", a.sender_size)
+        half = (m.w - a.mark_gap) / 2
+        for i, label in enumerate(MARKS):
+            box = Box(m.x + i * (half + a.mark_gap), m.y, half, a.mark_box_height)
+            doc.rect(box, width=a.mark_frame)
+            doc.text(box.x + box.w / 2, box.y + a.mark_baseline_dy, label, a.mark_size,
+                     anchor="middle")
+        doc.text(m.x, a.mail_label_y, "引受番号", a.sender_size)
         s = a.sender
-        doc.rect(s, width=0.4)
+        doc.rect(s, width=a.mark_frame / 2)
         lines = ("差出人", f"〒{settings.sender_postcode}", settings.sender_address,
                  settings.office_title, f"{settings.municipality}役所")
         for i, line in enumerate(lines):
-            doc.text(s.x + 3.0, s.y + 5.0 + i * 4.6, line, a.sender_size, max_width=s.w - 6)
+            doc.text(s.x + a.sender_padding, s.y + a.sender_first_dy + i * a.sender_leading,
+                     line, a.sender_size, max_width=s.w - 2 * a.sender_padding)
         lt = a.letter
-        doc.text(lt.x + lt.w / 2, lt.y + 6.0, LETTER_TITLE, a.letter_title_size, anchor="middle")
-        y = lt.y + 26.0
+        doc.text(lt.x + lt.w / 2, lt.y + a.letter_title_dy, LETTER_TITLE, a.letter_title_size,
+                 anchor="middle")
+        y = lt.y + a.letter_body_dy
         for line in doc.wrap(LETTER_BODY, a.letter_size, lt.w):
             doc.text(lt.x, y, line, a.letter_size)
             y += a.letter_leading
-        doc.text(lt.x, y + 4.0, ENCLOSED_HEADING, a.letter_size)
-        doc.line(lt.x, y + 5.5, lt.right, y + 5.5, width=0.3)
+        y += a.letter_heading_gap
+        doc.text(lt.x, y, ENCLOSED_HEADING, a.letter_size)
+        doc.line(lt.x, y + a.letter_rule_gap, lt.right, y + a.letter_rule_gap)
         contact = f"お問い合わせ：{settings.municipality}役所 {settings.sender_address}"
-        doc.text(lt.x, lt.bottom - 2.0, contact, a.letter_size * 0.85)
+        doc.text(lt.x, lt.bottom - a.letter_contact_dy, contact, a.letter_size * a.letter_small)
     return draw
 
 
@@ -57,7 +62,7 @@ def letter_list_top(doc: Document) -> float:
     """y (mm) of the first enclosed-member line: below the fixed body text."""
     a = doc.spec.address
     n = len(doc.wrap(LETTER_BODY, a.letter_size, a.letter.w))
-    return a.letter.y + 26.0 + n * a.letter_leading + 11.0
+    return a.letter.y + a.letter_body_dy + n * a.letter_leading + a.letter_list_gap
 
 
 def draw_address_sheet(doc: Document, spec: PrintSpec, hh: Household, settings,
@@ -67,37 +72,36 @@ def draw_address_sheet(doc: Document, spec: PrintSpec, hh: Household, settings,
     doc.furniture("AddressSheet", _furniture(settings))
     x = a.window.x + a.window_padding
     width = a.window.w - 2 * a.window_padding
-    y = a.window.y + a.window_padding + a.postcode_size * 0.3528
+    y = a.window.y + a.window_padding + a.postcode_size * MM_PER_PT
     doc.text(x, y, format_postcode(hh.postal_code), a.postcode_size)
-    y += a.address_size * 0.3528 + a.line_gap + 1.5
+    y += a.postcode_gap
     lines = doc.wrap(hh.address, a.address_size, width)[:2]
     if hh.address_extra:
         lines.append(hh.address_extra)
     for line in lines:
+        y += a.address_size * MM_PER_PT + a.line_gap
         doc.text(x, y, line, a.address_size, max_width=width)
-        y += a.address_size * 0.3528 + a.line_gap
-    name_y = max(y + 3.0, a.barcode_y - 4.0 - (0 if len(lines) < 3 else 0))
-    name_y = min(name_y, a.barcode_y - 2.0)
-    doc.name(a.window.x + a.window.w / 2, name_y, f"{hh.head.name} 様", a.name_size,
-             anchor="middle", max_width=width)
+    doc.name(a.window.x + a.window.w / 2, max(a.name_y, y + a.name_size * MM_PER_PT),
+             f"{hh.head.name} 様", a.name_size, anchor="middle", max_width=width)
     if barcode_bars:
         doc.literal(customer_barcode_ops(barcode_bars, doc.pt(x), doc.y(a.barcode_y),
                                          spec.customer_barcode))
-    mail = hh.registered_mail_number
+    mail = hh.registered_mail_number or ""
     doc.text(a.marks.x, a.mail_number_y, format_registered_mail(mail), a.address_size)
-    cw = codabar_width(mail, spec.codabar)
     doc.literal(codabar_ops(mail, doc.pt(a.marks.x), doc.y(a.mail_barcode_y), spec.codabar))
-    assert cw <= a.marks.w, "registered-mail barcode wider than its box"
 
     lt = a.letter
-    doc.text(lt.right, lt.y + 14.0, f"{wareki(hh.issue_date)}", a.letter_size, anchor="end")
-    doc.text(lt.right, lt.y + 20.0, settings.office_title, a.letter_size, anchor="end")
-    doc.name(lt.x, lt.y + 14.0, f"{hh.head.name} 様", a.letter_size + 1)
+    doc.text(lt.right, lt.y + a.letter_addressee_dy, wareki(hh.issue_date), a.letter_size,
+             anchor="end")
+    doc.text(lt.right, lt.y + a.letter_signature_dy, settings.office_title, a.letter_size,
+             anchor="end")
+    doc.name(lt.x, lt.y + a.letter_addressee_dy, f"{hh.head.name} 様", a.letter_size)
     y = letter_list_top(doc)
     for i, m in enumerate(hh.printed, 1):
         role = "（世帯主）" if m.is_head else ""
-        doc.name(lt.x + 4.0, y, f"{i}. {m.name}{role}", a.letter_size)
+        doc.name(lt.x + a.letter_list_indent, y, f"{i}. {m.name}{role}", a.letter_size)
         y += a.letter_leading
     if hh.manual:
-        doc.text(lt.x + 4.0, y + 2.0, SEPARATE_NOTE.format(n=len(hh.manual)), a.letter_size)
+        doc.text(lt.x + a.letter_list_indent, y, SEPARATE_NOTE.format(n=len(hh.manual)),
+                 a.letter_size)
     doc.footer(footer)

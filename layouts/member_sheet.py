@@ -15,27 +15,26 @@ from layouts.records import (SEX_LABELS, Household, Member, both_calendars,
                              wareki)
 from layouts.spec import Box, PrintSpec
 
-CARD_GREEN = (0.90, 0.96, 0.91)
 #: rows of the form table: label, then the blanks the resident fills in
 FORM_ROWS = ("フリガナ", "氏名", "通称", "住所", "生年月日", "申請書ID")
 BLANK_ROWS = ("電話番号", "申請日", "署名")
-# card rows: (label, y offset from the card top in mm)
-CARD_ROWS = (("フリガナ", 9.5), ("氏名", 14.5), ("通称", 19.0), ("住所", 23.5),
-             ("生年月日", 33.0), ("個人番号", 40.5), ("発行日", 47.0))
-CARD_VALUE_X = 14.0
 PHOTO_TEXT = ("写真", "縦45mm × 横35mm", "正面・無帽・無背景", "6か月以内に撮影")
 FORM_HELP = ("記入・写真の貼付後、同封の返信用封筒でお送りください。",
              "QRコードを読み取るとスマートフォンから申請できます（申請書IDが入っています）。")
 SUBSTITUTE_NOTE = "代替文字：氏名の一部の文字は、次の文字で表示しています。"
 
 
-def _cut_marks(doc: Document, card: Box, gap: float, length: float) -> None:
+def _cut_marks(doc: Document, card: Box, gap: float, length: float, width: float) -> None:
     for cx in (card.x, card.right):
         for cy in (card.y, card.bottom):
             sx = -1 if cx == card.x else 1
             sy = -1 if cy == card.y else 1
-            doc.line(cx + sx * gap, cy, cx + sx * (gap + length), cy, width=0.3)
-            doc.line(cx, cy + sy * gap, cx, cy + sy * (gap + length), width=0.3)
+            doc.line(cx + sx * gap, cy, cx + sx * (gap + length), cy, width=width)
+            doc.line(cx, cy + sy * gap, cx, cy + sy * (gap + length), width=width)
+
+
+def _blanks_top(m) -> float:
+    return m.form.y + m.table_dy + len(FORM_ROWS) * m.row_height + m.blanks_gap
 
 
 def _furniture(settings):
@@ -44,48 +43,51 @@ def _furniture(settings):
         card, p = m.card, m.card_padding
         c = doc.c
         c.saveState()
-        c.setFillColorRGB(*CARD_GREEN)
+        c.setFillColorRGB(*m.card_fill_rgb)
         c.rect(doc.pt(card.x), doc.y(card.bottom), doc.pt(card.w), doc.pt(card.h),
                stroke=0, fill=1)
         c.restoreState()
-        _cut_marks(doc, card, m.cut_mark_gap, m.cut_mark_length)
-        doc.text(card.x + p, card.y + 5.0, "通知カード", m.card_title_size)
-        doc.text(card.right - p, card.y + 5.0, settings.municipality, m.card_title_size,
-                 anchor="end")
-        for label, dy in CARD_ROWS:
+        _cut_marks(doc, card, m.cut_mark_gap, m.cut_mark_length, m.line_width)
+        doc.text(card.x + p, card.y + m.card_title_dy, "通知カード", m.card_title_size)
+        doc.text(card.right - p, card.y + m.card_title_dy, settings.municipality,
+                 m.card_title_size, anchor="end")
+        for label, dy in m.card_rows:
             doc.text(card.x + p, card.y + dy, label, m.card_label_size)
-        doc.text(card.right - p - 14.0, card.y + 33.0, "性別", m.card_label_size)
-        doc.text(card.right - p, card.bottom - 2.0, settings.office_title, m.card_text_size,
-                 anchor="end")
+        doc.text(card.right - p - m.card_sex_dx, card.y + dict(m.card_rows)["生年月日"], "性別",
+                 m.card_label_size)
+        doc.text(card.right - p, card.bottom - m.card_issuer_dy, settings.office_title,
+                 m.card_text_size, anchor="end")
         doc.line(s.margin, m.tear_line_y, s.page_width - s.margin, m.tear_line_y,
-                 width=0.4, dash=(4, 3), gray=0.3)
-        doc.text(s.page_width / 2, m.tear_line_y - 1.2, "切り取り線", m.form_label_size,
-                 anchor="middle")
+                 width=m.line_width, dash=(4, 3))
+        doc.text(s.page_width / 2, m.tear_line_y - m.tear_label_dy, "切り取り線",
+                 m.form_label_size, anchor="middle")
         f = m.form
-        doc.text(f.x, f.y + 6.0, "個人番号カード交付申請書", m.form_title_size)
-        top = f.y + 10.0
+        doc.text(f.x, f.y + m.form_title_dy, "個人番号カード交付申請書", m.form_title_size)
         table_w = m.label_width + m.field_width
-        for i, label in enumerate(FORM_ROWS + BLANK_ROWS):
-            y = top + i * m.row_height + (4.0 if i >= len(FORM_ROWS) else 0.0)
-            box = Box(f.x, y, table_w, m.row_height)
-            doc.rect(box, width=0.3)
-            doc.rect(Box(f.x, y, m.label_width, m.row_height), width=0.3, fill_gray=0.93)
-            doc.text(f.x + 2.0, y + m.row_height / 2 + 1.2, label, m.form_label_size)
-        blanks_top = top + len(FORM_ROWS) * m.row_height + 4.0
-        doc.text(f.x, blanks_top - 1.0, "ご記入ください", m.form_label_size)
-        date_y = blanks_top + m.row_height * 1.5 + 1.2
-        doc.text(f.x + m.label_width + 20.0, date_y, "年　　　月　　　日", m.form_text_size)
+        tops = [f.y + m.table_dy + i * m.row_height for i in range(len(FORM_ROWS))]
+        tops += [_blanks_top(m) + i * m.row_height for i in range(len(BLANK_ROWS))]
+        for y, label in zip(tops, FORM_ROWS + BLANK_ROWS, strict=True):
+            doc.rect(Box(f.x, y, table_w, m.row_height), width=m.line_width)
+            doc.rect(Box(f.x, y, m.label_width, m.row_height), width=m.line_width,
+                     fill_gray=0.93)
+            doc.text(f.x + m.label_padding, y + m.row_height / 2 + m.label_baseline_drop,
+                     label, m.form_label_size)
+        blanks = _blanks_top(m)
+        doc.text(f.x, blanks - m.label_baseline_drop, "ご記入ください", m.form_label_size)
+        date_y = blanks + m.row_height * 1.5 + m.label_baseline_drop
+        doc.text(f.x + m.label_width + m.date_blank_dx, date_y, "年　　　月　　　日",
+                 m.form_text_size)
         ph = m.photo
-        doc.rect(ph, width=0.5, dash=(2, 1.5))
+        doc.rect(ph, width=m.photo_frame, dash=(2, 1.5))
         for i, line in enumerate(PHOTO_TEXT):
-            doc.text(ph.x + ph.w / 2, ph.y + 16.0 + i * 5.0, line, m.form_label_size,
-                     anchor="middle")
+            doc.text(ph.x + ph.w / 2, ph.y + m.photo_text_dy + i * m.photo_text_leading, line,
+                     m.form_label_size, anchor="middle")
         q = m.qr
-        doc.text(q.x + q.w / 2, q.bottom + 3.5, "オンライン申請用", m.form_label_size,
-                 anchor="middle")
-        help_y = blanks_top + len(BLANK_ROWS) * m.row_height + 34.0
+        doc.text(q.x + q.w / 2, q.bottom + m.qr_caption_dy, "オンライン申請用",
+                 m.form_label_size, anchor="middle")
+        help_y = blanks + len(BLANK_ROWS) * m.row_height + m.help_dy
         for i, line in enumerate(FORM_HELP):
-            doc.text(f.x, help_y + i * 5.0, line, m.form_label_size)
+            doc.text(f.x, help_y + i * m.help_leading, line, m.form_label_size)
     return draw
 
 
@@ -95,9 +97,9 @@ def draw_member_sheet(doc: Document, spec: PrintSpec, hh: Household, member: Mem
     m = spec.member
     doc.furniture("MemberSheet", _furniture(settings))
     card, p = m.card, m.card_padding
-    vx = card.x + CARD_VALUE_X
+    vx = card.x + m.card_value_dx
     vw = card.right - p - vx
-    rows = dict(CARD_ROWS)
+    rows = dict(m.card_rows)
     doc.text(vx, card.y + rows["フリガナ"], member.kana, m.card_label_size, max_width=vw)
     doc.name(vx, card.y + rows["氏名"], member.name, m.card_name_size, max_width=vw)
     if member.alias:
@@ -106,38 +108,45 @@ def draw_member_sheet(doc: Document, spec: PrintSpec, hh: Household, member: Mem
     if member.address_extra:
         addr.append(member.address_extra)
     for i, line in enumerate(addr[:3]):
-        doc.name(vx, card.y + rows["住所"] + i * 3.0, line, m.card_text_size, max_width=vw)
+        doc.name(vx, card.y + rows["住所"] + i * m.card_address_leading, line,
+                 m.card_text_size, max_width=vw)
     doc.text(vx, card.y + rows["生年月日"], both_calendars(member.date_of_birth),
-             m.card_text_size, max_width=vw - 18.0)
+             m.card_text_size, max_width=vw - m.card_sex_room)
     doc.text(card.right - p, card.y + rows["生年月日"], SEX_LABELS.get(member.sex_code, ""),
              m.card_text_size, anchor="end")
-    doc.text(vx, card.y + rows["個人番号"] + 0.8, format_my_number(member.my_number),
-             m.card_number_size)
+    doc.text(vx, card.y + rows["個人番号"] + m.card_number_drop,
+             format_my_number(member.my_number or ""), m.card_number_size)
     doc.text(vx, card.y + rows["発行日"], wareki(hh.issue_date), m.card_text_size)
 
     f = m.form
-    top = f.y + 10.0
-    x = f.x + m.label_width + 2.0
-    w = m.field_width - 4.0
-    base = m.row_height / 2 + 1.5
-    values = (member.kana, None, member.alias or "", None,
-              f"{both_calendars(member.date_of_birth)}　性別 {SEX_LABELS.get(member.sex_code, '')}",
-              format_application_id(member.application_id))
-    for i, value in enumerate(values):
-        if value:
-            doc.text(x, top + i * m.row_height + base, value, m.form_text_size, max_width=w)
-    doc.name(x, top + m.row_height + base + 0.6, member.name, m.form_name_size, max_width=w)
-    doc.name(x, top + 3 * m.row_height + base, member.full_address, m.form_text_size, max_width=w)
-    doc.text(f.right - 1.0, f.y + 6.0, "申請書ID " + format_application_id(member.application_id),
-             m.form_label_size, anchor="end")
+    top = f.y + m.table_dy
+    x = f.x + m.label_width + m.label_padding
+    w = m.field_width - 2 * m.label_padding
+    base = m.row_height / 2 + m.value_baseline_drop
+    app_id = format_application_id(member.application_id or "")
+    sex = SEX_LABELS.get(member.sex_code, "")
+    values = {"フリガナ": (member.kana, False, m.form_text_size),
+              "氏名": (member.name, True, m.form_name_size),
+              "通称": (member.alias or "", True, m.form_text_size),
+              "住所": (member.full_address, True, m.form_text_size),
+              "生年月日": (f"{both_calendars(member.date_of_birth)}　性別 {sex}", False,
+                        m.form_text_size),
+              "申請書ID": (app_id, False, m.form_text_size)}
+    for i, label in enumerate(FORM_ROWS):
+        value, is_name, size = values[label]
+        draw = doc.name if is_name else doc.text
+        draw(x, top + i * m.row_height + base, value, size, max_width=w)
+    doc.text(f.right, f.y + m.form_title_dy, "申請書ID " + app_id, m.form_label_size,
+             anchor="end")
     draw_qr(doc.c, qr_payload, doc.pt(m.qr.x), doc.y(m.qr.y), doc.pt(m.qr.w))
 
     substituted, pairs = substitute_name(member.name)
     if pairs:
-        y = top + (len(FORM_ROWS) + len(BLANK_ROWS)) * m.row_height + 12.0
+        y = _blanks_top(m) + len(BLANK_ROWS) * m.row_height + m.note_dy
         doc.text(f.x, y, SUBSTITUTE_NOTE, m.form_label_size)
         listed = "、".join(f"{a}（U+{ord(a):04X}）→{b}" for a, b in pairs)
-        doc.name(f.x + 4.0, y + 5.0, listed, m.form_text_size, max_width=m.field_width)
-        doc.text(f.x + 4.0, y + 10.5, f"代替文字による氏名：{substituted}", m.form_text_size,
+        doc.name(f.x + m.note_indent, y + m.note_leading, listed, m.form_text_size,
                  max_width=m.field_width)
+        doc.text(f.x + m.note_indent, y + 2 * m.note_leading, f"代替文字による氏名：{substituted}",
+                 m.form_text_size, max_width=m.field_width)
     doc.footer(footer)

@@ -82,7 +82,10 @@ class CodabarSpec:
 
 @dataclass(frozen=True)
 class AddressSheetSpec:
-    """Address sheet for a 長3 window envelope: the window box must hold the address."""
+    """Address sheet for a 長3 window envelope: the window box must hold the address.
+
+    Offsets (``*_dy``, ``*_dx``) are relative to the box they belong to.
+    """
 
     window: Box = Box(20.0, 14.0, 100.0, 52.0)
     window_padding: float = 4.0
@@ -90,44 +93,96 @@ class AddressSheetSpec:
     address_size: float = 11.0
     name_size: float = 16.0
     line_gap: float = 1.6
+    postcode_gap: float = 1.5        # extra space between postcode and address
+    name_y: float = 52.0             # baseline of "name 様", centred in the window
     barcode_y: float = 58.0          # top of the customer barcode, inside the window
-    marks: Box = Box(132.0, 14.0, 58.0, 24.0)   # 簡易書留 / 転送不要
+    marks: Box = Box(132.0, 14.0, 58.0, 24.0)   # 簡易書留 / 転送不要, then the number
     mark_size: float = 14.0
+    mark_box_height: float = 10.0
+    mark_gap: float = 2.0
+    mark_baseline_dy: float = 7.2
+    mark_frame: float = 1.0          # line width of the mark boxes
+    mail_label_y: float = 39.0       # 引受番号 label baseline
     mail_number_y: float = 44.0      # formatted registered-mail number baseline
     mail_barcode_y: float = 47.0     # top of the NW-7 bars
     sender: Box = Box(132.0, 62.0, 58.0, 26.0)
     sender_size: float = 9.0
+    sender_padding: float = 3.0
+    sender_first_dy: float = 5.0
+    sender_leading: float = 4.6
     letter: Box = Box(20.0, 100.0, 170.0, 170.0)
     letter_title_size: float = 14.0
+    letter_title_dy: float = 6.0
     letter_size: float = 10.5
     letter_leading: float = 6.0
+    letter_addressee_dy: float = 14.0   # "name 様" left, date right
+    letter_signature_dy: float = 20.0   # 練馬区長 right
+    letter_body_dy: float = 26.0
+    letter_heading_gap: float = 4.0     # body → "enclosed" heading
+    letter_rule_gap: float = 1.5        # heading baseline → rule
+    letter_list_gap: float = 11.0       # body end → first listed member
+    letter_list_indent: float = 4.0
+    letter_contact_dy: float = 2.0      # above the letter box bottom
+    letter_small: float = 0.85          # contact line size, relative
 
 
 @dataclass(frozen=True)
 class MemberSheetSpec:
-    """Notification card (ID-1) at the top, application form below the cut line."""
+    """Notification card (ID-1) at the top, application form below the cut line.
+
+    Offsets (``*_dy``, ``*_dx``) are relative to the card or the form box.
+    """
 
     card: Box = Box((210.0 - 85.60) / 2, 16.0, 85.60, 53.98)
     card_padding: float = 3.0
+    card_fill_rgb: tuple[float, float, float] = (0.90, 0.96, 0.91)   # pale green paper
     cut_mark_length: float = 5.0
     cut_mark_gap: float = 2.0
     card_title_size: float = 8.0
+    card_title_dy: float = 5.0
     card_label_size: float = 5.5
     card_text_size: float = 7.0
     card_name_size: float = 10.0
     card_number_size: float = 11.0
+    card_value_dx: float = 14.0          # values start here; labels at the padding
+    #: label → baseline offset from the card top
+    card_rows: tuple[tuple[str, float], ...] = (
+        ("フリガナ", 9.5), ("氏名", 14.5), ("通称", 19.0), ("住所", 23.5),
+        ("生年月日", 33.0), ("個人番号", 40.5), ("発行日", 47.0))
+    card_address_leading: float = 3.0
+    card_sex_dx: float = 14.0            # 性別 label left of the right edge
+    card_sex_room: float = 18.0          # the date of birth leaves this much for 性別
+    card_number_drop: float = 0.8        # the big number sits a little lower
+    card_issuer_dy: float = 2.0          # above the card bottom
     tear_line_y: float = 84.0
+    tear_label_dy: float = 1.2
     form: Box = Box(15.0, 92.0, 180.0, 180.0)
     form_title_size: float = 13.0
+    form_title_dy: float = 6.0
     form_label_size: float = 7.5
     form_text_size: float = 10.0
     form_name_size: float = 14.0
+    table_dy: float = 10.0
     row_height: float = 11.0
     label_width: float = 26.0
+    label_padding: float = 2.0
+    label_baseline_drop: float = 1.2     # below the row's middle
+    value_baseline_drop: float = 1.5
     field_width: float = 108.0
+    blanks_gap: float = 4.0              # between the printed rows and the blanks
+    date_blank_dx: float = 20.0
     qr: Box = Box(158.0, 104.0, 30.0, 30.0)      # includes a 4-module quiet zone
-    qr_modules_with_quiet_zone: int = 29          # version 1 (21) + 2 × 4
+    qr_caption_dy: float = 3.5
     photo: Box = Box(153.0, 150.0, 35.0, 45.0)    # 45 high × 35 wide (the law's size)
+    photo_text_dy: float = 16.0
+    photo_text_leading: float = 5.0
+    photo_frame: float = 0.5
+    note_dy: float = 12.0                # substitute-character note below the blanks
+    note_leading: float = 5.5
+    note_indent: float = 4.0
+    help_dy: float = 34.0                # help lines below the blanks
+    help_leading: float = 5.0
+    line_width: float = 0.3
     blank_rows: int = 3                           # phone, date, signature
 
 
@@ -180,6 +235,10 @@ class PrintSpec:
         assert not m.qr.overlaps(m.photo)
         assert m.form.x + m.label_width + m.field_width <= m.photo.x, "fields hit photo box"
         assert m.qr.w == m.qr.h
+        assert all(0 < dy < m.card.h for _, dy in m.card_rows), "card row outside the card"
+        assert a.window.y < a.name_y < a.barcode_y, "name not above the barcode in the window"
+        assert a.marks.y + a.mark_box_height < a.mail_label_y < a.mail_number_y < a.mail_barcode_y
+        assert a.mail_barcode_y + self.codabar.height <= a.sender.y
 
 
 #: the spec every sheet uses unless a test passes another

@@ -184,3 +184,11 @@ def test_long_qr_payload_gets_a_larger_version_that_decodes() -> None:
     doc.save()
     img = pdfium.PdfDocument(buf.getvalue())[0].render(scale=150 / 72).to_pil()
     assert [r.text for r in zxingcpp.read_barcodes(img)] == [url]
+
+
+def test_registered_mail_barcode_fits_its_column() -> None:
+    from layouts.barcodes import codabar_width
+
+    a = DEFAULT_SPEC.address
+    widest = max(codabar_width(d * 11, DEFAULT_SPEC.codabar) for d in "0123456789")
+    assert widest <= a.marks.w
