@@ -51,6 +51,16 @@ def stats(ledger: Ledger) -> dict[str, Any]:
         }
 
 
+def recent_audit(ledger: Ledger, limit: int = 30) -> list[dict[str, Any]]:
+    """The newest audit entries, newest first."""
+    ledger._ready()
+    a = audit_log.c
+    with read_transaction(ledger.engine) as conn:
+        rows = conn.execute(sa.select(a.at, a.who, a.action, a.subject, a.run_id, a.why)
+                            .order_by(a.audit_id.desc()).limit(limit)).mappings().all()
+    return [dict(r) for r in rows]
+
+
 def export(ledger: Ledger, path: Path) -> int:
     """Every number row (active and revoked) to parquet, oldest first; audited."""
     i = issued_numbers.c

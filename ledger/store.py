@@ -239,24 +239,27 @@ class Ledger:
                 I.c.resident_code == code)).scalar_one()
             if run_id is None:
                 run_id = self._start_run(conn, "reissue", _sha256(uuid.uuid4().hex), {})
-            generation, new = self._free_generation(conn, code, int(last) + 1, key, derive, run_id)
+            generation, new = self._free_generation(conn, code, int(last) + 1, key, derive, run_id,
+                                                    active.number_id)
             now = utcnow()
             conn.execute(sa.update(I).where(I.c.number_id == active.number_id).values(
                 status="revoked", revoked_at=now, revoked_run_id=run_id))
-            self._audit(conn, "revoke_number", f"resident {code} number ****{active.my_number[-4:]}",
+            # audit subjects point at ledger rows, so the audit log holds no personal data
+            self._audit(conn, "revoke_number", f"number row {active.number_id} revoked",
                         reason, run_id)
-            conn.execute(sa.insert(I).values(
+            new_id = conn.execute(sa.insert(I).values(
                 my_number=new, resident_code=code, generation=generation, status="active",
-                reason="number_change", run_id=run_id, key_id=key.key_id, issued_at=now))
+                reason="number_change", run_id=run_id, key_id=key.key_id, issued_at=now)
+            ).inserted_primary_key[0]
             self._audit(conn, "issue_number",
-                        f"resident {code} generation {generation} number ****{new[-4:]}",
-                        f"{reason}; key {key.key_id}", run_id)
+                        f"number row {new_id} issued, generation {generation}, replacing row "
+                        f"{active.number_id}", f"{reason}; key {key.key_id}", run_id)
         return ReissueResult(generation=generation, last4_old=active.my_number[-4:],
                              last4_new=new[-4:])
 
     def _free_generation(self, conn: Connection, code: str, start: int, key: Any,
                          derive: Callable[[pl.Series, bytes, int], pl.Series],
-                         run_id: str) -> tuple[int, str]:
+                         run_id: str, number_id: int) -> tuple[int, str]:
         """The first generation from ``start`` whose number no ledger row holds."""
         for generation in range(start, start + MAX_REISSUE_ATTEMPTS):
             number = str(derive(pl.Series([code], dtype=pl.Utf8), key.secret, generation)[0])
@@ -264,7 +267,8 @@ class Ledger:
             if taken is None:
                 return generation, number
             self._audit(conn, "skip_generation",
-                        f"resident {code} generation {generation}: number already in the ledger",
+                        f"generation {generation} for the holder of number row {number_id}: "
+                        "its number is already in the ledger",
                         "numbers are never reused", run_id)
         raise LedgerError(f"reissue found no free number in {MAX_REISSUE_ATTEMPTS} generations")
 

@@ -97,6 +97,36 @@ def export_cmd(out_path: Path = typer.Option(..., "--out", help="Parquet file to
     out.print(f"{rows} row(s) written to {out_path}")
 
 
+@ledger_app.command("mail-range")
+def mail_range_cmd(
+    first: str = typer.Argument(..., help="First 10-digit body of the range (no check digit)."),
+    last: str = typer.Argument(..., help="Last 10-digit body of the range (inclusive)."),
+    ledger: Optional[str] = LedgerOpt, operator: Optional[str] = OperatorOpt,
+) -> None:
+    """Register a sender-printed 簡易書留 number range assigned by the post office."""
+    if not (first.isascii() and first.isdigit() and last.isascii() and last.isdigit()):
+        raise LedgerError("a range is given as two 10-digit numbers (without check digits)")
+    led = _open(ledger, operator)
+    range_id = led.add_mail_number_range(int(first), int(last))
+    out.print(f"range {range_id} added: {int(last) - int(first) + 1} numbers")
+
+
+@ledger_app.command("audit")
+def audit_cmd(ledger: Optional[str] = LedgerOpt, operator: Optional[str] = OperatorOpt,
+              limit: int = typer.Option(30, "--limit", min=1, help="How many recent entries.")
+              ) -> None:
+    """Show the latest audit-log entries (when, who, what, why; no personal data)."""
+    from ledger.reporting import recent_audit
+
+    table = Table(title="audit log (newest first)")
+    for col in ("when (UTC)", "who", "action", "subject", "run", "why"):
+        table.add_column(col)
+    for row in recent_audit(_open(ledger, operator), limit):
+        table.add_row(f"{row['at']:%Y-%m-%d %H:%M:%S}", row["who"], row["action"], row["subject"],
+                      row["run_id"] or "", row["why"])
+    out.print(table)
+
+
 def reissue_cmd(
     resident_code: str = typer.Argument(..., help="Resident code (11 digits) whose number changes."),
     reason: str = typer.Option(..., "--reason", help="Why (recorded in the audit log)."),

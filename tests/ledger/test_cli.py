@@ -88,3 +88,17 @@ def test_a_too_new_ledger_is_refused_with_one_clear_line(sqlite_url, tmp_path):
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "0042" in lines[0] and "newer" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_mail_range_and_audit_commands(cli, sqlite_url):
+    added = cli("ledger", "mail-range", "3706000000", "3706000099", "--ledger", sqlite_url,
+                "--operator", "dora")
+    assert added.exit_code == 0, added.output
+    assert "100 numbers" in added.output
+    led = Ledger(sqlite_url)
+    assert led.allocate_registered_mail_numbers(1) == ["37060000003"]
+    bad = cli("ledger", "mail-range", "1", "2", "--ledger", sqlite_url)
+    assert bad.exit_code != 0
+    shown = cli("ledger", "audit", "--ledger", sqlite_url, "--limit", "5")
+    assert shown.exit_code == 0, shown.output
+    assert "dora" in shown.output and "add_mail_range" in shown.output

@@ -32,6 +32,11 @@ def test_reissue_revokes_and_issues_the_next_generation(ledger, run_id):
         audit = conn.execute(sa.text("SELECT action, why FROM audit_log ORDER BY audit_id")).all()
     assert [a.action for a in audit][-2:] == ["revoke_number", "issue_number"]
     assert all("leak reported" in a.why for a in audit[-2:])
+    for entry in audit:  # the audit log points at rows; it holds no code and no number
+        assert_no_values(f"{entry.action} {entry.why}")
+    with ledger.engine.connect() as conn:
+        subjects = conn.execute(sa.text("SELECT subject FROM audit_log")).scalars().all()
+    assert_no_values(" ".join(subjects))
     assert ledger.stats()["runs"].get("running", 0) >= 2  # reissue opened its own run
 
 
