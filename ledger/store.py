@@ -16,7 +16,6 @@ import secrets
 import string
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -130,6 +129,9 @@ class Ledger:
         if row is None:
             return None
         out = dict(row)
+        for col in ("started_at", "finished_at"):  # SQLite hands back naive UTC
+            if out[col] is not None and out[col].tzinfo is None:
+                out[col] = out[col].replace(tzinfo=timezone.utc)
         out["params"] = json.loads(out["params"] or "{}")
         out["counts"] = json.loads(out["counts"]) if out["counts"] else None
         return out
