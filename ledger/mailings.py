@@ -127,10 +127,11 @@ MAILING_COLUMNS = ("household_id", "batch_id", "envelope_seq", "registered_mail_
 
 
 def record_mailings(ledger: Ledger, run_id: str, frame: pl.DataFrame) -> CommitResult:
-    """Insert envelopes not yet recorded as 'planned'; the same rows again add nothing.
+    """Insert this run's envelopes not yet recorded, as 'planned'; the same rows again add nothing.
 
-    A (batch_id, envelope_seq) already recorded with another household or tracking number,
-    or a tracking number already on another envelope, refuses the whole set.
+    Envelopes are identified by (run, batch_id, envelope_seq) because batch ids restart in
+    every run. An envelope already recorded with another household or tracking number, or
+    a tracking number already on another envelope (of any run), refuses the whole set.
     """
     from .store import CommitResult, utcnow
 
@@ -149,7 +150,8 @@ def record_mailings(ledger: Ledger, run_id: str, frame: pl.DataFrame) -> CommitR
     now = utcnow()
     with write_transaction(ledger.engine, "mailings") as conn:
         bulk.create_and_load(conn, stage, frame)
-        same_env = sa.and_(m.batch_id == s.batch_id, m.envelope_seq == s.envelope_seq)
+        same_env = sa.and_(m.run_id == run_id, m.batch_id == s.batch_id,
+                           m.envelope_seq == s.envelope_seq)
         same_num = m.registered_mail_number == s.registered_mail_number
         present = bulk.count(conn, sa.select(s.batch_id).join(
             mailings, sa.and_(same_env, same_num, m.household_id == s.household_id)))
@@ -172,9 +174,13 @@ def record_mailings(ledger: Ledger, run_id: str, frame: pl.DataFrame) -> CommitR
 
 
 def set_mailing_status(ledger: Ledger, status: str, *, registered_mail_numbers: Any = None,
-                       batch_id: str | None = None, run_id: str | None = None,
-                       why: str = "") -> int:
-    """Set the status of the given envelopes (or a whole batch) and log each change."""
+                       batch_id: str | None = None, batch_run_id: str | None = None,
+                       run_id: str | None = None, why: str = "") -> int:
+    """Set the status of the given envelopes (or a whole batch) and log each change.
+
+    A batch is that of ``batch_run_id``, or else of the newest run that has a batch of
+    this name (batch ids restart in every run). ``run_id`` is the run making the change.
+    """
     if status not in MAILING_STATUSES:
         raise LedgerError(f"mailing status must be one of {', '.join(MAILING_STATUSES)}")
     if (registered_mail_numbers is None) == (batch_id is None):
@@ -186,8 +192,11 @@ def set_mailing_status(ledger: Ledger, status: str, *, registered_mail_numbers: 
     with write_transaction(ledger.engine, "mailings") as conn:
         stage = None
         if batch_id is not None:
-            where = m.batch_id == batch_id
-            subject = f"batch {batch_id}"
+            owner = batch_run_id or conn.execute(
+                sa.select(m.run_id).where(m.batch_id == batch_id)
+                .order_by(m.mailing_id.desc()).limit(1)).scalar()
+            where = sa.and_(m.batch_id == batch_id, m.run_id == owner)
+            subject = f"batch {batch_id} of run {owner}"
         else:
             numbers = pl.Series("registered_mail_number", registered_mail_numbers, dtype=pl.Utf8)
             stage = bulk.stage_table("ledger_stage_mail_status",

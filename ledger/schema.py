@@ -117,7 +117,8 @@ mailings = sa.Table(
     sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
-    sa.UniqueConstraint("batch_id", "envelope_seq"),
+    # batch ids restart in every run (B00001, ...): an envelope is (run, batch, sequence)
+    sa.UniqueConstraint("run_id", "batch_id", "envelope_seq"),
     sa.UniqueConstraint("registered_mail_number"),
     sa.CheckConstraint(_in("status", MAILING_STATUSES), name="status"),
     sa.Index(None, "household_id"),

@@ -286,12 +286,14 @@ class Ledger:
         return mailings.record_mailings(self, run_id, frame)
 
     def set_mailing_status(self, status: str, *, registered_mail_numbers: Any = None,
-                           batch_id: str | None = None, run_id: str | None = None,
-                           why: str = "") -> int:
-        """Move envelopes (by tracking numbers or a whole batch) to a status; returns rows changed."""
+                           batch_id: str | None = None, batch_run_id: str | None = None,
+                           run_id: str | None = None, why: str = "") -> int:
+        """Move envelopes (by tracking numbers, or a batch: that of ``batch_run_id`` or the
+        newest run's batch of that name) to a status; returns rows changed."""
         self._ready()
-        return mailings.set_mailing_status(self, status, registered_mail_numbers=registered_mail_numbers,
-                                           batch_id=batch_id, run_id=run_id, why=why)
+        return mailings.set_mailing_status(
+            self, status, registered_mail_numbers=registered_mail_numbers, batch_id=batch_id,
+            batch_run_id=batch_run_id, run_id=run_id, why=why)
 
     def allocate_registered_mail_numbers(self, n: int, run_id: str | None = None) -> list[str]:
         """n fresh 11-digit 簡易書留 numbers from the configured range, never handed out before."""

@@ -106,6 +106,19 @@ def test_mailings_are_idempotent_and_change_status_with_history(ledger, run_id):
         ledger.set_mailing_status("held")  # neither envelopes nor a batch
 
 
+def test_batch_ids_restart_in_every_run(ledger, run_id):
+    first = ledger.allocate_registered_mail_numbers(4, run_id)
+    ledger.record_mailings(run_id, _mailings(first))
+    daily = ledger.start_run("daily", "1" * 64, {})
+    second = ledger.allocate_registered_mail_numbers(2, daily)
+    assert ledger.record_mailings(daily, _mailings(second)).inserted == 2  # B00001 again
+    with pytest.raises(LedgerError):  # but never a tracking number twice
+        ledger.record_mailings(daily, _mailings(first[:1], batch="B00009"))
+    assert ledger.set_mailing_status("printed", batch_id="B00001") == 2  # the newest run's
+    assert ledger.set_mailing_status("mailed", batch_id="B00001", batch_run_id=run_id) == 4
+    assert ledger.stats()["mailings"] == {"mailed": 4, "printed": 2}
+
+
 def test_a_tracking_number_on_two_envelopes_is_refused(ledger, run_id):
     numbers = ledger.allocate_registered_mail_numbers(3, run_id)
     ledger.record_mailings(run_id, _mailings(numbers))

@@ -110,7 +110,8 @@ def upgrade() -> None:
         sa.Column("updated_at", Ts, nullable=False),
         sa.PrimaryKeyConstraint("mailing_id", name="pk_mailings"),
         sa.ForeignKeyConstraint(["run_id"], ["runs.run_id"], name="fk_mailings_run_id_runs"),
-        sa.UniqueConstraint("batch_id", "envelope_seq", name="uq_mailings_batch_id_envelope_seq"),
+        sa.UniqueConstraint("run_id", "batch_id", "envelope_seq",
+                            name="uq_mailings_run_id_batch_id_envelope_seq"),
         sa.UniqueConstraint("registered_mail_number", name="uq_mailings_registered_mail_number"),
         sa.CheckConstraint(
             _in("status", ("planned", "printed", "mailed", "returned", "held", "re-sent",
