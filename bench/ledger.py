@@ -10,6 +10,7 @@ For SQLite and PostgreSQL (when a URL is configured) it prints medians of severa
 
     python bench/ledger.py              # 740,000 numbers, 3 runs per figure
     python bench/ledger.py --quick      # 20,000 numbers, a smoke run
+    python bench/ledger.py --verify     # also time the GX proof over the whole ledger once
     PostgreSQL: --pg-url URL, or $MYNUMBER_BENCH_PG_URL / $MYNUMBER_TEST_PG_URL
 
 Every run uses a fresh SQLite file / PostgreSQL schema, dropped afterwards.
@@ -90,8 +91,9 @@ def time_baseline(url: str, frame: pl.DataFrame) -> float:
     return elapsed
 
 
-def time_commit(url: str, frame: pl.DataFrame) -> tuple[float, float]:
-    """(first commit, identical recommit) into a fresh ledger."""
+def time_commit(url: str, frame: pl.DataFrame, verify: bool = False
+                ) -> tuple[float, float, float | None]:
+    """(first commit, identical recommit, GX proof or None) on a fresh ledger."""
     ledger = Ledger(url, operator="bench")
     ledger.init()
     run_id = ledger.start_run("bench", "0" * 64, {"rows": frame.height})
@@ -102,20 +104,29 @@ def time_commit(url: str, frame: pl.DataFrame) -> tuple[float, float]:
     again = ledger.commit_numbers(run_id, frame, "k-bench")
     recommit_s = time.perf_counter() - start
     assert first.inserted == frame.height and again.already_present == frame.height
+    verify_s = None
+    if verify:
+        start = time.perf_counter()
+        assert ledger.verify().success
+        verify_s = time.perf_counter() - start
     ledger.close()
-    return commit_s, recommit_s
+    return commit_s, recommit_s, verify_s
 
 
-def bench(kind: str, pg_base: str | None, frame: pl.DataFrame, runs: int) -> dict:
+def bench(kind: str, pg_base: str | None, frame: pl.DataFrame, runs: int,
+          verify: bool = False) -> dict:
     figures: dict[str, list[float]] = {"baseline": [], "commit": [], "recommit": []}
     with tempfile.TemporaryDirectory(prefix="bench-ledger-") as tmp:
-        for _ in range(runs):
+        for i in range(runs):
             with Database(kind, pg_base, Path(tmp)) as url:
                 figures["baseline"].append(time_baseline(url, frame))
             with Database(kind, pg_base, Path(tmp)) as url:
-                commit_s, recommit_s = time_commit(url, frame)
+                # the GX proof once (it reads the whole table: ~20 s at 740,000 rows)
+                commit_s, recommit_s, verify_s = time_commit(url, frame, verify and i == 0)
                 figures["commit"].append(commit_s)
                 figures["recommit"].append(recommit_s)
+                if verify_s is not None:
+                    figures["verify"] = [verify_s]
     med = {k: statistics.median(v) for k, v in figures.items()}
     return {"database": kind, "rows": frame.height, "runs": runs, "median_s": med,
             "all_s": figures, "commit_over_baseline": med["commit"] / med["baseline"],
@@ -127,6 +138,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20,000 rows, 1 run: a smoke test")
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument("--verify", action="store_true",
+                        help="also time the GX uniqueness proof once per database")
     parser.add_argument("--pg-url", default=os.environ.get("MYNUMBER_BENCH_PG_URL")
                         or os.environ.get("MYNUMBER_TEST_PG_URL"))
     parser.add_argument("--out", type=Path, default=Path("bench/out/ledger.json"))
@@ -134,9 +147,9 @@ def main() -> None:
     rows = args.rows or (20_000 if args.quick else 740_000)
     runs = args.runs or (1 if args.quick else 3)
     frame = make_frame(rows)
-    results = [bench("sqlite", None, frame, runs)]
+    results = [bench("sqlite", None, frame, runs, args.verify)]
     if args.pg_url:
-        results.append(bench("postgresql", args.pg_url, frame, runs))
+        results.append(bench("postgresql", args.pg_url, frame, runs, args.verify))
     else:
         print("postgresql: skipped (no --pg-url / MYNUMBER_BENCH_PG_URL / MYNUMBER_TEST_PG_URL)")
     print(f"ledger commit of {rows:,} new numbers, median of {runs} run(s) "
@@ -147,7 +160,8 @@ def main() -> None:
         m = r["median_s"]
         print(f"{r['database']:<11}{m['commit']:>10.2f}{m['recommit']:>12.2f}{m['baseline']:>12.2f}"
               f"{r['commit_over_baseline']:>17.1f}{r['rows_per_s']:>11,.0f}  "
-              f"{'met' if r['goal_met'] else 'MISSED'}")
+              f"{'met' if r['goal_met'] else 'MISSED'}"
+              + (f"   GX proof {m['verify']:.1f} s" if "verify" in m else ""))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"figures: {args.out}")
