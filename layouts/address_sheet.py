@@ -23,6 +23,7 @@ LETTER_BODY = (
 ENCLOSED_HEADING = "同封している通知カード・交付申請書"
 SEPARATE_NOTE = "このほか {n}名分の通知カードは、別途お送りします。"
 MARKS = ("簡易書留", "転送不要")
+MORE_NOTE = "ほか {n}名（同封の通知カードをご確認ください）"
 
 
 def _furniture(settings):
@@ -97,9 +98,16 @@ def draw_address_sheet(doc: Document, spec: PrintSpec, hh: Household, settings,
              anchor="end")
     doc.name(lt.x, lt.y + a.letter_addressee_dy, f"{hh.head.name} 様", a.letter_size)
     y = letter_list_top(doc)
-    for i, m in enumerate(hh.printed, 1):
+    room = int((lt.bottom - a.letter_contact_dy - a.letter_leading - y) // a.letter_leading) - 1
+    printed = hh.printed
+    shown = printed if len(printed) <= room else printed[:room - 1]
+    for i, m in enumerate(shown, 1):
         role = "（世帯主）" if m.is_head else ""
         doc.name(lt.x + a.letter_list_indent, y, f"{i}. {m.name}{role}", a.letter_size)
+        y += a.letter_leading
+    if len(shown) < len(printed):     # a very large household: the cards themselves list it
+        doc.text(lt.x + a.letter_list_indent, y, MORE_NOTE.format(n=len(printed) - len(shown)),
+                 a.letter_size)
         y += a.letter_leading
     if hh.manual:
         doc.text(lt.x + a.letter_list_indent, y, SEPARATE_NOTE.format(n=len(hh.manual)),

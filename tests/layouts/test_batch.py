@@ -226,3 +226,22 @@ def test_bytes_do_not_depend_on_the_process(rendered, tmp_path) -> None:
                    cwd=root)
     for name in (*BATCH_FILES, "SHA256SUMS"):
         assert (tmp_path / "B" / name).read_bytes() == (rendered.dir / name).read_bytes(), name
+
+
+def test_very_large_household_keeps_the_cover_letter_on_its_page(tmp_path) -> None:
+    from layouts.batch import PrintSettings
+
+    plan, numbers = sample_plan()
+    one = plan.filter(pl.col("envelope_seq") == 2).head(1)
+    big = pl.concat([one.with_columns(resident_code=pl.lit(f"{i:011d}"),
+                                      member_seq=pl.lit(i + 1, dtype=pl.UInt16),
+                                      is_head=pl.lit(i == 0), is_manual=pl.lit(False),
+                                      application_id=pl.lit(f"{i + 1:023d}"))
+                     for i in range(30)])
+    nums = pl.DataFrame({"resident_code": big["resident_code"],
+                         "my_number": ["123456789018"] * 30})
+    result = write_batch(tmp_path, big, nums, PrintSettings())
+    texts = _texts(tmp_path / "cards.pdf")
+    assert result.pages == 31 == len(texts)
+    assert "ほか" in texts[0] and "名（同封の通知カードをご確認ください）" in texts[0]
+    assert texts[0].count("BATCH ") == 1
