@@ -245,3 +245,35 @@ def test_very_large_household_keeps_the_cover_letter_on_its_page(tmp_path) -> No
     assert result.pages == 31 == len(texts)
     assert "ほか" in texts[0] and "名（同封の通知カードをご確認ください）" in texts[0]
     assert texts[0].count("BATCH ") == 1
+
+
+def test_sigkill_mid_write_leaves_a_batch_that_does_not_verify(tmp_path) -> None:
+    """A real SIGKILL right after cards.pdf lands (manifests and sums not yet written)."""
+    import os
+    import sys
+
+    from layouts.batch import PrintSettings
+
+    plan, numbers = sample_plan()
+    plan = plan.filter(pl.col("envelope_seq") <= 3)
+    first = write_batch(tmp_path / "B", plan, numbers, PrintSettings())
+    (tmp_path / "B" / "manifest.csv").write_bytes(b"stale")      # force a re-render
+    code = ("import os, signal, sys\n"
+            "from tests.layouts.conftest import sample_plan\n"
+            "from layouts.batch import write_batch, PrintSettings\n"
+            "import polars as pl\n"
+            "real = os.replace\n"
+            "def replace(src, dst):\n"
+            "    real(src, dst)\n"
+            "    if str(dst).endswith('cards.pdf'):\n"
+            "        os.kill(os.getpid(), signal.SIGKILL)\n"
+            "os.replace = replace\n"
+            "p, n = sample_plan(); p = p.filter(pl.col('envelope_seq') <= 3)\n"
+            "write_batch(sys.argv[1], p, n, PrintSettings())\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "B")], cwd=root)
+    assert proc.returncode == -9
+    assert not batch_is_complete(tmp_path / "B")
+    again = write_batch(tmp_path / "B", plan, numbers, PrintSettings())
+    assert not again.skipped and batch_is_complete(tmp_path / "B")
+    assert again.sha256 == first.sha256

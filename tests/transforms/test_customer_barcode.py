@@ -140,3 +140,14 @@ def test_bar_strings_skips_catch_all_postcode() -> None:
 def test_rejects_bad_postcode() -> None:
     with pytest.raises(ValueError):
         encode("176-0001", "1-2")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789-－ー丁目番地号一二三十ABCａｂ .&/・棟室　"))
+               | st.characters(codec="utf-8"), max_size=40))
+def test_extracted_number_is_well_formed(address: str) -> None:
+    out = extract_address_number(address)
+    assert all(c in "0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ" for c in out)
+    assert not out.startswith("-") and not out.endswith("-") and "--" not in out
+    assert not any(a.isalpha() and b == "-" or a == "-" and b.isalpha() for a, b in zip(out, out[1:]))
+    assert len(encode("1760001", address).bars) == TOTAL_BARS
