@@ -17,7 +17,6 @@ The machine may be shared: say so when quoting the figures.
 from __future__ import annotations
 
 import argparse
-import io
 import multiprocessing as mp
 import os
 import statistics

@@ -21,7 +21,7 @@ from layouts.document import Document
 from layouts.qr import QR_ERROR, QR_MASK, QR_VERSION, draw_qr, qr_matrix, qr_path_ops
 from layouts.records import (format_application_id, format_registered_mail, in_jis_0208_0212,
                              mask_my_number, substitute_name, wareki)
-from layouts.spec import DEFAULT_SPEC, Box, MemberSheetSpec, PrintSpec
+from layouts.spec import DEFAULT_SPEC, Box, MemberSheetSpec
 from mynumber.errors import FontMissing
 
 
