@@ -57,9 +57,13 @@ class PrintSettings:
 
 @dataclass(frozen=True)
 class ManualEntry:
-    """A member sent separately: where, and which code points (never the name)."""
+    """A member sent separately: where, and which code points (never the name).
 
-    resident_code: str
+    The resident code is kept for the manual-handling list but left out of the repr, so a
+    logged result carries no personal identifier.
+    """
+
+    resident_code: str = field(repr=False)
     envelope_seq: int
     code_points: tuple[str, ...]
 
