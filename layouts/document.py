@@ -58,6 +58,7 @@ class Document:
                         initialFontName=fonts.names["gothic"], initialFontSize=10)
         self.c.setTitle(title)
         self.c.setAuthor(author)
+        self.c.setSubject("個人番号通知カード・個人番号カード交付申請書")
         self.c.setCreator(PRODUCER)
         self.c.setProducer(PRODUCER)
         self._forms: set[str] = set()
