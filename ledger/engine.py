@@ -97,12 +97,26 @@ def write_transaction(engine: Engine, *lock_tables: str) -> Iterator[Connection]
                 conn.execution_options(ledger_begin="IMMEDIATE")
             with conn.begin():
                 if engine.dialect.name == "postgresql":
+                    # wait for another writer as long as SQLite would, then fail clearly
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{SQLITE_BUSY_TIMEOUT_MS}ms'")
                     for table in lock_tables:
                         conn.exec_driver_sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
                 yield conn
     except sa.exc.IntegrityError as exc:
         # the database's message quotes the offending row: never pass it on (from None)
         raise integrity_error(exc) from None
+    except sa.exc.OperationalError as exc:
+        if not _is_busy(exc):
+            raise
+        raise LedgerError(
+            f"ledger busy: another writer held it for more than {SQLITE_BUSY_TIMEOUT_MS // 1000} s;"
+            " nothing was written, try again") from None
+
+
+def _is_busy(exc: sa.exc.OperationalError) -> bool:
+    """A lock wait that timed out (SQLite 'database is locked', PostgreSQL lock_timeout)."""
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code == "55P03" or "database is locked" in str(getattr(exc, "orig", ""))
 
 
 def integrity_error(exc: sa.exc.IntegrityError) -> LedgerError:

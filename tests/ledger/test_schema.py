@@ -124,3 +124,24 @@ def test_a_constraint_hit_inside_the_ledger_never_quotes_the_value(ledger, run_i
     assert "issued_numbers" in str(info.value) or "uq_" in str(info.value)
     assert_no_values(str(info.value))
     assert info.value.__suppress_context__ and info.value.__cause__ is None
+
+
+def test_a_writer_that_waits_too_long_gets_a_clear_error(ledger, run_id, monkeypatch):
+    """Another writer holds the ledger: after the (here shortened) wait, LedgerError."""
+    import ledger.engine as engine_mod
+    from ledger.engine import write_transaction
+    from mynumber.errors import LedgerError
+
+    monkeypatch.setattr(engine_mod, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    if ledger.engine.dialect.name == "sqlite":  # the busy timeout is set per connection
+        waiting = Ledger(ledger.url.render_as_string(hide_password=False), operator="late")
+        ledger.close()
+    else:
+        waiting = ledger
+    holder = Ledger(ledger.url.render_as_string(hide_password=False), operator="holder")
+    with write_transaction(holder.engine, "issued_numbers"):
+        with pytest.raises(LedgerError) as info:
+            waiting.commit_numbers(run_id, number_frame(5, 2), "k")
+    assert "busy" in str(info.value)
+    holder.close()
+    assert waiting.commit_numbers(run_id, number_frame(5, 2), "k").inserted == 2
