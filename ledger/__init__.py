@@ -1,7 +1,13 @@
 """The ledger: every My Number ever issued, in a transactional database, with an audit trail.
 
-``Ledger`` is the one entry point (see docs/architecture.md, section Ledger). SQLite file
-by default, PostgreSQL by URL; schema by alembic migrations run from code.
+``Ledger`` is the one entry point (docs/architecture.md, section Ledger): a SQLite file by
+default (WAL, BEGIN IMMEDIATE writers), PostgreSQL by URL (COPY staging, table locks), the
+schema built by alembic migrations run from code (``ledger.migrate``).
+
+Modules: ``schema`` (tables, partial unique index, protective triggers), ``store`` (the
+Ledger class), ``numbers`` (the bulk commit), ``events``, ``mailings`` (envelopes and
+簡易書留 numbers), ``queries`` (bulk read-only lookups for resumed and daily runs),
+``reporting`` (stats, export, the GX proof), ``bulk`` (staging tables), ``engine``.
 """
 
 from ledger.engine import DEFAULT_URL, ENV_URL, resolve_url
