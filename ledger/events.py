@@ -32,7 +32,9 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
     if missing:
         raise LedgerError(f"record_events: frame lacks column(s) {', '.join(missing)}")
     frame = frame.with_columns(pl.col("resident_code").cast(pl.Utf8), pl.col("event").cast(pl.Utf8))
-    if frame.schema["event_date"] != pl.Date:
+    if isinstance(frame.schema["event_date"], pl.Datetime):
+        frame = frame.with_columns(pl.col("event_date").dt.date())
+    elif frame.schema["event_date"] != pl.Date:
         frame = frame.with_columns(
             pl.col("event_date").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False))
     bad = int(frame.select(pl.any_horizontal(pl.col(k).is_null() for k in KEYS).sum()).item())
