@@ -29,7 +29,7 @@ run: venv
 	$(BIN)/mynumber demo --out demo
 
 test: venv
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: venv
 	$(BIN)/python bench/derive.py

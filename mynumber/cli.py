@@ -36,7 +36,8 @@ def main() -> None:
         rv = app(standalone_mode=False)
         sys.exit(rv if isinstance(rv, int) else 0)
     except MyNumberError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        # one plain line (no rich wrapping): operators grep logs and paste it into tickets
+        print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -71,9 +71,7 @@ def stage_check(opts: RunOptions, register_path: str, kind: str = "register") ->
         _path(register_path), encoding=opts.encoding, resident_code_rule=opts.resident_code_rule,
         kind=kind, out_dir=run_dir.check_dir, today=opts.issue_day,
     )
-    accepted = result.accepted
-    if kind == "register":
-        accepted = accepted.drop([c for c in WORK_COLUMNS_DROP if c in accepted.columns])
+    accepted = result.accepted.drop([c for c in WORK_COLUMNS_DROP if c in result.accepted.columns])
     write_parquet_atomic(accepted, run_dir.accepted_path)
     write_csv_atomic(result.quarantine.sort("row"), run_dir.quarantine_path)
     crash_point("after_check")
@@ -220,7 +218,8 @@ def stage_qa(opts: RunOptions, batch_id: str) -> dict[str, Any]:
         qr_sample_size=opts.qr_sample_size, seed=opts.qa_seed,
     )
     if report.get("verdict") == "pass":
-        ledger.set_mailing_status(batch_id=batch_id, status="printed")
+        run_id = read_json(run_dir.state_path)["run_id"]
+        ledger.set_mailing_status("printed", batch_id=batch_id, batch_run_id=run_id)
     return {
         "batch_id": batch_id,
         "verdict": report.get("verdict"),
