@@ -48,6 +48,23 @@ class ActiveNumbers(Protocol):
     def active_numbers(self, resident_codes: pl.Series) -> pl.DataFrame: ...
 
 
+def plan_aliases(plan: pl.DataFrame) -> dict[int, set[tuple[str, ...]]]:
+    """envelope_seq → name tokens of its members' registered aliases (通称).
+
+    A foreign resident's alias is printed on their card and may equal another household's
+    real name: it belongs to this envelope, so it must not count as a leak.
+    """
+    if "alias" not in plan.columns:
+        return {}
+    out: dict[int, set[tuple[str, ...]]] = {}
+    for env, alias in plan.filter(pl.col("alias").is_not_null()).select(
+            "envelope_seq", "alias").iter_rows():
+        tokens = c.name_tokens(alias)
+        if tokens:
+            out.setdefault(int(env), set()).add(tokens)
+    return out
+
+
 def plan_addresses(plan: pl.DataFrame) -> dict[int, tuple[str, dict[str, str]]]:
     """envelope_seq → (envelope address, {resident code: own address}), whitespace removed."""
     def full(addr: str | None, extra: str | None) -> str:
@@ -296,7 +313,8 @@ def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf, findings: list
     findings += c.check_footers(texts, pages)
     plan_rows = None if plan is None else batch_plan_rows(plan, batch_id)
     addresses = None if plan_rows is None else plan_addresses(plan_rows)
-    content, printed = c.check_page_content(texts, manifest, pages, addresses)
+    aliases = None if plan_rows is None else plan_aliases(plan_rows)
+    content, printed = c.check_page_content(texts, manifest, pages, addresses, aliases)
     findings += content
     timings["text_checks"] = time.perf_counter() - t
     if ledger is None:

@@ -297,11 +297,14 @@ def _batch_names(manifest: pl.DataFrame) -> dict[tuple[str, ...], set[int]]:
 
 def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataFrame,
                        addresses: dict[int, tuple[str, dict[str, str]]] | None = None,
+                       aliases: dict[int, set[tuple[str, ...]]] | None = None,
                        ) -> tuple[list[Finding], pl.DataFrame]:
     """Names, other households' names, address, registered mail, application id, numbers.
 
     ``addresses`` (from the plan, optional): envelope_seq → (envelope address, {resident
-    code: own address}), whitespace removed. Returns the findings and, for the ledger check,
+    code: own address}), whitespace removed. ``aliases`` (from the plan, optional):
+    envelope_seq → its members' 通称 as name tokens, which may equal another household's
+    name and are not leaks. Returns the findings and, for the ledger check,
     the numbers printed on member pages (kept in memory, never written).
     """
     out: list[Finding] = []
@@ -321,7 +324,7 @@ def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataF
         flat = compact(text)
         own_names = own_by_env[env]
         for tokens in token_ngrams(text, sizes).intersection(owners):
-            if env not in owners[tokens] and not any(
+            if env not in owners[tokens] and tokens not in (aliases or {}).get(env, ()) and not any(
                     is_substitute_form(tokens, own) for own in own_names):
                 out.append(Finding(OTHER_HOUSEHOLDS, "another household's name on page", env, p))
                 break

@@ -243,3 +243,23 @@ def test_any_dropped_page_is_caught(drop):
     manifest, texts, _, _ = _BUILT
     findings, _ = run_text_checks(manifest, texts[:drop] + texts[drop + 1:])
     assert {c.PAGE_COUNT, c.FOOTERS} <= checks_of(findings)
+
+
+def test_own_alias_equal_to_another_households_name_is_not_a_leak(batch):
+    """A foreign resident's 通称 may be another household's real name (seen at 5,000 rows)."""
+    from qa.batch_qa import plan_aliases
+
+    manifest, texts, plan, _ = batch
+    other = manifest.filter(pl.col("envelope_seq") == 2)["head_name"][0]
+    first_member_page = 2
+    texts[first_member_page - 1] += f"\n{other}"  # the card prints the alias under the name
+    pages = c.expected_pages(manifest)
+    leaked, _ = c.check_page_content(texts, manifest, pages)
+    assert c.OTHER_HOUSEHOLDS in checks_of(leaked)  # without the plan it cannot know
+    code = manifest["resident_codes"][0][0]
+    plan = plan.with_columns(alias=pl.when(pl.col("resident_code") == code).then(pl.lit(other)))
+    ok, _ = c.check_page_content(texts, manifest, pages, None, plan_aliases(plan))
+    assert c.OTHER_HOUSEHOLDS not in checks_of(ok)
+    texts[6] += f"\n{other}"  # the same name on envelope 3's page: no such alias there
+    still, _ = c.check_page_content(texts, manifest, pages, None, plan_aliases(plan))
+    assert c.OTHER_HOUSEHOLDS in checks_of(still)
