@@ -61,11 +61,13 @@ def render_and_check(opts: RunOptions, batch_ids: list[str]) -> tuple[list[dict]
     renders = [render_batch.submit(opts, b) for b in batch_ids]
     checks = [qa_batch.submit(opts, b, wait_for=[r]) for b, r in zip(batch_ids, renders)]
     rendered, checked = [], []
-    with progress(len(batch_ids), "render + QA batches") as advance:
+    with progress(2 * len(batch_ids), "render + QA batches") as advance:
+        for future in renders:  # a failed render raises its own error here, not QA's
+            rendered.append(future.result())
+            advance()
         for future in checks:
             checked.append(future.result())
             advance()
-    rendered = [future.result() for future in renders]
     return rendered, checked
 
 

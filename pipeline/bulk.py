@@ -173,7 +173,7 @@ def stage_plan(opts: RunOptions, run_id: str, *, daily: bool = False) -> dict[st
     )
     meta = {
         "run_id": run_id,
-        "batch_ids": plan.get_column("batch_id").unique(maintain_order=True).to_list(),
+        "batch_ids": plan.get_column("batch_id").drop_nulls().unique(maintain_order=True).to_list(),
         "households": plan.get_column("household_id").n_unique(),
         "envelopes": plan.get_column("envelope_seq").n_unique(),
         "members": plan.height,
@@ -237,7 +237,8 @@ def stage_finish(opts: RunOptions, run_id: str, status: str, counts: dict[str, A
 
 
 def _envelopes(plan: pl.DataFrame) -> pl.DataFrame:
-    return plan.select("household_id", "batch_id", "envelope_seq", "registered_mail_number").unique(
+    """Printable envelopes, one row each, as the ledger records mailings."""
+    return plan.filter(pl.col("batch_id").is_not_null()).select("household_id", "batch_id", "envelope_seq", "registered_mail_number").unique(
         subset=["envelope_seq"], keep="first", maintain_order=True
     )
 

@@ -12,7 +12,7 @@ from pipeline.options import RunOptions
 from transforms.batching import assign_batches
 from transforms.glyph_check import flag_undrawable
 from transforms.households import (
-    PlanParams, assign_application_ids, assign_registered_mail_numbers, mark_manual,
+    PlanParams, assign_application_ids, envelopes, assign_registered_mail_numbers, mark_manual,
     plan_envelopes,
 )
 
@@ -34,8 +34,9 @@ def build_plan(
     plan = plan_envelopes(residents, PlanParams())
     plan = mark_manual(plan, manual.select("resident_code", "codepoints"))
     plan = assign_application_ids(plan, application_ids(plan.height))
-    envelopes = plan.get_column("envelope_seq").n_unique()
-    plan = assign_registered_mail_numbers(plan, ledger.allocate_registered_mail_numbers(envelopes))
+    # a wholly manual envelope (its head cannot be printed) is numbered when made by hand
+    printable = int(envelopes(plan).get_column("is_printed").sum())
+    plan = assign_registered_mail_numbers(plan, ledger.allocate_registered_mail_numbers(printable))
     plan = assign_batches(plan, opts.batch_size).with_columns(
         pl.lit(opts.issue_day).alias("issue_date")
     )

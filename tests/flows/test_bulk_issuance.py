@@ -118,3 +118,29 @@ def test_running_the_same_register_again_issues_and_prints_nothing_new(bulk_run,
     assert again["outcomes"]["issued"] == 0
     assert again["outcomes"]["already_issued"] == first["outcomes"]["issued"]
     assert again["envelopes"] == 0 and again["counts_add_up"]
+
+
+def test_household_whose_head_cannot_be_printed_goes_whole_to_manual_handling(
+        prefect_api, tmp_path, demo_key_path, small_register):
+    """Never a blank box, never a lost household (the Osaka failure): listed, numbered, not batched."""
+    from flows.bulk_issuance import run_bulk
+
+    register = pl.read_csv(small_register, infer_schema=False)
+    head = register.filter(pl.col("relationship") == "世帯主").row(0, named=True)
+    marked = register.with_columns(
+        pl.when(pl.col("resident_code") == head["resident_code"])
+        .then(pl.col("family_name") + "\U000E0100").otherwise(pl.col("family_name")).alias("family_name")
+    )
+    path = tmp_path / "register.csv"
+    marked.write_csv(path)
+    opts = make_opts(tmp_path, demo_key_path)
+    report = run_bulk(str(path), opts)
+    household = register.filter(pl.col("household_id") == head["household_id"])["resident_code"]
+    manual = pl.read_csv(Path(opts.out_dir) / "manual_handling.csv", schema_overrides={"resident_code": pl.Utf8})
+    assert head["resident_code"] in manual["resident_code"].to_list()
+    assert "U+E0100" in " ".join(manual["codepoints"].to_list())
+    printed = pl.concat(pl.read_parquet(p) for p in Path(opts.out_dir).glob("batches/*/manifest.parquet"))
+    printed_codes = set(printed.select(pl.col("resident_codes").explode())["resident_codes"])
+    assert not printed_codes & set(household)
+    assert report["outcomes"]["issued"] == report["input_rows"] and report["counts_add_up"]
+    assert report["qa"]["verdict"] == "pass" and report["manual_handling"] >= 1
