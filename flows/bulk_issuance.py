@@ -51,9 +51,12 @@ def qa_batch(opts: RunOptions, batch_id: str) -> dict[str, Any]:
     return guarded("qa")(bulk.stage_qa)(opts, batch_id)
 
 
-@task(name="write-report", **TASK_DEFAULTS, **IO_RETRIES)
-def write_report(opts: RunOptions, report: dict[str, Any]) -> None:
-    publish_report(opts.run_dir, report, kind="bulk")
+@task(name="report-and-finish", **TASK_DEFAULTS, **IO_RETRIES)
+def report_and_finish(opts: RunOptions, report: dict[str, Any]) -> None:
+    """Write report.json/html and the artifact, then close the ledger run with its counts."""
+    publish_report(opts.run_dir, report, kind=report["kind"])
+    status = "succeeded" if exit_code(report) == 0 else "partial"
+    guarded("finish")(bulk.stage_finish)(opts, report["run_id"], status, report["counts_for_ledger"])
 
 
 def render_and_check(opts: RunOptions, batch_ids: list[str]) -> tuple[list[dict], list[dict]]:
@@ -87,9 +90,7 @@ def bulk_issuance(register_path: str, opts: RunOptions) -> dict[str, Any]:
     with timer("render_qa"):
         rendered, checked_batches = render_and_check(opts, plan["batch_ids"])
     report = bulk_report(state, checked, issued, plan, rendered, checked_batches, timer.timings, opts)
-    write_report(opts, report)
-    bulk.stage_finish(opts, run_id, "succeeded" if exit_code(report) == 0 else "partial",
-                      report["counts_for_ledger"])
+    report_and_finish(opts, report)
     return report
 
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows.bulk_issuance import qa_batch, render_and_check, render_batch  # noqa: F401 (same tasks)
+from flows.bulk_issuance import render_and_check, report_and_finish
 from flows.common import IO_RETRIES, TASK_DEFAULTS, StageTimer, guarded, task_runner_for
 from pipeline import bulk, daily
 from pipeline.options import RunOptions
-from pipeline.report import exit_code, daily_report, publish_report
+from pipeline.report import daily_report
 
 
 @task(name="check-events", **TASK_DEFAULTS)
@@ -38,11 +38,6 @@ def plan_envelopes(opts: RunOptions, run_id: str) -> dict[str, Any]:
     return guarded("plan")(bulk.stage_plan)(opts, run_id, daily=True)
 
 
-@task(name="write-daily-report", **TASK_DEFAULTS, **IO_RETRIES)
-def write_report(opts: RunOptions, report: dict[str, Any]) -> None:
-    publish_report(opts.run_dir, report, kind="daily")
-
-
 @flow(name="daily-increment", persist_result=False, validate_parameters=True)
 def daily_increment(events_path: str, opts: RunOptions) -> dict[str, Any]:
     """Apply one day's events to the ledger and print the new cards."""
@@ -59,9 +54,7 @@ def daily_increment(events_path: str, opts: RunOptions) -> dict[str, Any]:
     with timer("render_qa"):
         rendered, checked_batches = render_and_check(opts, plan["batch_ids"])
     report = daily_report(state, checked, applied, plan, rendered, checked_batches, timer.timings, opts)
-    write_report(opts, report)
-    bulk.stage_finish(opts, run_id, "succeeded" if exit_code(report) == 0 else "partial",
-                      report["counts_for_ledger"])
+    report_and_finish(opts, report)
     return report
 
 

@@ -14,6 +14,7 @@ sees. Every stage can be re-run after a crash and gives the same result:
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -51,7 +52,7 @@ def open_ledger(opts: RunOptions) -> Ledger:
 def stage_start(opts: RunOptions, register_path: str, kind: str = "bulk") -> dict[str, Any]:
     """Hash the input and open a ledger run, resuming an unfinished one for the same input."""
     run_dir = opts.run_dir.make()
-    input_sha256 = sha256_file(_path(register_path))
+    input_sha256 = sha256_file(Path(register_path))
     ledger = open_ledger(opts)
     previous = ledger.find_run(kind, input_sha256)
     if previous and previous.get("status") == "running":
@@ -68,7 +69,7 @@ def stage_check(opts: RunOptions, register_path: str, kind: str = "register") ->
     """Ingest and validate the register; keep accepted rows (minus numbers) for later stages."""
     run_dir = opts.run_dir.make()
     result = check_register_file(
-        _path(register_path), encoding=opts.encoding, resident_code_rule=opts.resident_code_rule,
+        Path(register_path), encoding=opts.encoding, resident_code_rule=opts.resident_code_rule,
         kind=kind, out_dir=run_dir.check_dir, today=opts.issue_day,
     )
     accepted = result.accepted.drop([c for c in WORK_COLUMNS_DROP if c in result.accepted.columns])
@@ -189,9 +190,7 @@ def stage_plan(opts: RunOptions, run_id: str, *, daily: bool = False) -> dict[st
 
 def stage_render(opts: RunOptions, batch_id: str) -> dict[str, Any]:
     """Render one print batch (skipped when its files exist and verify)."""
-    run_dir = opts.run_dir
-    rows = pl.scan_parquet(run_dir.plan_path).filter(pl.col("batch_id") == batch_id).collect()
-    ledger = Ledger(opts.ledger_url, operator=opts.operator)
+    run_dir, rows, ledger = opts.run_dir, _batch_rows(opts, batch_id), open_ledger(opts)
     t0 = time.perf_counter()
     result = write_batch(
         run_dir.batch_dir(batch_id), rows, render_numbers(ledger, rows), print_settings(opts)
@@ -209,9 +208,7 @@ def stage_render(opts: RunOptions, batch_id: str) -> dict[str, Any]:
 
 def stage_qa(opts: RunOptions, batch_id: str) -> dict[str, Any]:
     """Independent re-check of one batch against its manifest, the plan and the ledger."""
-    run_dir = opts.run_dir
-    rows = pl.scan_parquet(run_dir.plan_path).filter(pl.col("batch_id") == batch_id).collect()
-    ledger = Ledger(opts.ledger_url, operator=opts.operator)
+    run_dir, rows, ledger = opts.run_dir, _batch_rows(opts, batch_id), open_ledger(opts)
     t0 = time.perf_counter()
     report = check_batch(
         run_dir.batch_dir(batch_id), ledger=ledger, plan=rows, full_qr=opts.full_qr,
@@ -232,8 +229,12 @@ def stage_qa(opts: RunOptions, batch_id: str) -> dict[str, Any]:
 
 
 def stage_finish(opts: RunOptions, run_id: str, status: str, counts: dict[str, Any]) -> None:
-    ledger = Ledger(opts.ledger_url, operator=opts.operator)
-    ledger.finish_run(run_id, status, counts)
+    open_ledger(opts).finish_run(run_id, status, counts)
+
+
+def _batch_rows(opts: RunOptions, batch_id: str) -> pl.DataFrame:
+    """The plan rows of one batch (the plan file is read lazily: only that batch)."""
+    return pl.scan_parquet(opts.run_dir.plan_path).filter(pl.col("batch_id") == batch_id).collect()
 
 
 def _envelopes(plan: pl.DataFrame) -> pl.DataFrame:
@@ -250,9 +251,3 @@ def _safe_params(opts: RunOptions) -> dict[str, Any]:
         "resident_code_rule": opts.resident_code_rule, "issue_date": opts.issue_date,
         "qr_sample_size": opts.qr_sample_size, "demo": opts.demo,
     }
-
-
-def _path(path: str):
-    from pathlib import Path
-
-    return Path(path)

@@ -9,6 +9,7 @@ stage re-reads the (small) events file to see them.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -29,7 +30,7 @@ def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> dict[str, An
     """Classify each accepted event against the ledger and apply it (idempotently)."""
     run_dir = opts.run_dir
     checked = check_register_file(
-        _path(events_path), encoding=opts.encoding, resident_code_rule=opts.resident_code_rule,
+        Path(events_path), encoding=opts.encoding, resident_code_rule=opts.resident_code_rule,
         kind="events", today=opts.issue_day,
     )
     events = checked.accepted
@@ -88,9 +89,3 @@ def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> dict[str, An
         "is_demo_key": key.is_demo,
         "timings": timings,
     }
-
-
-def _path(path: str):
-    from pathlib import Path
-
-    return Path(path)

@@ -40,81 +40,70 @@ def _print_summary(plan: dict, rendered: list[dict], checked: list[dict]) -> dic
     }
 
 
-def bulk_report(
-    state: dict, checked: dict, issued: dict, plan: dict, rendered: list[dict],
-    qa_results: list[dict], timings: dict[str, float], opts: RunOptions,
+def run_report(
+    kind: str, state: dict, checked: dict, stage: dict, outcomes: dict[str, int],
+    reused: dict[str, Any], plan: dict, rendered: list[dict], qa_results: list[dict],
+    timings: dict[str, float], opts: RunOptions,
 ) -> dict[str, Any]:
-    """Assemble the bulk run's report; outcomes are issued, already_issued, quarantined."""
-    outcomes = {
+    """Assemble a run's report. ``stage`` is the ledger-changing stage's result (issue or
+    apply): its key id, demo flag and sub-timings go in under ``{stage name}.``."""
+    printing = _print_summary(plan, rendered, qa_results)
+    prefix = "issue" if kind == "bulk" else "apply"
+    report = {
+        "kind": kind,
+        "run_id": state["run_id"],
+        "input_sha256": state["input_sha256"],
+        "resumed": state["resumed"],
+        "demo": opts.demo or stage.get("is_demo_key", False),
+        "key_id": stage.get("key_id"),
+        "issue_date": opts.issue_day.isoformat(),
+        "input_rows": checked["input_rows"],
+        "outcomes": outcomes,
+        "counts_add_up": sum(outcomes.values()) == checked["input_rows"],
+        "quarantine_rules": checked.get("rules", {}),
+        "reused": {**reused, "plan": plan.get("reused", False),
+                   "batches": sum(1 for r in rendered if r.get("reused"))},
+        **printing,
+        "qa": _qa_summary(qa_results, opts),
+        "timings": {**timings, **{f"{prefix}.{k}": round(v, 3) for k, v in stage.get("timings", {}).items()}},
+    }
+    report["counts_for_ledger"] = {
+        "input_rows": report["input_rows"], **outcomes, "envelopes": printing["envelopes"],
+        "pages": printing["pages"], "qa": report["qa"]["verdict"],
+    }
+    return report
+
+
+def bulk_outcomes(checked: dict, issued: dict) -> dict[str, int]:
+    """Bulk: issued (new or reused after a crash), already issued by an earlier run, quarantined."""
+    return {
         "issued": issued["outcomes"].get("issued", 0),
         "already_issued": issued["outcomes"].get("already_issued", 0),
         "quarantined": checked["quarantined"],
     }
-    printing = _print_summary(plan, rendered, qa_results)
-    report = {
-        "kind": "bulk",
-        "run_id": state["run_id"],
-        "input_sha256": state["input_sha256"],
-        "resumed": state["resumed"],
-        "demo": opts.demo or issued.get("is_demo_key", False),
-        "key_id": issued.get("key_id"),
-        "issue_date": opts.issue_day.isoformat(),
-        "input_rows": checked["input_rows"],
-        "outcomes": outcomes,
-        "counts_add_up": sum(outcomes.values()) == checked["input_rows"],
-        "quarantine_rules": checked.get("rules", {}),
-        "reused": {
-            "numbers": issued.get("reused_numbers", 0),
-            "plan": plan.get("reused", False),
-            "batches": sum(1 for r in rendered if r.get("reused")),
-        },
-        **printing,
-        "qa": _qa_summary(qa_results, opts),
-        "timings": {**timings, **{f"issue.{k}": round(v, 3) for k, v in issued.get("timings", {}).items()}},
-    }
-    report["counts_for_ledger"] = {
-        "input_rows": report["input_rows"], **outcomes, "envelopes": printing["envelopes"],
-        "pages": printing["pages"], "qa": report["qa"]["verdict"],
-    }
-    return report
 
 
-def daily_report(
-    state: dict, checked: dict, applied: dict, plan: dict, rendered: list[dict],
-    qa_results: list[dict], timings: dict[str, float], opts: RunOptions,
-) -> dict[str, Any]:
-    """The daily run's report: outcomes issued, kept, reissued, recorded, already
-    processed and quarantined (suite and ledger rules together) sum to the input rows."""
+def daily_outcomes(checked: dict, applied: dict) -> dict[str, int]:
+    """Daily: issued, kept, reissued, recorded, already processed, and quarantined by the
+    suite and by the ledger rules together."""
     outcomes = {name: 0 for name in ("issued", "kept", "reissued", "recorded", "already_processed")}
     outcomes.update({k: v for k, v in applied["outcomes"].items() if k != "quarantined"})
     outcomes["quarantined"] = checked["quarantined"] + applied["outcomes"].get("quarantined", 0)
-    printing = _print_summary(plan, rendered, qa_results)
-    report = {
-        "kind": "daily",
-        "run_id": state["run_id"],
-        "input_sha256": state["input_sha256"],
-        "resumed": state["resumed"],
-        "demo": opts.demo or applied.get("is_demo_key", False),
-        "key_id": applied.get("key_id"),
-        "issue_date": opts.issue_day.isoformat(),
-        "input_rows": checked["input_rows"],
-        "outcomes": outcomes,
-        "counts_add_up": sum(outcomes.values()) == checked["input_rows"],
-        "quarantine_rules": checked.get("rules", {}),
-        "reused": {
-            "events": applied.get("reused", 0),
-            "plan": plan.get("reused", False),
-            "batches": sum(1 for r in rendered if r.get("reused")),
-        },
-        **printing,
-        "qa": _qa_summary(qa_results, opts),
-        "timings": {**timings, **{f"apply.{k}": round(v, 3) for k, v in applied.get("timings", {}).items()}},
-    }
-    report["counts_for_ledger"] = {
-        "input_rows": report["input_rows"], **outcomes, "envelopes": printing["envelopes"],
-        "pages": printing["pages"], "qa": report["qa"]["verdict"],
-    }
-    return report
+    return outcomes
+
+
+def bulk_report(state: dict, checked: dict, issued: dict, plan: dict, rendered: list[dict],
+                qa_results: list[dict], timings: dict[str, float], opts: RunOptions) -> dict[str, Any]:
+    return run_report("bulk", state, checked, issued, bulk_outcomes(checked, issued),
+                      {"numbers": issued.get("reused_numbers", 0)}, plan, rendered, qa_results,
+                      timings, opts)
+
+
+def daily_report(state: dict, checked: dict, applied: dict, plan: dict, rendered: list[dict],
+                 qa_results: list[dict], timings: dict[str, float], opts: RunOptions) -> dict[str, Any]:
+    return run_report("daily", state, checked, applied, daily_outcomes(checked, applied),
+                      {"events": applied.get("reused", 0)}, plan, rendered, qa_results,
+                      timings, opts)
 
 
 def exit_code(report: dict[str, Any]) -> int:
