@@ -32,8 +32,8 @@ def start_run(opts: RunOptions, register_path: str) -> dict[str, Any]:
 
 
 @task(name="issue-numbers", **TASK_DEFAULTS)
-def issue_numbers(opts: RunOptions, run_id: str) -> dict[str, Any]:
-    return guarded("issue")(bulk.stage_issue)(opts, run_id)
+def issue_numbers(opts: RunOptions, run_id: str, register_path: str) -> dict[str, Any]:
+    return guarded("issue")(bulk.stage_issue)(opts, run_id, register_path)
 
 
 @task(name="plan-envelopes", **TASK_DEFAULTS)
@@ -84,7 +84,7 @@ def bulk_issuance(register_path: str, opts: RunOptions) -> dict[str, Any]:
         state = start_run(opts, register_path)
     run_id = state["run_id"]
     with timer("issue"):
-        issued = issue_numbers(opts, run_id)
+        issued = issue_numbers(opts, run_id, register_path)
     with timer("plan"):
         plan = plan_envelopes(opts, run_id)
     with timer("render_qa"):

@@ -35,7 +35,7 @@ def apply_events(opts: RunOptions, events_path: str, run_id: str) -> dict[str, A
 
 @task(name="plan-daily-envelopes", **TASK_DEFAULTS)
 def plan_envelopes(opts: RunOptions, run_id: str) -> dict[str, Any]:
-    return guarded("plan")(bulk.stage_plan)(opts, run_id, daily=True)
+    return guarded("plan")(bulk.stage_plan)(opts, run_id)
 
 
 @flow(name="daily-increment", persist_result=False, validate_parameters=True)

@@ -27,6 +27,7 @@ from ledger.queries import issued_runs
 from mynumber.errors import LedgerError
 from mynumber.keys import load_key
 from mynumber.register_check import check_register_file
+from pipeline.existing import settle_brought_numbers
 from pipeline.faults import crash_point
 from pipeline.files import (
     read_json, sha256_file, write_csv_atomic, write_json_atomic, write_parquet_atomic,
@@ -72,7 +73,10 @@ def stage_check(opts: RunOptions, register_path: str, kind: str = "register") ->
         Path(register_path), encoding=opts.encoding, resident_code_rule=opts.resident_code_rule,
         kind=kind, out_dir=run_dir.check_dir, today=opts.issue_day,
     )
-    accepted = result.accepted.drop([c for c in WORK_COLUMNS_DROP if c in result.accepted.columns])
+    accepted = result.accepted
+    if "my_number" in accepted.columns:
+        accepted = accepted.with_columns(pl.col("my_number").is_not_null().alias("has_my_number"))
+    accepted = accepted.drop([c for c in WORK_COLUMNS_DROP if c in accepted.columns])
     write_parquet_atomic(accepted, run_dir.accepted_path)
     write_csv_atomic(result.quarantine.sort("row"), run_dir.quarantine_path)
     crash_point("after_check")
@@ -85,19 +89,28 @@ def stage_check(opts: RunOptions, register_path: str, kind: str = "register") ->
     }
 
 
-def stage_issue(opts: RunOptions, run_id: str) -> dict[str, Any]:
+def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> dict[str, Any]:
     """Derive numbers for residents without one, prove them unique (GX), commit them.
 
     Residents who already hold an active number from another run are skipped with a
-    reason; numbers this run committed before a crash are counted as reused.
+    reason; numbers this run committed before a crash are counted as reused. Rows that
+    bring a number of their own keep it (``pipeline.existing``).
     """
     run_dir = opts.run_dir
-    accepted = pl.read_parquet(run_dir.accepted_path, columns=["row", "resident_code"])
+    accepted = pl.read_parquet(run_dir.accepted_path)
+    if "has_my_number" not in accepted.columns:
+        accepted = accepted.with_columns(pl.lit(False).alias("has_my_number"))
     ledger = open_ledger(opts)
     key = load_key(opts.key_path)
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()
+    bringing = accepted.filter(pl.col("has_my_number"))
+    settled, rejected = (
+        settle_brought_numbers(opts, run_id, register_path, bringing, ledger)
+        if bringing.height else (None, None)
+    )
+    accepted = accepted.filter(~pl.col("has_my_number")).select("row", "resident_code")
     existing = issued_runs(ledger, accepted.get_column("resident_code")).select("resident_code", "run_id")
     outcomes = (
         accepted.join(existing, on="resident_code", how="left", validate="1:1")
@@ -134,6 +147,11 @@ def stage_issue(opts: RunOptions, run_id: str) -> dict[str, Any]:
     timings["commit_s"] = time.perf_counter() - t0
     crash_point("after_commit")
     del numbers, fresh
+    if settled is not None:
+        outcomes = pl.concat([outcomes, settled]).sort("row")
+        quarantine = pl.read_csv(run_dir.quarantine_path, schema_overrides={"row": pl.UInt32},
+                                 infer_schema=False).cast({"row": pl.UInt32})
+        write_csv_atomic(pl.concat([quarantine, rejected]).sort("row"), run_dir.quarantine_path)
     write_parquet_atomic(outcomes, run_dir.outcomes_path)
     counts = outcomes.group_by("outcome").len().to_dicts()
     return {
@@ -147,11 +165,12 @@ def stage_issue(opts: RunOptions, run_id: str) -> dict[str, Any]:
     }
 
 
-def stage_plan(opts: RunOptions, run_id: str, *, daily: bool = False) -> dict[str, Any]:
+def stage_plan(opts: RunOptions, run_id: str) -> dict[str, Any]:
     """Plan envelopes and batches for residents who get a card in this run (once per run id).
 
-    A daily envelope holds only the members with a new card; one of them is made the
-    addressee (``transforms.daily.choose_addressees``).
+    An envelope holds only the members with a new card; when the head of household is not
+    among them (a daily birth, a head issued earlier) the eldest of them is the addressee
+    (``transforms.daily.choose_addressees``).
     """
     run_dir = opts.run_dir
     plan_meta = run_dir.work_dir / "plan.json"
@@ -166,8 +185,8 @@ def stage_plan(opts: RunOptions, run_id: str, *, daily: bool = False) -> dict[st
     issued = accepted.join(
         outcomes.filter(pl.col("outcome").is_in(PRINTED_OUTCOMES)), on="resident_code", how="semi"
     )
-    if daily:
-        issued = choose_addressees(issued)
+    # a household whose head already holds a number (or brought one) still gets an envelope
+    issued = choose_addressees(issued)
     plan, manual = build_plan(
         issued, undrawable_characters, ledger, opts,
         application_ids=new_application_ids,

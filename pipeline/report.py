@@ -75,11 +75,13 @@ def run_report(
 
 
 def bulk_outcomes(checked: dict, issued: dict) -> dict[str, int]:
-    """Bulk: issued (new or reused after a crash), already issued by an earlier run, quarantined."""
+    """Bulk: issued (new or reused after a crash), kept (the row brought its own number),
+    already issued by an earlier run, quarantined (by the suite or the ledger rules)."""
     return {
         "issued": issued["outcomes"].get("issued", 0),
+        "kept": issued["outcomes"].get("kept", 0),
         "already_issued": issued["outcomes"].get("already_issued", 0),
-        "quarantined": checked["quarantined"],
+        "quarantined": checked["quarantined"] + issued["outcomes"].get("quarantined", 0),
     }
 
 

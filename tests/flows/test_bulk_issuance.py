@@ -144,3 +144,46 @@ def test_household_whose_head_cannot_be_printed_goes_whole_to_manual_handling(
     assert not printed_codes & set(household)
     assert report["outcomes"]["issued"] == report["input_rows"] and report["counts_add_up"]
     assert report["qa"]["verdict"] == "pass" and report["manual_handling"] >= 1
+
+
+def test_rows_bringing_a_number_keep_it_and_are_never_issued_a_new_one(bulk_run, small_register, tmp_path):
+    """A resident keeps their number for life: a bulk register that lists numbers (move-ins,
+    an export with numbers) never causes a second number; someone else's is quarantined."""
+    from flows.bulk_issuance import run_bulk
+    from transforms.identifiers import my_number as my_number_id
+    from transforms.identifiers import resident_code as resident_code_id
+
+    _, opts, _ = bulk_run
+    ledger = ledger_numbers(opts.ledger_url)
+    register = pl.read_csv(small_register, infer_schema=False)
+    heads = register.filter(pl.col("relationship") == "世帯主")
+    known = heads.row(0, named=True)
+    known_number = ledger.filter(pl.col("resident_code") == known["resident_code"])["my_number"][0]
+    other_number = ledger.filter(pl.col("resident_code") == heads["resident_code"][1])["my_number"][0]
+
+    def newcomer(i: int, number: str) -> dict:
+        body = f"8{i:09d}"
+        return {**heads.row(2 + i, named=True), "household_id": f"NEW-{i}", "my_number": number,
+                "resident_code": body + str(resident_code_id.calc_check_digit(body))}
+
+    outside = "6" + "0" * 9 + "1"
+    outside += str(my_number_id.calc_check_digit(outside))
+    rows = pl.DataFrame([
+        {**known, "my_number": known_number},   # already in the ledger: already issued
+        newcomer(1, outside),                   # a number from elsewhere: kept
+        newcomer(2, other_number),              # someone else's number: quarantined
+        {**newcomer(3, ""), "household_id": known["household_id"], "relationship": "子"},  # new child
+    ]).select(register.columns)
+    path = tmp_path / "with-numbers.csv"
+    rows.write_csv(path)
+    report = run_bulk(str(path), opts.replace(out_dir=str(tmp_path / "out")))
+    assert report["outcomes"] == {"issued": 1, "kept": 1, "already_issued": 1, "quarantined": 1}
+    assert report["counts_add_up"] and report["envelopes"] == 1  # the child, head not in the set
+    assert report["qa"]["verdict"] == "pass"
+    after = ledger_numbers(opts.ledger_url)
+    assert after.height == ledger.height + 2
+    assert after.filter(pl.col("my_number") == outside)["resident_code"][0] == rows["resident_code"][1]
+    assert after.filter(pl.col("resident_code") == rows["resident_code"][2]).height == 0
+    quarantine = pl.read_csv(tmp_path / "out" / "quarantine.csv")
+    assert quarantine["field"].to_list() == ["my_number"]
+    assert_no_number_in(files_written(tmp_path / "out"), after["my_number"].to_list())
