@@ -46,14 +46,14 @@ def make_options(out: Path, ledger: Optional[str], key: Optional[Path], **kw: ob
 
 
 def print_summary(report: dict) -> None:
-    table = Table(title=f"{report['kind']} run" + (" [DEMO]" if report.get("demo") else ""),
-                  caption=report["run_id"])
+    table = Table(title=f"{report['kind']} run" + (" [DEMO]" if report.get("demo") else ""))
     table.add_column("outcome")
     table.add_column("rows", justify="right")
     for name, count in report["outcomes"].items():
         table.add_row(name, str(count))
     table.add_row("[bold]input rows", f"[bold]{report['input_rows']}")
     Console().print(table)
+    Console().print(f"run {report['run_id']}")
     Console().print(
         f"households {report.get('households', 0)} · envelopes {report.get('envelopes', 0)} · "
         f"batches {report.get('batches', 0)} · pages {report.get('pages', 0)} · "
