@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.flows.conftest import ISSUE_DATE, ledger_numbers
+from tests.flows.conftest import ISSUE_DATE, assert_no_number_in, ledger_numbers
 
 pytestmark = [pytest.mark.xdist_group("prefect"), pytest.mark.slow]
 
@@ -83,6 +83,8 @@ def test_killed_run_resumes_to_exactly_the_clean_result(point, clean, prefect_ap
     got = ledger_numbers(f"sqlite:///{tmp_path / 'ledger.db'}").sort("resident_code")
     want = ledger_numbers(f"sqlite:///{clean / 'ledger.db'}").sort("resident_code")
     assert got["my_number"].n_unique() == got.height, "a number was issued twice"
+    assert_no_number_in([], got["my_number"].to_list(),
+                        [killed.stdout, killed.stderr, resumed.stdout, resumed.stderr])
     assert got.select("resident_code", "my_number", "status").equals(
         want.select("resident_code", "my_number", "status")
     )
