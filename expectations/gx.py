@@ -109,7 +109,9 @@ def subset_suite(suite, name: str, keep) -> Any:
     return gx.ExpectationSuite(name=name, expectations=configs, meta=dict(suite.meta))
 
 
-def _context():
+def ephemeral_context():
+    """An ephemeral GX context: in-memory stores, no analytics, no progress bars (shared by
+    the frame suites here and the SQL suite over the ledger)."""
     gx = _gx()
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -131,7 +133,7 @@ def run_suite(frame: pl.DataFrame, suite, *, parameters: dict[str, Any] | None =
     ``parameters`` fill ``{"$PARAMETER": name}`` placeholders in the suite (e.g. today's
     date, injected so tests are deterministic).
     """
-    context = _context()
+    context = ephemeral_context()
     source = context.data_sources.add_pandas("frame")
     asset = source.add_dataframe_asset("frame")
     batch_definition = asset.add_batch_definition_whole_dataframe("whole")

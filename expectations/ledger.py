@@ -55,21 +55,11 @@ def ledger_query(dialect: str, table: str = "issued_numbers") -> str:
 
 
 def _context() -> Any:
-    """An ephemeral GX context: in-memory stores, no analytics, no progress bars."""
+    """The shared ephemeral GX context, with GX's own logging kept quiet."""
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
+    from expectations.gx import ephemeral_context
 
-    config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(),
-        analytics_enabled=False,
-        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
-    )
-    return gx.get_context(mode="ephemeral", project_config=config)
+    return ephemeral_context()
 
 
 def _raised(exception_info: Any) -> bool:
