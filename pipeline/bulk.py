@@ -61,7 +61,8 @@ def stage_start(opts: RunOptions, register_path: str, kind: str = "bulk") -> dic
     else:
         run_id = ledger.start_run(kind, input_sha256, _safe_params(opts))
         resumed = False
-    state = {"run_id": run_id, "kind": kind, "input_sha256": input_sha256, "resumed": resumed}
+    state = {"run_id": run_id, "kind": kind, "input_sha256": input_sha256, "resumed": resumed,
+             "ledger_url": opts.ledger_url}  # no password: it never enters RunOptions
     write_json_atomic(run_dir.state_path, state)
     return state
 

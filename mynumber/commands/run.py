@@ -119,16 +119,36 @@ def qa(
 ) -> None:
     """Re-check print batches against their manifests, the plan and the ledger; writes qa.json."""
     from flows.print_qa import print_qa
+    from mynumber.logs import quiet_console_tracebacks
 
-    url = strip_ledger_password(ledger)
+    quiet_console_tracebacks()
+    run_folder = batch_dirs[0].resolve().parent.parent
+    url = _qa_ledger_url(ledger, run_folder)
+    if url is None:
+        console.print("no ledger given or recorded for this run: the ledger check is skipped")
     if plan is None:
-        guess = batch_dirs[0].resolve().parent.parent / "work" / "plan.parquet"
+        guess = run_folder / "work" / "plan.parquet"
         plan = guess if guess.exists() else None
     results = print_qa([str(b) for b in batch_dirs], url, str(plan) if plan else None, full, sample, seed)
     for result in results:
         mark = "[green]pass" if result["verdict"] == "pass" else "[red]FAIL"
         Console().print(f"{mark}[/] {result['batch_dir']} {' '.join(result['failed_checks'])}")
     raise typer.Exit(0 if all(r["verdict"] == "pass" for r in results) else 1)
+
+
+def _qa_ledger_url(option: Optional[str], run_folder: Path) -> Optional[str]:
+    """--ledger or MYNUMBER_LEDGER, else the ledger the run recorded, else none (never the
+    default path: an empty ledger would make every printed number look wrong)."""
+    if option or os.environ.get("MYNUMBER_LEDGER"):
+        return strip_ledger_password(option)
+    state = run_folder / "work" / "state.json"
+    if state.exists():
+        import json
+
+        recorded = json.loads(state.read_text(encoding="utf-8")).get("ledger_url")
+        if recorded:
+            return recorded
+    return None
 
 
 def serve(

@@ -187,3 +187,34 @@ def test_rows_bringing_a_number_keep_it_and_are_never_issued_a_new_one(bulk_run,
     quarantine = pl.read_csv(tmp_path / "out" / "quarantine.csv")
     assert quarantine["field"].to_list() == ["my_number"]
     assert_no_number_in(files_written(tmp_path / "out"), after["my_number"].to_list())
+
+
+def test_qa_command_rechecks_a_batch_against_the_recorded_ledger_and_catches_tampering(bulk_run, tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    _, opts, _ = bulk_run
+    batch = sorted(Path(opts.out_dir, "batches").iterdir())[0]
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("MYNUMBER_LEDGER", None)
+
+    def qa(folder: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "mynumber.cli", "qa", str(folder), "--full"],
+                              capture_output=True, text=True, timeout=300, env=env)
+
+    done = qa(batch)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    checks = json.loads((batch / "qa.json").read_text())["checks"]
+    assert checks["ledger_numbers"]["verdict"] == "pass" and checks["qr_codes"]["verdict"] == "pass"
+
+    tampered_run = tmp_path / "run"
+    shutil.copytree(Path(opts.out_dir) / "work", tampered_run / "work")
+    copy = tampered_run / "batches" / batch.name
+    shutil.copytree(batch, copy)
+    pdf = (copy / "cards.pdf").read_bytes()
+    (copy / "cards.pdf").write_bytes(pdf[:-200])  # a truncated print file
+    failed = qa(copy)
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert json.loads((copy / "qa.json").read_text())["verdict"] == "fail"
