@@ -140,13 +140,19 @@ def run_suite(frame: pl.DataFrame, suite, *, parameters: dict[str, Any] | None =
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame.to_pandas()})
     result = batch.validate(suite, result_format=RESULT_FORMAT,
                             expectation_parameters=parameters or {})
+    return outcome_of(result, suite.name)
+
+
+def outcome_of(result: Any, suite_name: str) -> SuiteOutcome:
+    """Counts-only outcome of a GX validation result (frame or SQL); ConfigError when GX
+    could not evaluate a rule (a silently broken rule must never read as a pass)."""
     outcomes = []
     for r in result.results:
         cfg = r.expectation_config
         summary = r.result or {}
-        raised = bool((r.exception_info or {}).get("raised_exception")) or any(
-            isinstance(v, dict) and v.get("raised_exception") for v in (r.exception_info or {}).values()
-        )
+        info = r.exception_info or {}
+        raised = bool(info.get("raised_exception")) or any(
+            isinstance(v, dict) and v.get("raised_exception") for v in info.values())
         outcomes.append(ExpectationOutcome(
             rule=str((cfg.meta or {}).get("rule", cfg.type)),
             expectation_type=cfg.type,
@@ -159,8 +165,8 @@ def run_suite(frame: pl.DataFrame, suite, *, parameters: dict[str, Any] | None =
         ))
     broken = [o.rule for o in outcomes if o.raised_exception]
     if broken:
-        raise ConfigError(f"suite {suite.name}: GX could not evaluate rule(s) {', '.join(broken)}")
-    return SuiteOutcome(suite_name=suite.name, success=bool(result.success), outcomes=tuple(outcomes))
+        raise ConfigError(f"suite {suite_name}: GX could not evaluate rule(s) {', '.join(broken)}")
+    return SuiteOutcome(suite_name=suite_name, success=bool(result.success), outcomes=tuple(outcomes))
 
 
 def write_outcome(outcome: SuiteOutcome, path: str | Path) -> Path:

@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from expectations.gx import RESULT_FORMAT, ExpectationOutcome, SuiteOutcome, load_suite, write_outcome
+from expectations.gx import RESULT_FORMAT, load_suite, outcome_of, write_outcome
 from mynumber.errors import ConfigError
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -62,13 +62,6 @@ def _context() -> Any:
     return ephemeral_context()
 
 
-def _raised(exception_info: Any) -> bool:
-    """GX reports failures either flat or keyed by metric: look at both shapes."""
-    info = exception_info or {}
-    return bool(info.get("raised_exception")) or any(
-        isinstance(v, dict) and v.get("raised_exception") for v in info.values())
-
-
 def run_ledger_suite(url: str, *, table: str = "issued_numbers",
                      result_path: str | Path | None = None) -> Any:
     """Validate the ledger table at ``url``; returns ledger.reporting.VerifyResult.
@@ -88,33 +81,15 @@ def run_ledger_suite(url: str, *, table: str = "issued_numbers",
     asset = source.add_query_asset(name="issued_numbers", query=ledger_query(dialect, table))
     batch = asset.add_batch_definition_whole_table("all").get_batch()
     result = batch.validate(suite, result_format=RESULT_FORMAT)
-    outcomes = []
-    for r in result.results:
-        cfg = r.expectation_config
-        summary = r.result or {}
-        outcomes.append(ExpectationOutcome(
-            rule=str((cfg.meta or {}).get("rule", cfg.type)),
-            expectation_type=cfg.type,
-            column=cfg.kwargs.get("column"),
-            success=bool(r.success),
-            element_count=int(summary.get("element_count") or 0),
-            unexpected_count=int(summary.get("unexpected_count") or 0),
-            missing_count=int(summary.get("missing_count") or 0),
-            raised_exception=_raised(r.exception_info),
-        ))
-    broken = [o.rule for o in outcomes if o.raised_exception]
-    if broken:
-        raise ConfigError(f"ledger suite: GX could not evaluate rule(s) {', '.join(broken)}")
-    outcome = SuiteOutcome(suite_name=suite.name, success=bool(result.success),
-                           outcomes=tuple(outcomes))
+    outcome = outcome_of(result, suite.name)
     if result_path is not None:
         write_outcome(outcome, result_path)
-    rows = max((o.element_count for o in outcomes), default=0)
+    rows = max((o.element_count for o in outcome.outcomes), default=0)
     return VerifyResult(
         success=outcome.success,
         rows=rows,
         rules={o.rule: {"success": o.success, "unexpected_count": o.unexpected_count,
                         "missing_count": o.missing_count, "element_count": o.element_count}
-               for o in outcomes},
+               for o in outcome.outcomes},
         summary=outcome.to_dict(),
     )
