@@ -208,6 +208,130 @@ class FF1:
             raise ValueError("FF1: the alphabet must have radix distinct characters")
         return alphabet
 
+    def _via_alphabet(self, op, text: str, tweak: bytes, alphabet: str | None) -> str:
+        """Map ``text`` to numerals over ``alphabet``, apply ``op``, map back."""
+        alphabet = self._alphabet(alphabet)
+        index = {c: k for k, c in enumerate(alphabet)}
+        try:
+            numerals = [index[c] for c in text]
+        except KeyError:
+            raise ValueError("FF1: a character is outside the alphabet") from None
+        return "".join(alphabet[k] for k in op(numerals, tweak))
+
+    def encrypt_str(self, text: str, tweak: bytes = b"", alphabet: str | None = None) -> str:
+        """Encrypt a string over ``alphabet`` (default: 0-9a-z cut to the radix)."""
+        return self._via_alphabet(self.encrypt, text, tweak, alphabet)
+
+    def decrypt_str(self, text: str, tweak: bytes = b"", alphabet: str | None = None) -> str:
+        """Decrypt a string over ``alphabet``."""
+        return self._via_alphabet(self.decrypt, text, tweak, alphabet)
+
+    def encrypt_ints(self, values: np.ndarray, n: int, tweak: bytes = b"") -> np.ndarray:
+        """FF1.Encrypt of each value, as a ``uint64`` array."""
+        ...
+
+    def decrypt_ints(self, values: np.ndarray, n: int, tweak: bytes = b"") -> np.ndarray:
+        """FF1.Decrypt of each value, as a ``uint64`` array."""
+        ...
+
+
+def _xor16(a: bytes, b: bytes) -> bytes:
+    """Bytewise XOR of two 16-byte blocks."""
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(16, "big")
+
+
+def num(numerals: Sequence[int], radix: int) -> int:
+    """NUM_radix(X): the number the numeral string X represents, most significant first."""
+    x = 0
+    for digit in numerals:
+        x = x * radix + digit
+    return x
+
+
+def str_m(x: int, m: int, radix: int) -> list[int]:
+    """STR^m_radix(x): the m-numeral representation of x, most significant first."""
+    out = [0] * m
+    for k in range(m - 1, -1, -1):
+        x, out[k] = divmod(x, radix)
+    return out
+
+
+class FF1:
+    """Scalar FF1 on AES (key of 16, 24 or 32 bytes). The key is never shown in its repr."""
+
+    def __init__(self, key: bytes, radix: int = 10) -> None:
+        key = check_key(key)
+        if isinstance(radix, bool) or not isinstance(radix, int) or not 2 <= radix <= MAX_RADIX:
+            raise ValueError(f"FF1: radix must be an int in 2..{MAX_RADIX}")
+        self.radix = radix
+        self.key_bits = 8 * len(key)
+        self._ecb = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+
+    def __repr__(self) -> str:
+        return f"FF1(AES-{self.key_bits}, radix={self.radix}, key=<hidden>)"
+
+    __str__ = __repr__
+
+    # --- the primitives ---------------------------------------------------------------
+    def _ciph(self, block: bytes) -> bytes:
+        return self._ecb.update(block)
+
+    def _prf(self, data: bytes) -> bytes:
+        """PRF(X): CBC-MAC with a zero IV over the whole blocks of X."""
+        y = bytes(16)
+        for j in range(0, len(data), 16):
+            y = self._ciph(_xor16(y, data[j:j + 16]))
+        return y
+
+    def _round_y(self, params: FF1Params, tweak: bytes, i: int, b_value: int) -> int:
+        """y = NUM(S) of round i, given NUM_radix of the half that feeds the round."""
+        q = tweak + bytes(params.pad) + bytes([i]) + b_value.to_bytes(params.b, "big")
+        r = self._prf(params.header + q)
+        s = bytearray(r)
+        for j in range(1, (params.d + 15) // 16):  # only when d > 16
+            s += self._ciph(_xor16(r, j.to_bytes(16, "big")))
+        return int.from_bytes(bytes(s[:params.d]), "big")
+
+    def _check(self, numerals: Sequence[int], tweak: bytes) -> tuple[FF1Params, list[int]]:
+        tweak = check_tweak(tweak)
+        xs = [int(c) for c in numerals]
+        params = ff1_params(self.radix, len(xs), len(tweak))
+        if any(not 0 <= c < self.radix for c in xs):
+            raise ValueError(f"FF1: every numeral must be in 0..{self.radix - 1}")
+        return params, xs
+
+    # --- Algorithms 7 and 8 -----------------------------------------------------------
+    def encrypt(self, numerals: Sequence[int], tweak: bytes = b"") -> list[int]:
+        """FF1.Encrypt(K, T, X) for a numeral string X (a sequence of ints < radix)."""
+        params, xs = self._check(numerals, tweak)
+        tweak = bytes(tweak)
+        a, b = xs[:params.u], xs[params.u:]
+        for i in range(10):
+            m = params.u if i % 2 == 0 else params.v
+            y = self._round_y(params, tweak, i, num(b, self.radix))
+            c = (num(a, self.radix) + y) % self.radix ** m
+            a, b = b, str_m(c, m, self.radix)
+        return a + b
+
+    def decrypt(self, numerals: Sequence[int], tweak: bytes = b"") -> list[int]:
+        """FF1.Decrypt(K, T, Y) for a numeral string Y."""
+        params, xs = self._check(numerals, tweak)
+        tweak = bytes(tweak)
+        a, b = xs[:params.u], xs[params.u:]
+        for i in range(9, -1, -1):
+            m = params.u if i % 2 == 0 else params.v
+            y = self._round_y(params, tweak, i, num(a, self.radix))
+            c = (num(b, self.radix) - y) % self.radix ** m
+            b, a = a, str_m(c, m, self.radix)
+        return a + b
+
+    # --- conveniences -------------------------------------------------------------------
+    def _alphabet(self, alphabet: str | None) -> str:
+        alphabet = ALPHABET[:self.radix] if alphabet is None else alphabet
+        if len(alphabet) != self.radix or len(set(alphabet)) != self.radix:
+            raise ValueError("FF1: the alphabet must have radix distinct characters")
+        return alphabet
+
     def encrypt_str(self, text: str, tweak: bytes = b"", alphabet: str | None = None) -> str:
         """Encrypt a string over ``alphabet`` (default: 0-9a-z cut to the radix)."""
         alphabet = self._alphabet(alphabet)
