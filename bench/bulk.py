@@ -41,7 +41,7 @@ def baseline_pages_per_s(opts, batch_id: str) -> float:
     from pipeline.printing import print_settings, render_numbers
 
     rows = pl.scan_parquet(opts.run_dir.plan_path).filter(pl.col("batch_id") == batch_id).collect()
-    numbers = render_numbers(Ledger(opts.ledger_url), rows)
+    numbers = render_numbers(Ledger(opts.ledger.url), rows)
     with tempfile.TemporaryDirectory() as scratch:
         start = time.perf_counter()
         result = write_batch(Path(scratch) / batch_id, rows, numbers, print_settings(opts))
@@ -60,8 +60,8 @@ def main() -> None:
     if args.quick:
         args.rows, args.batch_size = 5000, 500
 
+    from core.keys import generate_key_file
     from flows.bulk_issuance import run_bulk
-    from mynumber.keys import generate_key_file
     from pipeline.options import RunOptions
     from sample_data.generate import SampleParams, generate_register, write_export
 

@@ -30,15 +30,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import cryptography  # noqa: E402
-import polars as pl  # noqa: E402
-import pyarrow as pa  # noqa: E402
-from cryptography.hazmat.backends.openssl.backend import backend as openssl  # noqa: E402
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
+import cryptography
+import polars as pl
+import pyarrow as pa
+from cryptography.hazmat.backends.openssl.backend import backend as openssl
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from transforms.ff1 import FF1  # noqa: E402
-from transforms.ff1_batch import BatchFF1  # noqa: E402
-from transforms.numbering import derive_in_chunks, derive_my_numbers  # noqa: E402
+from transforms.ff1 import FF1
+from transforms.ff1_batch import BatchFF1
+from transforms.numbering import derive_in_chunks, derive_my_numbers
 
 N_NUMBERS = 740_000  # about Nerima's population
 STREAM_TOTAL = 125_000_000  # about Japan's

@@ -31,13 +31,14 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import polars as pl  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+import numpy as np
+import polars as pl
+import sqlalchemy as sa
 
-from ledger import Ledger  # noqa: E402
-from ledger.bulk import load  # noqa: E402
-from transforms.numbering import derive_my_numbers  # noqa: E402
+from ledger import Ledger
+from ledger.bulk import load
+from pipeline.verify import verify_ledger
+from transforms.numbering import derive_my_numbers
 
 GOAL_S = 30.0
 
@@ -107,7 +108,7 @@ def time_commit(url: str, frame: pl.DataFrame, verify: bool = False
     verify_s = None
     if verify:
         start = time.perf_counter()
-        assert ledger.verify().success
+        assert verify_ledger(ledger).success
         verify_s = time.perf_counter() - start
     ledger.close()
     return commit_s, recommit_s, verify_s

@@ -34,7 +34,7 @@ import time  # noqa: E402
 
 import polars as pl  # noqa: E402
 
-from mynumber.register_check import check_register_file  # noqa: E402
+from pipeline.register_check import check_register_file  # noqa: E402
 from sample_data.generate import DEFAULT_AS_OF, SampleParams, generate_register, inject_faults, write_export  # noqa: E402
 
 TARGET_S = 60.0
@@ -76,7 +76,7 @@ def main() -> None:
               f"  outcomes {out};  suite consistent with row flags: {result.report['suite_consistent']}")
         # where the time goes (one instrumented run of the same stages)
         from expectations.register import RuleParams, check_frame, prepare_check_frame
-        from mynumber.readers import read_table
+        from readers import read_table
         from transforms.register import normalise_register
 
         t0 = time.perf_counter()

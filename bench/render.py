@@ -27,12 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import polars as pl                                                      # noqa: E402
+import polars as pl
 
-from layouts.batch import PrintSettings, write_batch                     # noqa: E402
-from layouts.document import Document                                   # noqa: E402
-from layouts.records import households_from_plan                        # noqa: E402
-from layouts.samples import demo_plan                                   # noqa: E402
+from layouts.batch import PrintSettings, write_batch
+from layouts.document import Document
+from layouts.records import households_from_plan
+from layouts.samples import demo_plan
 
 
 class PlainDocument(Document):

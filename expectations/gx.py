@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from mynumber.errors import ConfigError
+from core.errors import ConfigError
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 

@@ -15,11 +15,12 @@ import json
 import logging
 import os
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import ConfigError
 from expectations.gx import RESULT_FORMAT, load_suite, outcome_of, write_outcome
-from mynumber.errors import ConfigError
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -62,15 +63,27 @@ def _context() -> Any:
     return ephemeral_context()
 
 
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of the GX proof: per-rule unexpected counts, never a value."""
+
+    success: bool
+    rows: int
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed_rules(self) -> list[str]:
+        return [name for name, r in self.rules.items() if not r["success"]]
+
+
 def run_ledger_suite(url: str, *, table: str = "issued_numbers",
-                     result_path: str | Path | None = None) -> Any:
-    """Validate the ledger table at ``url``; returns ledger.reporting.VerifyResult.
+                     result_path: str | Path | None = None) -> VerifyResult:
+    """Validate the ledger table at ``url`` through GX's SQL datasource.
 
     ``result_path``: also write the counts-only outcome as JSON there.
     """
     from sqlalchemy.engine import make_url
-
-    from ledger.reporting import VerifyResult
 
     dialect = make_url(url).get_backend_name()
     suite = load_suite(SUITE_PATH, expected_count=len(RULES))

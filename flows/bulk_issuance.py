@@ -15,20 +15,20 @@ from typing import Any
 from prefect import flow, task
 
 from flows.common import IO_RETRIES, TASK_DEFAULTS, StageTimer, guarded, task_runner_for
-from pipeline import bulk
+from flows.printing import render_and_check, report_and_finish
+from pipeline import bulk, stages
 from pipeline.options import RunOptions
-from pipeline.progress import progress
-from pipeline.report import exit_code, bulk_report, publish_report
+from pipeline.report import bulk_report
 
 
 @task(name="check-register", **TASK_DEFAULTS)
 def check_register(opts: RunOptions, register_path: str) -> dict[str, Any]:
-    return guarded("check")(bulk.stage_check)(opts, register_path, "register")
+    return guarded("check")(stages.stage_check)(opts, register_path, "register")
 
 
 @task(name="start-run", **TASK_DEFAULTS, **IO_RETRIES)
 def start_run(opts: RunOptions, register_path: str) -> dict[str, Any]:
-    return guarded("start")(bulk.stage_start)(opts, register_path, "bulk")
+    return guarded("start")(stages.stage_start)(opts, register_path, "bulk")
 
 
 @task(name="issue-numbers", **TASK_DEFAULTS)
@@ -38,40 +38,7 @@ def issue_numbers(opts: RunOptions, run_id: str, register_path: str) -> dict[str
 
 @task(name="plan-envelopes", **TASK_DEFAULTS)
 def plan_envelopes(opts: RunOptions, run_id: str) -> dict[str, Any]:
-    return guarded("plan")(bulk.stage_plan)(opts, run_id)
-
-
-@task(name="render-batch", **TASK_DEFAULTS, retries=1)
-def render_batch(opts: RunOptions, batch_id: str) -> dict[str, Any]:
-    return guarded("render")(bulk.stage_render)(opts, batch_id)
-
-
-@task(name="qa-batch", **TASK_DEFAULTS, retries=1)
-def qa_batch(opts: RunOptions, batch_id: str) -> dict[str, Any]:
-    return guarded("qa")(bulk.stage_qa)(opts, batch_id)
-
-
-@task(name="report-and-finish", **TASK_DEFAULTS, **IO_RETRIES)
-def report_and_finish(opts: RunOptions, report: dict[str, Any]) -> None:
-    """Write report.json/html and the artifact, then close the ledger run with its counts."""
-    publish_report(opts.run_dir, report, kind=report["kind"])
-    status = "succeeded" if exit_code(report) == 0 else "partial"
-    guarded("finish")(bulk.stage_finish)(opts, report["run_id"], status, report["counts_for_ledger"])
-
-
-def render_and_check(opts: RunOptions, batch_ids: list[str]) -> tuple[list[dict], list[dict]]:
-    """Render every batch in parallel and QA each as soon as it is rendered."""
-    renders = [render_batch.submit(opts, b) for b in batch_ids]
-    checks = [qa_batch.submit(opts, b, wait_for=[r]) for b, r in zip(batch_ids, renders)]
-    rendered, checked = [], []
-    with progress(2 * len(batch_ids), "render + QA batches") as advance:
-        for future in renders:  # a failed render raises its own error here, not QA's
-            rendered.append(future.result())
-            advance()
-        for future in checks:
-            checked.append(future.result())
-            advance()
-    return rendered, checked
+    return guarded("plan")(stages.stage_plan)(opts, run_id)
 
 
 @flow(name="bulk-issuance", persist_result=False, validate_parameters=True)

@@ -18,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
-from mynumber.errors import MyNumberError
+from core.errors import MyNumberError
 from pipeline.options import RunOptions
 
 P = ParamSpec("P")
@@ -59,17 +59,17 @@ def guarded(stage: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 def task_runner_for(opts: RunOptions) -> TaskRunner:
     """Processes on this machine by default; a Dask cluster when one machine is not enough."""
-    if opts.task_runner == "thread" or opts.workers == 1:
-        return ThreadPoolTaskRunner(max_workers=max(1, opts.workers))
-    if opts.task_runner == "dask":
+    if opts.runner.task_runner == "thread" or opts.runner.workers == 1:
+        return ThreadPoolTaskRunner(max_workers=max(1, opts.runner.workers))
+    if opts.runner.task_runner == "dask":
         from prefect_dask import DaskTaskRunner
 
-        if opts.dask_address:
-            return DaskTaskRunner(address=opts.dask_address)
+        if opts.runner.dask_address:
+            return DaskTaskRunner(address=opts.runner.dask_address)
         return DaskTaskRunner(
-            cluster_kwargs={"n_workers": opts.workers, "threads_per_worker": 1, "processes": True}
+            cluster_kwargs={"n_workers": opts.runner.workers, "threads_per_worker": 1, "processes": True}
         )
-    return ProcessPoolTaskRunner(max_workers=opts.workers)
+    return ProcessPoolTaskRunner(max_workers=opts.runner.workers)
 
 
 class StageTimer:

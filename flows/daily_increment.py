@@ -11,21 +11,21 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows.bulk_issuance import render_and_check, report_and_finish
 from flows.common import IO_RETRIES, TASK_DEFAULTS, StageTimer, guarded, task_runner_for
-from pipeline import bulk, daily
+from flows.printing import render_and_check, report_and_finish
+from pipeline import daily, stages
 from pipeline.options import RunOptions
 from pipeline.report import daily_report
 
 
 @task(name="check-events", **TASK_DEFAULTS)
 def check_events(opts: RunOptions, events_path: str) -> dict[str, Any]:
-    return guarded("check")(bulk.stage_check)(opts, events_path, "events")
+    return guarded("check")(stages.stage_check)(opts, events_path, "events")
 
 
 @task(name="start-daily-run", **TASK_DEFAULTS, **IO_RETRIES)
 def start_run(opts: RunOptions, events_path: str) -> dict[str, Any]:
-    return guarded("start")(bulk.stage_start)(opts, events_path, "daily")
+    return guarded("start")(stages.stage_start)(opts, events_path, "daily")
 
 
 @task(name="apply-events", **TASK_DEFAULTS)
@@ -35,7 +35,7 @@ def apply_events(opts: RunOptions, events_path: str, run_id: str) -> dict[str, A
 
 @task(name="plan-daily-envelopes", **TASK_DEFAULTS)
 def plan_envelopes(opts: RunOptions, run_id: str) -> dict[str, Any]:
-    return guarded("plan")(bulk.stage_plan)(opts, run_id)
+    return guarded("plan")(stages.stage_plan)(opts, run_id)
 
 
 @flow(name="daily-increment", persist_result=False, validate_parameters=True)

@@ -17,9 +17,9 @@ from typing import Any
 from prefect import flow
 from prefect.schedules import Cron
 
-from flows.daily_increment import daily_increment
+from core.errors import MyNumberError
 from flows.common import task_runner_for
-from mynumber.errors import MyNumberError
+from flows.daily_increment import daily_increment
 from pipeline.options import RunOptions
 
 EVENTS_FILE = re.compile(r"^events-(\d{4}-\d{2}-\d{2})\.(csv|parquet)$")
@@ -43,7 +43,8 @@ def process_inbox(inbox: str, out_root: str, opts: RunOptions) -> list[dict[str,
     inbox_dir = Path(inbox)
     results = []
     for day, path in pending_event_files(inbox_dir):
-        day_opts = opts.replace(out_dir=str(Path(out_root) / day.isoformat()), issue_date=day.isoformat())
+        day_opts = opts.with_changes(print={"issue_date": day.isoformat()}).in_folder(
+            Path(out_root) / day.isoformat())
         runner = daily_increment.with_options(task_runner=task_runner_for(day_opts))
         try:
             report = runner(str(path), day_opts)

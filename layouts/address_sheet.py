@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from layouts.barcodes import codabar_ops, customer_barcode_ops
 from layouts.document import Document
-from layouts.records import (Household, format_postcode, format_registered_mail, wareki)
+from layouts.records import Household, format_postcode, format_registered_mail, wareki
 from layouts.spec import MM_PER_PT, Box, PrintSpec
 
 LETTER_TITLE = "個人番号通知カードの送付について"

@@ -49,10 +49,11 @@ class PrintSettings:
     qr_template: str = "{application_id}"
     demo: bool = False
     font_paths: tuple[tuple[str, str], ...] = ()   # (role, path): mincho_mj, gothic, mincho
+    font_dir: str | None = None
     compress: bool = True
 
     def fonts(self) -> FontSet:
-        return load_fonts(dict(self.font_paths) or None)
+        return load_fonts(dict(self.font_paths) or None, self.font_dir)
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,12 @@ manual handling instead of getting a card with a blank box on it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from mynumber.errors import FontMissing
+from core.errors import FontMissing
 
 #: logical role → (reportlab font name, file name, package that installs it)
 FONT_FILES: dict[str, tuple[str, str, str]] = {
@@ -39,7 +38,6 @@ SYSTEM_FONT_DIRS = (
     "/usr/share/fonts/opentype/ipaexfont",
     "/usr/local/share/fonts",
 )
-FONT_DIR_ENV = "MYNUMBER_FONT_DIR"
 #: variation selectors: VS1-16 (U+FE00-FE0F) and the ideographic VS17-256 (U+E0100-E01EF)
 VARIATION_SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0))
 #: fallback order when drawing: names prefer IPAmj Mincho, other text IPAex Gothic
@@ -78,9 +76,9 @@ def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
     cmap = ["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
             "/CIDSystemInfo", f"<< /Registry ({fontname})", f"/Ordering ({fontname})",
             "/Supplement 0", ">> def", f"/CMapName /{fontname} def", "/CMapType 2 def",
-            "1 begincodespacerange", "<00> <%02X>" % (len(subset) - 1), "endcodespacerange",
-            "%d beginbfchar" % len(subset)]
-    cmap += ["<%02X> <%s>" % (i, _utf16_hex(v)) for i, v in enumerate(subset)]
+            "1 begincodespacerange", f"<00> <{len(subset) - 1:02X}>", "endcodespacerange",
+            f"{len(subset)} beginbfchar"]
+    cmap += [f"<{i:02X}> <{_utf16_hex(v)}>" for i, v in enumerate(subset)]
     cmap += ["endbfchar", "endcmap", "CMapName currentdict /CMap defineresource pop",
              "end", "end"]
     return "\n".join(cmap)
@@ -97,15 +95,18 @@ def _is_truetype(path: Path) -> bool:
         return fh.read(4) in _TRUETYPE_MAGIC
 
 
-def find_font(role: str, explicit: Mapping[str, str] | None = None) -> Path:
-    """Path of the font file for a role, or FontMissing saying what to install."""
+def find_font(role: str, explicit: Mapping[str, str] | None = None, font_dir: str | None = None) -> Path:
+    """Path of the font file for a role, or FontMissing saying what to install.
+
+    Looked for in ``explicit`` paths, then ``font_dir`` (setting ``print.font_dir`` or
+    $MYNUMBER_FONT_DIR, resolved by the CLI) and its subfolders, then Debian's folders.
+    """
     _, filename, package = FONT_FILES[role]
     candidates: list[Path] = []
     if explicit and explicit.get(role):
         candidates.append(Path(explicit[role]))
-    env_dir = os.environ.get(FONT_DIR_ENV)
-    if env_dir:
-        candidates += [Path(env_dir) / filename, *Path(env_dir).glob(f"*/{filename}")]
+    if font_dir:
+        candidates += [Path(font_dir) / filename, *Path(font_dir).glob(f"*/{filename}")]
     candidates += [Path(d) / filename for d in SYSTEM_FONT_DIRS]
     for path in candidates:
         if path.is_file():
@@ -114,7 +115,7 @@ def find_font(role: str, explicit: Mapping[str, str] | None = None) -> Path:
             return path
     raise FontMissing(
         f"font {filename} not found: install the Debian package {package} "
-        f"(`make` does) or set {FONT_DIR_ENV} to the folder that holds it")
+        f"(`make` does) or set print.font_dir (MYNUMBER_FONT_DIR) to the folder that holds it")
 
 
 @lru_cache(maxsize=8)
@@ -146,9 +147,9 @@ def _load(paths: tuple[tuple[str, str], ...]) -> FontSet:
     return FontSet(names=names, paths=dict(paths), cmaps=cmaps)
 
 
-def load_fonts(explicit: Mapping[str, str] | None = None) -> FontSet:
+def load_fonts(explicit: Mapping[str, str] | None = None, font_dir: str | None = None) -> FontSet:
     """Find, check and register all three fonts (cached per set of paths)."""
-    paths = tuple((role, str(find_font(role, explicit))) for role in FONT_FILES)
+    paths = tuple((role, str(find_font(role, explicit, font_dir))) for role in FONT_FILES)
     return _load(paths)
 
 

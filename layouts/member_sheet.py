@@ -10,9 +10,16 @@ from __future__ import annotations
 from layouts.document import Document
 from layouts.fonts import NAME_CHAIN
 from layouts.qr import draw_qr
-from layouts.records import (SEX_LABELS, Household, Member, both_calendars,
-                             format_application_id, format_my_number, substitute_name,
-                             wareki)
+from layouts.records import (
+    SEX_LABELS,
+    Household,
+    Member,
+    both_calendars,
+    format_application_id,
+    format_my_number,
+    substitute_name,
+    wareki,
+)
 from layouts.spec import Box, PrintSpec
 
 #: rows of the form table: label, then the blanks the resident fills in

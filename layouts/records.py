@@ -218,7 +218,7 @@ def households_from_plan(plan_rows: pl.DataFrame, numbers: pl.DataFrame) -> list
     address. The join is m:1 on resident_code; a printed member without a My Number or an
     application id is the caller's error (InputError naming the field, never a value).
     """
-    from mynumber.errors import InputError
+    from core.errors import InputError
 
     numbers = numbers.select("resident_code", "my_number").unique("resident_code")
     rows = (plan_rows.join(numbers, on="resident_code", how="left", validate="m:1")

@@ -7,12 +7,10 @@ schema built by alembic migrations run from code (``ledger.migrate``).
 Modules: ``schema`` (tables, partial unique index, protective triggers), ``store`` (the
 Ledger class), ``numbers`` (the bulk commit), ``events``, ``mailings`` (envelopes and
 簡易書留 numbers), ``queries`` (bulk read-only lookups for resumed and daily runs),
-``reporting`` (stats, export, the GX proof), ``bulk`` (staging tables), ``engine``.
+``reporting`` (stats, export; the GX proof is ``pipeline.verify``), ``bulk`` (staging tables), ``engine``.
 """
 
-from ledger.engine import DEFAULT_URL, ENV_URL, resolve_url
-from ledger.reporting import VerifyResult
+from ledger.engine import resolve_url
 from ledger.store import CommitResult, Ledger, ReissueResult
 
-__all__ = ["DEFAULT_URL", "ENV_URL", "CommitResult", "Ledger", "ReissueResult", "VerifyResult",
-           "resolve_url"]
+__all__ = ["CommitResult", "Ledger", "ReissueResult", "resolve_url"]

@@ -8,7 +8,6 @@ one failing with "database is locked" halfway through. PostgreSQL is used throug
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,21 +15,18 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from mynumber.errors import AlreadyIssued, ConfigError, LedgerError
+from core.errors import AlreadyIssued, ConfigError, LedgerError
 
-DEFAULT_URL = "sqlite:///mynumber-data/ledger.db"
-ENV_URL = "MYNUMBER_LEDGER"
 #: how long a SQLite writer waits for another writer (a 740k commit takes seconds)
 SQLITE_BUSY_TIMEOUT_MS = 300_000
 #: page cache per connection (KiB; allocated only as used)
 SQLITE_CACHE_KIB = 256 * 1024
 
 
-def resolve_url(url: str | None = None) -> URL:
-    """The ledger URL: the argument, else $MYNUMBER_LEDGER, else the embedded SQLite file."""
-    raw = url or os.environ.get(ENV_URL) or DEFAULT_URL
+def resolve_url(url: str) -> URL:
+    """The ledger URL as SQLAlchemy wants it (the CLI resolves which one from the settings)."""
     try:
-        parsed = make_url(raw)
+        parsed = make_url(url)
     except sa.exc.ArgumentError:
         raise ConfigError("ledger URL is not a valid database URL") from None
     backend = parsed.get_backend_name()
@@ -62,7 +58,7 @@ def _sqlite_engine(url: URL) -> Engine:
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI objects
+    def _on_connect(dbapi_connection, _record) -> None:
         # let us emit BEGIN ourselves (pysqlite's implicit BEGIN is always DEFERRED)
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import sqlalchemy as sa
 
-from mynumber.errors import InvalidFormat, LedgerError
+from core.errors import InvalidFormat, LedgerError
 
 from . import bulk
 from .engine import write_transaction

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from mynumber.errors import AlreadyIssued, InvalidChecksum, InvalidFormat, LedgerError
+from core.errors import AlreadyIssued, InvalidChecksum, InvalidFormat, LedgerError
 
 #: My Number check-digit weights over the 11 body digits, left to right (省令85号 art. 5)
 MY_NUMBER_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
@@ -30,7 +30,7 @@ def require_columns(frame: pl.DataFrame, columns: tuple[str, ...], what: str) ->
     if isinstance(frame, pl.DataFrame) is False:
         try:
             frame = pl.from_pandas(frame)  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - anything that is not a frame
+        except Exception:
             raise TypeError(f"{what}: expected a polars DataFrame") from None
     missing = [c for c in columns if c not in frame.columns]
     if missing:

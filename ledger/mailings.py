@@ -8,28 +8,23 @@ number, and a number is never handed out again, even if a range is entered twice
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 import sqlalchemy as sa
 
-from mynumber.errors import ConfigError, LedgerError
+from core.errors import ConfigError, LedgerError
 from transforms.identifiers.registered_mail import from_serials
 
 from . import bulk
 from .engine import write_transaction
 from .frames import check_digits, require_columns
-from .schema import MAILING_STATUSES, mail_number_ranges, mailing_history, mailings, \
-    registered_mail_numbers
+from .schema import MAILING_STATUSES, mail_number_ranges, mailing_history, mailings, registered_mail_numbers
 
 if TYPE_CHECKING:
     from .store import CommitResult, Ledger
 
-ENV_RANGE = "MYNUMBER_MAIL_RANGE"
-#: used when no range was ever configured: a sender-printed-looking DEMO range (1,000,000 numbers)
-DEFAULT_RANGE = (3606000000, 3606999999)
 R = mail_number_ranges
 
 
@@ -47,14 +42,13 @@ def check_range(first: int, last: int) -> None:
         raise ConfigError("a registered-mail range must run upwards within one 3-digit prefix")
 
 
-def _parse_env_range() -> tuple[int, int]:
-    raw = os.environ.get(ENV_RANGE)
-    if not raw:
-        return DEFAULT_RANGE
+def parse_range(text: str) -> tuple[int, int]:
+    """``"FIRST-LAST"`` (10-digit bodies, as in settings ``mail.mail_range``) to two ints."""
     try:
-        first, last = (int(part) for part in raw.replace(" ", "").split("-"))
+        first, last = (int(part) for part in text.replace(" ", "").split("-"))
     except ValueError:
-        raise ConfigError(f"{ENV_RANGE} must look like FIRST-LAST (10-digit bodies)") from None
+        raise ConfigError("a registered-mail range is written FIRST-LAST (10-digit bodies)") from None
+    check_range(first, last)
     return first, last
 
 
@@ -80,8 +74,14 @@ def _add_range(ledger: Ledger, conn: sa.Connection, first: int, last: int, now: 
     return int(range_id)
 
 
-def allocate(ledger: Ledger, n: int, *, run_id: str | None = None) -> list[str]:
-    """Hand out n numbers in range order; all or nothing (LedgerError when ranges run out)."""
+def allocate(ledger: Ledger, n: int, *, run_id: str | None = None,
+             configured_range: str | None = None) -> list[str]:
+    """Hand out n numbers in range order; all or nothing (LedgerError when ranges run out).
+
+    ``configured_range`` (settings ``mail.mail_range``, or the demo range in demo runs) is
+    added to the ledger first when the ledger does not know it yet. With no range at all the
+    run is refused: numbers never come from a range the post office did not assign.
+    """
     if n < 0:
         raise ValueError("n must be >= 0")
     if n == 0:
@@ -90,10 +90,16 @@ def allocate(ledger: Ledger, n: int, *, run_id: str | None = None) -> list[str]:
 
     now = utcnow()
     with write_transaction(ledger.engine, "mail_number_ranges") as conn:
+        if configured_range:
+            first, last = parse_range(configured_range)
+            known = conn.execute(sa.select(sa.func.count()).select_from(R).where(
+                R.c.first_body == first, R.c.last_body == last)).scalar_one()
+            if not known:
+                _add_range(ledger, conn, first, last, now)
         if conn.execute(sa.select(sa.func.count()).select_from(R)).scalar_one() == 0:
-            first, last = _parse_env_range()
-            check_range(first, last)
-            _add_range(ledger, conn, first, last, now)
+            raise ConfigError("no registered-mail (簡易書留) number range is set: register the range "
+                              "the post office assigned with `mynumber ledger mail-range FIRST LAST` "
+                              "or set mail.mail_range in the settings file")
         open_ranges = conn.execute(
             sa.select(R.c.range_id, R.c.next_body, R.c.last_body)
             .where(R.c.next_body <= R.c.last_body).order_by(R.c.range_id)).all()

@@ -17,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-from mynumber.errors import LedgerError, SchemaTooNew
+from core.errors import LedgerError, SchemaTooNew
 
 from .engine import safe_url, write_transaction
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import sqlalchemy as sa
 
-from mynumber.errors import AlreadyIssued, LedgerError
+from core.errors import AlreadyIssued, LedgerError
 
 from . import bulk
 from .engine import write_transaction

@@ -26,12 +26,12 @@ ISSUED_RUN_SCHEMA = {"resident_code": pl.Utf8, "run_id": pl.Utf8, "generation": 
 EVENT_SCHEMA = {"resident_code": pl.Utf8, "event": pl.Utf8, "event_date": pl.Date}
 
 
-def issued_runs(ledger: "Ledger", resident_codes: pl.Series) -> pl.DataFrame:
+def issued_runs(ledger: Ledger, resident_codes: pl.Series) -> pl.DataFrame:
     """[resident_code, run_id, generation] of each given resident's active number."""
     codes = pl.Series("resident_code", resident_codes, dtype=pl.Utf8).drop_nulls().unique().to_frame()
     if codes.height == 0:
         return pl.DataFrame(schema=ISSUED_RUN_SCHEMA)
-    ledger._ready()  # noqa: SLF001 (same package: refuse too-new schema, upgrade old)
+    ledger._ready()
     stage = bulk.stage_table("ledger_stage_issued_runs", {"resident_code": sa.String(11)})
     inum = issued_numbers.c
     query = (
@@ -46,14 +46,14 @@ def issued_runs(ledger: "Ledger", resident_codes: pl.Series) -> pl.DataFrame:
     return out
 
 
-def known_events(ledger: "Ledger", frame: pl.DataFrame) -> pl.DataFrame:
+def known_events(ledger: Ledger, frame: pl.DataFrame) -> pl.DataFrame:
     """The subset of (resident_code, event, event_date) already recorded by any run."""
     keys = frame.select(
         pl.col("resident_code").cast(pl.Utf8), pl.col("event").cast(pl.Utf8), pl.col("event_date")
     ).drop_nulls().unique()
     if keys.height == 0:
         return pl.DataFrame(schema=EVENT_SCHEMA)
-    ledger._ready()  # noqa: SLF001 (same package: refuse too-new schema, upgrade old)
+    ledger._ready()
     stage = bulk.stage_table("ledger_stage_known_events", {
         "resident_code": sa.String(11), "event": sa.String(32), "event_date": sa.Date})
     ev, st = events.c, stage.c

@@ -6,7 +6,6 @@ many rows to which file, and when.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,31 +86,3 @@ def _as_utc(col: pl.Series) -> pl.Series:
     if getattr(col.dtype, "time_zone", None):
         return col.dt.convert_time_zone("UTC")
     return col.dt.replace_time_zone("UTC")
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    """Outcome of the GX proof: per-rule unexpected counts, never a value."""
-
-    success: bool
-    rows: int
-    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def failed_rules(self) -> list[str]:
-        return [name for name, r in self.rules.items() if not r["success"]]
-
-
-def verify(ledger: Ledger, *, result_path: Path | None = None) -> VerifyResult:
-    """Run expectations/ledger_suite.json over the ledger through GX's SQL datasource."""
-    from expectations.ledger import run_ledger_suite
-
-    result = run_ledger_suite(ledger.url.render_as_string(hide_password=False),
-                              result_path=result_path)
-    with write_transaction(ledger.engine) as conn:
-        failed = ", ".join(result.failed_rules) or "none"
-        ledger._audit(conn, "verify", f"GX ledger suite over {result.rows} row(s): "
-                      f"{'passed' if result.success else 'FAILED'} (failed rules: {failed})", "",
-                      None)
-    return result

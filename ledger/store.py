@@ -7,16 +7,14 @@ re-running it adds nothing. Messages and results carry counts, never a number or
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
-import os
 import re
 import secrets
 import string
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mynumber.errors import InvalidFormat, LedgerError, NotIssued
+from core.errors import InvalidFormat, LedgerError, NotIssued
 
 from . import bulk, events, mailings, migrate
 from .engine import make_engine, read_transaction, resolve_url, safe_url, write_transaction
@@ -39,16 +37,16 @@ MAX_REISSUE_ATTEMPTS = 64
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Ledger:
     """The municipality's ledger of issued numbers (SQLite file or PostgreSQL)."""
 
-    def __init__(self, url: str | None = None, *, operator: str | None = None) -> None:
+    def __init__(self, url: str, *, operator: str = "unknown") -> None:
         self.url = resolve_url(url)
         self.engine = make_engine(self.url)
-        self.operator = operator or os.environ.get("MYNUMBER_OPERATOR") or _os_user()
+        self.operator = operator or "unknown"  # the CLI passes --operator or the OS user
         self._schema_checked = False
 
     def __repr__(self) -> str:
@@ -131,7 +129,7 @@ class Ledger:
         out = dict(row)
         for col in ("started_at", "finished_at"):  # SQLite hands back naive UTC
             if out[col] is not None and out[col].tzinfo is None:
-                out[col] = out[col].replace(tzinfo=timezone.utc)
+                out[col] = out[col].replace(tzinfo=UTC)
         out["params"] = json.loads(out["params"] or "{}")
         out["counts"] = json.loads(out["counts"]) if out["counts"] else None
         return out
@@ -295,10 +293,11 @@ class Ledger:
             self, status, registered_mail_numbers=registered_mail_numbers, batch_id=batch_id,
             batch_run_id=batch_run_id, run_id=run_id, why=why)
 
-    def allocate_registered_mail_numbers(self, n: int, run_id: str | None = None) -> list[str]:
+    def allocate_registered_mail_numbers(self, n: int, run_id: str | None = None, *,
+                                         configured_range: str | None = None) -> list[str]:
         """n fresh 11-digit 簡易書留 numbers from the configured range, never handed out before."""
         self._ready()
-        return mailings.allocate(self, n, run_id=run_id)
+        return mailings.allocate(self, n, run_id=run_id, configured_range=configured_range)
 
     def add_mail_number_range(self, first_body: int | str, last_body: int | str) -> int:
         """Register a sender-printed range (10-digit bodies, inclusive) from the post office."""
@@ -318,11 +317,6 @@ class Ledger:
         self._ready()
         return export(self, Path(path))
 
-    def verify(self) -> Any:
-        """Run the GX uniqueness proof against the ledger table (audited)."""
-        from .reporting import verify
-        self._ready()
-        return verify(self)
 
 
 def _as_series(values: pl.Series | Sequence[str], name: str) -> pl.Series:
@@ -333,9 +327,3 @@ def _as_series(values: pl.Series | Sequence[str], name: str) -> pl.Series:
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no passwd entry in some containers
-        return f"uid-{os.getuid()}"

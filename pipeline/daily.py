@@ -14,12 +14,12 @@ from typing import Any
 
 import polars as pl
 
+from core.keys import load_key
 from ledger.queries import issued_runs, known_events
-from mynumber.keys import load_key
-from mynumber.register_check import check_register_file
-from pipeline.bulk import open_ledger
 from pipeline.files import write_csv_atomic, write_parquet_atomic
 from pipeline.options import RunOptions
+from pipeline.register_check import check_register_file
+from pipeline.stages import open_ledger
 from transforms.daily import OUTCOME_OF_ACTION, classify_events
 from transforms.numbering import derive_my_numbers
 
@@ -30,12 +30,12 @@ def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> dict[str, An
     """Classify each accepted event against the ledger and apply it (idempotently)."""
     run_dir = opts.run_dir
     checked = check_register_file(
-        Path(events_path), encoding=opts.encoding, resident_code_rule=opts.resident_code_rule,
-        kind="events", today=opts.issue_day,
+        Path(events_path), encoding=opts.check.encoding, resident_code_rule=opts.check.resident_code_rule,
+        kind="events", today=opts.print.issue_day,
     )
     events = checked.accepted
     ledger = open_ledger(opts)
-    key = load_key(opts.key_path)
+    key = load_key(opts.key.ref)
     t0 = time.perf_counter()
     codes = events.get_column("resident_code")
     brought = events.get_column("my_number").drop_nulls()

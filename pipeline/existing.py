@@ -18,8 +18,8 @@ import polars as pl
 
 from ledger import Ledger
 from ledger.queries import issued_runs
-from mynumber.register_check import check_register_file
 from pipeline.options import RunOptions
+from pipeline.register_check import check_register_file
 from transforms.daily import classify_events
 
 EMPTY_KNOWN = pl.DataFrame(schema={"resident_code": pl.Utf8, "event": pl.Utf8, "event_date": pl.Date})
@@ -30,13 +30,13 @@ def settle_brought_numbers(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(outcomes [row, resident_code, outcome, is_reused], quarantine [row, field, reason])."""
     checked = check_register_file(
-        Path(register_path), encoding=opts.encoding, resident_code_rule=opts.resident_code_rule,
-        kind="register", today=opts.issue_day,
+        Path(register_path), encoding=opts.check.encoding, resident_code_rule=opts.check.resident_code_rule,
+        kind="register", today=opts.print.issue_day,
     )
     brought = rows.select("row", "resident_code").join(
         checked.accepted.select("resident_code", "my_number"), on="resident_code", how="inner",
         validate="1:1",
-    ).with_columns(pl.lit("move_in").alias("event"), pl.lit(opts.issue_day).alias("event_date"))
+    ).with_columns(pl.lit("move_in").alias("event"), pl.lit(opts.print.issue_day).alias("event_date"))
     active = issued_runs(ledger, brought.get_column("resident_code"))
     owners = ledger.number_owners(brought.get_column("my_number"))
     classified = classify_events(

@@ -1,87 +1,64 @@
 """Run options and the run folder: everything a stage needs, as paths and plain values.
 
 Prefect records flow and task parameters in clear and shows them in its UI, so what
-crosses a task boundary is this small frozen record: paths, sizes, names — never a key,
-never a password, never a resident's data. A database password found in the ledger URL
-is moved into the environment (libpq's ``PGPASSWORD``) before any flow starts.
+crosses a task boundary is this small frozen record: the resolved settings (paths, sizes,
+names) plus the run folder. Never a key, a PIN or a password: a database password found in
+the ledger URL is moved into the environment (libpq's ``PGPASSWORD``) by the CLI before any
+flow starts (``strip_ledger_password``).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import os
-from dataclasses import dataclass
+from collections.abc import MutableMapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-from mynumber.errors import ConfigError
-
-DEFAULT_LEDGER_URL = "sqlite:///mynumber-data/ledger.db"
-TASK_RUNNERS = ("process", "thread", "dask")
+from core.errors import ConfigError
+from core.settings import Settings
 
 
 @dataclass(frozen=True)
-class RunOptions:
-    """What one bulk or daily run is asked to do. Safe to log and to show in the UI."""
+class RunOptions(Settings):
+    """What one bulk or daily run is asked to do: the settings and the run folder."""
 
-    out_dir: str
-    ledger_url: str = DEFAULT_LEDGER_URL
-    key_path: str = "mynumber-data/key.json"
-    workers: int = 2
-    batch_size: int = 1000
-    resident_code_rule: str = "mod11"
-    encoding: str | None = None
-    qr_sample_size: int = 20
-    qa_seed: int = 0
-    full_qr: bool = False
-    issue_date: str = ""
-    task_runner: str = "process"
-    dask_address: str | None = None
-    operator: str | None = None
-    demo: bool = False
+    out_dir: str = ""
 
     def __post_init__(self) -> None:
-        if self.workers < 1:
-            raise ConfigError("--workers must be at least 1")
-        if self.batch_size < 1:
-            raise ConfigError("--batch-size must be at least 1")
-        if self.task_runner not in TASK_RUNNERS:
-            raise ConfigError(f"--task-runner must be one of {', '.join(TASK_RUNNERS)}")
-        if self.issue_date:
-            try:
-                dt.date.fromisoformat(self.issue_date)
-            except ValueError:
-                raise ConfigError("--issue-date must be YYYY-MM-DD") from None
-        if make_url(self.ledger_url).password:
-            raise ConfigError("internal: ledger URL still carries a password")
+        super().__post_init__()
+        if not self.out_dir:
+            raise ConfigError("--out is required: the run folder")
 
     @property
-    def run_dir(self) -> "RunDir":
+    def run_dir(self) -> RunDir:
         return RunDir(Path(self.out_dir))
 
-    @property
-    def issue_day(self) -> dt.date:
-        return dt.date.fromisoformat(self.issue_date) if self.issue_date else dt.date.today()
+    def in_folder(self, out_dir: str | os.PathLike[str]) -> RunOptions:
+        """The same run options writing into another run folder."""
+        return replace(self, out_dir=str(out_dir))
 
-    def replace(self, **changes: object) -> "RunOptions":
-        return dataclasses.replace(self, **changes)
+    @classmethod
+    def of(cls, settings: Settings, out_dir: str | os.PathLike[str]) -> RunOptions:
+        """The run options for ``settings`` writing into ``out_dir``."""
+        values = {name: getattr(settings, name) for name in Settings.__dataclass_fields__}
+        return cls(**values, out_dir=str(out_dir))
 
 
-def strip_ledger_password(url: str | None) -> str:
-    """Return the ledger URL without its password, moving the password to PGPASSWORD.
+def strip_ledger_password(url: str, environ: MutableMapping[str, str]) -> str:
+    """Return the ledger URL without its password, moving the password to ``PGPASSWORD``.
 
     Prefect stores flow parameters in clear; libpq (and so psycopg) reads the password
-    from the environment instead, and worker processes inherit it.
+    from the environment instead, and worker processes inherit it. Only the CLI calls
+    this, with ``os.environ``.
     """
-    url = url or os.environ.get("MYNUMBER_LEDGER") or DEFAULT_LEDGER_URL
+    from sqlalchemy.engine import make_url
+
     try:
         parsed = make_url(url)
     except Exception:
         raise ConfigError("the ledger URL is not a valid database URL") from None
     if parsed.password:
-        os.environ["PGPASSWORD"] = str(parsed.password)
+        environ["PGPASSWORD"] = str(parsed.password)
         parsed = parsed._replace(password=None)  # URL.set() treats None as "unchanged"
     return parsed.render_as_string(hide_password=False)
 
@@ -139,7 +116,7 @@ class RunDir:
     def batch_dir(self, batch_id: str) -> Path:
         return self.batches_dir / batch_id
 
-    def make(self) -> "RunDir":
+    def make(self) -> RunDir:
         for folder in (self.root, self.check_dir, self.work_dir, self.batches_dir):
             folder.mkdir(parents=True, exist_ok=True)
         return self

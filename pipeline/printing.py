@@ -12,7 +12,11 @@ from pipeline.options import RunOptions
 from transforms.batching import assign_batches
 from transforms.glyph_check import flag_undrawable
 from transforms.households import (
-    PlanParams, assign_application_ids, envelopes, assign_registered_mail_numbers, mark_manual,
+    PlanParams,
+    assign_application_ids,
+    assign_registered_mail_numbers,
+    envelopes,
+    mark_manual,
     plan_envelopes,
 )
 
@@ -36,9 +40,10 @@ def build_plan(
     plan = assign_application_ids(plan, application_ids(plan.height))
     # a wholly manual envelope (its head cannot be printed) is numbered when made by hand
     printable = int(envelopes(plan).get_column("is_printed").sum())
-    plan = assign_registered_mail_numbers(plan, ledger.allocate_registered_mail_numbers(printable))
-    plan = assign_batches(plan, opts.batch_size).with_columns(
-        pl.lit(opts.issue_day).alias("issue_date")
+    plan = assign_registered_mail_numbers(plan, ledger.allocate_registered_mail_numbers(
+        printable, configured_range=opts.effective_mail_range))
+    plan = assign_batches(plan, opts.print.batch_size).with_columns(
+        pl.lit(opts.print.issue_day).alias("issue_date")
     )
     manual_list = manual.join(
         plan.select("resident_code", "household_id", "envelope_seq", "batch_id"),
@@ -54,4 +59,10 @@ def render_numbers(ledger: Ledger, rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def print_settings(opts: RunOptions) -> PrintSettings:
-    return PrintSettings(demo=opts.demo)
+    """What the layouts need from the run's settings: the sender, demo marks, fonts."""
+    town = opts.municipality
+    return PrintSettings(
+        municipality=town.name, sender_postcode=f"{town.postal_code[:3]}-{town.postal_code[3:]}",
+        sender_address=town.address, office_title=town.mayor_title, demo=opts.demo,
+        font_dir=opts.print.font_dir,
+    )

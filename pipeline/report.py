@@ -22,8 +22,8 @@ def _qa_summary(checked: list[dict[str, Any]], opts: RunOptions) -> dict[str, An
         "batches_checked": len(checked),
         "failed_batches": failed,
         "failed_checks": sorted({name for c in checked for name in c.get("failed_checks", [])}),
-        "qr_sampling": {"per_batch_sample": opts.qr_sample_size, "seed": opts.qa_seed,
-                        "full": opts.full_qr},
+        "qr_sampling": {"per_batch_sample": opts.qa.qr_sample_size, "seed": opts.qa.seed,
+                        "full": opts.qa.full_qr},
     }
 
 
@@ -56,7 +56,7 @@ def run_report(
         "resumed": state["resumed"],
         "demo": opts.demo or stage.get("is_demo_key", False),
         "key_id": stage.get("key_id"),
-        "issue_date": opts.issue_day.isoformat(),
+        "issue_date": opts.print.issue_day.isoformat(),
         "input_rows": checked["input_rows"],
         "outcomes": outcomes,
         "counts_add_up": sum(outcomes.values()) == checked["input_rows"],
@@ -88,7 +88,7 @@ def bulk_outcomes(checked: dict, issued: dict) -> dict[str, int]:
 def daily_outcomes(checked: dict, applied: dict) -> dict[str, int]:
     """Daily: issued, kept, reissued, recorded, already processed, and quarantined by the
     suite and by the ledger rules together."""
-    outcomes = {name: 0 for name in ("issued", "kept", "reissued", "recorded", "already_processed")}
+    outcomes = dict.fromkeys(("issued", "kept", "reissued", "recorded", "already_processed"), 0)
     outcomes.update({k: v for k, v in applied["outcomes"].items() if k != "quarantined"})
     outcomes["quarantined"] = checked["quarantined"] + applied["outcomes"].get("quarantined", 0)
     return outcomes

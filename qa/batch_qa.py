@@ -32,7 +32,7 @@ from typing import Protocol
 
 import polars as pl
 
-from mynumber.errors import InputError, MyNumberError, QAFailure
+from core.errors import InputError, MyNumberError, QAFailure
 from qa import checks as c
 from qa import readback as rb
 from qa.sampling import draw_sample

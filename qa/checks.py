@@ -103,7 +103,7 @@ def is_substitute_form(found: tuple[str, ...], own: tuple[str, ...]) -> bool:
     """
     a, b = " ".join(found), " ".join(own)
     return (a != b and len(a) == len(b)
-            and all(x == y or outside_jis(y) for x, y in zip(a, b)))
+            and all(x == y or outside_jis(y) for x, y in zip(a, b, strict=True)))
 
 
 def format_postcode(postal_code: str) -> str:
@@ -117,7 +117,7 @@ def format_registered_mail(number: str) -> str:
 def my_number_check_digit_ok(number: str) -> bool:
     """The statutory check digit (domain.md), computed here so QA depends on no other module."""
     weights = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-    r = sum(int(d) * w for d, w in zip(number[:11], weights)) % 11
+    r = sum(int(d) * w for d, w in zip(number[:11], weights, strict=True)) % 11
     return int(number[11]) == (0 if r <= 1 else 11 - r)
 
 
@@ -186,8 +186,7 @@ def check_manifest(manifest: pl.DataFrame, csv: pl.DataFrame | None) -> list[Fin
     elif csv.height != manifest.height or set(manifest.columns) - set(csv.columns):
         out.append(Finding(MANIFEST, "manifest.csv rows or columns differ from parquet"))
     else:
-        for i, (prow, crow) in enumerate(zip(manifest.iter_rows(named=True),
-                                             csv.iter_rows(named=True))):
+        for prow, crow in zip(manifest.iter_rows(named=True), csv.iter_rows(named=True), strict=True):
             bad = [c for c in manifest.columns if _csv_cell(prow[c]) != _uncsv(crow[c])]
             if bad:
                 out.append(Finding(MANIFEST, "manifest.csv differs from parquet in "

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 import pypdfium2 as pdfium
 
-from mynumber.errors import ConfigError, QAFailure
+from core.errors import ConfigError, QAFailure
 
 PDF_NAME = "cards.pdf"
 MANIFEST_PARQUET = "manifest.parquet"

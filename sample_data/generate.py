@@ -19,6 +19,7 @@ register. Same parameters and seed, same bytes.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -135,11 +136,13 @@ def _halfwidth_tables() -> tuple[list[str], list[str]]:
     for cp in range(0xFF61, 0xFFA0):
         full = unicodedata.normalize("NFKC", chr(cp))
         if len(full) == 1 and "\u30a1" <= full <= "\u30fc":
-            src.append(full); dst.append(chr(cp))
+            src.append(full)
+            dst.append(chr(cp))
             for mark in ("\uff9e", "\uff9f"):
                 voiced = unicodedata.normalize("NFKC", chr(cp) + mark)
                 if len(voiced) == 1:
-                    src.append(voiced); dst.append(chr(cp) + mark)
+                    src.append(voiced)
+                    dst.append(chr(cp) + mark)
     return src, dst
 
 
@@ -410,7 +413,7 @@ def generate_events(register: pl.DataFrame, params: EventParams = EventParams())
     (the eldest of the household) of existing residents. Each existing household appears in
     one event at most, so no household shows two heads."""
     rng = np.random.default_rng([params.seed, 11])
-    names, weights = zip(*params.mix)
+    names, weights = zip(*params.mix, strict=True)
     kinds = rng.choice(len(names), size=params.events, p=np.array(weights) / sum(weights))
     counts = {name: int((kinds == i).sum()) for i, name in enumerate(names)}
     n_join = counts["move_in"] // 3
@@ -423,7 +426,7 @@ def generate_events(register: pl.DataFrame, params: EventParams = EventParams())
     pool = households.gather(pl.Series(rng.permutation(households.len()), dtype=pl.UInt32))
     n_existing = counts["number_change"] + counts["move_out"] + counts["death"]
     cuts = np.cumsum([0, n_existing, counts["birth"], n_join])
-    existing_hh, birth_hh, join_hh = (pool[int(a):int(b)] for a, b in zip(cuts, cuts[1:]))
+    existing_hh, birth_hh, join_hh = (pool[int(a):int(b)] for a, b in itertools.pairwise(cuts))
 
     # existing residents: one per household; the eldest member for deaths
     shuffled = reg.filter(pl.col("household_id").is_in(existing_hh.implode())).sample(

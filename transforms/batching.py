@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from mynumber.errors import InputError
+from core.errors import InputError
 
 
 def assign_batches(plan: pl.DataFrame, batch_size: int, *, first_batch_no: int = 1,

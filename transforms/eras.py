@@ -17,6 +17,7 @@ text beside the parsed date; nothing here mutates it.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 import polars as pl
@@ -74,7 +75,7 @@ def _era_start_days(code: pl.Expr) -> pl.Expr:
 
 def _next_era_start_days(code: pl.Expr) -> pl.Expr:
     """Day number of the first day of the era after ``code`` (null for the current era)."""
-    mapping = {a.code: _days(b.start) for a, b in zip(ERAS, ERAS[1:])}
+    mapping = {a.code: _days(b.start) for a, b in itertools.pairwise(ERAS)}
     return code.replace_strict(mapping, default=None, return_dtype=pl.Int32)
 
 

@@ -86,9 +86,9 @@ class BatchFF1:
         blocks = prefix + bytes(1 + params.b)  # the full P ‖ Q with i = 0, NUM(B) = 0
         state = bytes(16)
         for j in range(0, len(blocks) - 16, 16):  # CBC-MAC up to (not incl.) the last block
-            state = ecb.update(bytes(x ^ y for x, y in zip(state, blocks[j:j + 16])))
+            state = ecb.update(bytes(x ^ y for x, y in zip(state, blocks[j:j + 16], strict=True)))
         last = blocks[-16:]
-        base = bytes(x ^ y for x, y in zip(state, last))
+        base = bytes(x ^ y for x, y in zip(state, last, strict=True))
         consts = []
         for i in range(10):
             block = bytearray(base)
@@ -107,12 +107,12 @@ class BatchFF1:
         """FF1.Decrypt of each value < radix**n; returns (or fills ``out``) ``uint64``."""
         return self._run(values, n, tweak, out, decrypt=True)
 
-    def workspace(self, size: int | None = None) -> "Workspace":
+    def workspace(self, size: int | None = None) -> Workspace:
         """Scratch buffers for `encrypt_trusted` (one per thread)."""
         return Workspace(size or self.chunk_size)
 
     def encrypt_trusted(self, values: np.ndarray, n: int, tweak: bytes, out: np.ndarray,
-                        work: "Workspace") -> np.ndarray:
+                        work: Workspace) -> np.ndarray:
         """`encrypt_ints` without the argument checks, for callers that guarantee a
         contiguous ``uint64`` input below radix**n and an ``out`` of its shape."""
         plan = self._plan(n, bytes(tweak))
@@ -148,7 +148,7 @@ class BatchFF1:
             self._blocks(plan, Workspace(min(self.chunk_size, x.size)), x, out, decrypt)
         return out
 
-    def _blocks(self, plan, work: "Workspace", x: np.ndarray, out: np.ndarray,
+    def _blocks(self, plan, work: Workspace, x: np.ndarray, out: np.ndarray,
                 decrypt: bool) -> None:
         params, head, consts = plan
         work.set_head(head)
@@ -158,7 +158,7 @@ class BatchFF1:
             stop = min(start + step, x.size)
             self._chunk(ecb, work, params, consts, x[start:stop], out[start:stop], decrypt)
 
-    def _chunk(self, ecb, work: "Workspace", params: FF1Params, consts: list[int],
+    def _chunk(self, ecb, work: Workspace, params: FF1Params, consts: list[int],
                x: np.ndarray, out: np.ndarray, decrypt: bool) -> None:
         k = x.shape[0]
         radix_v = np.uint64(self.radix ** params.v)

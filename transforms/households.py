@@ -5,7 +5,7 @@ order (docs/architecture.md "Print plan"). Pure polars, no I/O, no My Number.
 
 Decisions (the contract left these open):
 
-- **A household without exactly one head raises** :class:`~mynumber.errors.InputError`
+- **A household without exactly one head raises** :class:`~core.errors.InputError`
   (field ``is_head``) naming the count and the first input ``row`` — never the household id
   or a name. Osaka 2015 lost 1,977 people because such households were silently dropped; the
   register check quarantines them first, so reaching this error is a pipeline bug. Duplicate
@@ -32,7 +32,7 @@ from datetime import date
 
 import polars as pl
 
-from mynumber.errors import InputError
+from core.errors import InputError
 
 HEAD_RELATIONSHIP = "世帯主"
 REQUIRED_COLUMNS = ("resident_code", "household_id", "date_of_birth", "postal_code", "address")

@@ -115,7 +115,7 @@ def _quarantine(frame: pl.DataFrame, flag: pl.Expr, field: str, reason: str) -> 
 
 
 def normalise_register(raw: pl.DataFrame, params: NormaliseParams = NormaliseParams()) -> NormalisedRegister:
-    """Raw all-Utf8 frame (``row`` + canonical text columns, as mynumber.readers gives)
+    """Raw all-Utf8 frame (``row`` + canonical text columns, as readers gives)
     → canonical frame + parse-failure quarantine. Vectorised; one lazy query."""
     events = params.kind == "events"
     text_cols = TEXT_COLUMNS + (EVENT_TEXT_COLUMNS if events else ())

@@ -9,7 +9,11 @@ import polars as pl
 from stdnum.jp import in_ as stdnum_in
 
 from expectations.issued import (
-    EXPECTED_EXPECTATIONS, SUITE_PATH, check_issued_numbers, issued_check_frame, load_issued_suite,
+    EXPECTED_EXPECTATIONS,
+    SUITE_PATH,
+    check_issued_numbers,
+    issued_check_frame,
+    load_issued_suite,
 )
 from sample_data.generate import my_numbers, resident_codes
 

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 import typer
 from typer.testing import CliRunner
 
+from core.errors import AlreadyIssued
 from expectations.ledger import RULES, run_ledger_suite
 from ledger import Ledger
-from ledger.reporting import verify
-from mynumber.errors import AlreadyIssued
+from pipeline.verify import verify_ledger as verify
 
 PG_ENV = "MYNUMBER_TEST_PG_URL"
 WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
@@ -49,7 +49,7 @@ def url(request, tmp_path):
 
 def _number(body: int) -> str:
     text = f"{body:011d}"
-    r = sum(int(d) * w for d, w in zip(text, WEIGHTS)) % 11
+    r = sum(int(d) * w for d, w in zip(text, WEIGHTS, strict=True)) % 11
     return text + str(0 if r <= 1 else 11 - r)
 
 
@@ -158,7 +158,7 @@ def test_a_forced_collision_is_caught_by_the_constraint_and_by_the_proof(url, tm
     with scratch.begin() as conn:
         conn.execute(sa.text("CREATE TABLE scratch_numbers (my_number VARCHAR(20), "
                              "resident_code VARCHAR(11), status VARCHAR(8))"))
-        rows = [{"n": n, "c": c, "s": "active"} for c, n in zip(tiny["resident_code"], tiny["my_number"])]
+        rows = [{"n": n, "c": c, "s": "active"} for c, n in zip(tiny["resident_code"], tiny["my_number"], strict=True)]
         rows.append({"n": "ABCDEFGHIJKL", "c": "00000000099", "s": "active"})  # not digits at all
         conn.execute(sa.text("INSERT INTO scratch_numbers VALUES (:n, :c, :s)"), rows)
     scratch.dispose()
@@ -171,7 +171,7 @@ def test_a_forced_collision_is_caught_by_the_constraint_and_by_the_proof(url, tm
 
 
 def test_cli_verify_exits_1_when_the_proof_fails(good, tmp_path):
-    from mynumber.commands.ledger import register
+    from cli.commands.ledger import register
 
     led, frame, run = good
     app = typer.Typer()

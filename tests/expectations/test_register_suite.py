@@ -9,12 +9,18 @@ import numpy as np
 import polars as pl
 import pytest
 
+from core.errors import ConfigError
 from expectations import gx as gxrun
 from expectations.register import (
-    FLAG_PREFIX, SUITE_PATH, RuleParams, check_frame, compute_flags, load_register_suite, load_rules,
+    FLAG_PREFIX,
+    SUITE_PATH,
+    RuleParams,
+    check_frame,
+    compute_flags,
+    load_register_suite,
+    load_rules,
     prepare_check_frame,
 )
-from mynumber.errors import ConfigError
 from transforms.register import NormaliseParams, normalise_register
 
 TODAY = dt.date(2026, 11, 1)
@@ -58,7 +64,7 @@ def raw(rows: list[dict], events: bool = False) -> pl.DataFrame:
             "given_name_kana", "alias", "date_of_birth", "sex", "postal_code", "address", "address_extra", "my_number"]
     if events:
         cols += ["event", "event_date"]
-    frame = pl.DataFrame({c: [r.get(c) for r in rows] for c in cols}, schema={c: pl.Utf8 for c in cols})
+    frame = pl.DataFrame({c: [r.get(c) for r in rows] for c in cols}, schema=dict.fromkeys(cols, pl.Utf8))
     return frame.with_row_index("row", offset=1).with_columns(pl.col("row").cast(pl.UInt32))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.flows.conftest import assert_no_number_in, files_written, ledger_numbers, make_opts
+from tests.helpers.flow_runs import assert_no_number_in, files_written, ledger_numbers, make_opts
 
 pytestmark = pytest.mark.xdist_group("prefect")
 
@@ -29,7 +29,7 @@ def test_counts_add_up_and_every_accepted_resident_is_issued(bulk_run):
     _, opts, report = bulk_run
     assert report["counts_add_up"] is True
     assert sum(report["outcomes"].values()) == report["input_rows"] == 240
-    numbers = ledger_numbers(opts.ledger_url)
+    numbers = ledger_numbers(opts.ledger.url)
     assert report["outcomes"]["issued"] == numbers.height > 0
     assert numbers["my_number"].n_unique() == numbers.height
     assert report["outcomes"]["already_issued"] == 0
@@ -41,7 +41,7 @@ def test_every_issued_resident_is_in_exactly_one_envelope_of_one_batch(bulk_run)
         pl.read_parquet(p) for p in sorted(Path(opts.out_dir, "batches").glob("*/manifest.parquet"))
     )
     codes = manifests.select(pl.col("resident_codes").explode()).to_series()
-    issued = ledger_numbers(opts.ledger_url)["resident_code"]
+    issued = ledger_numbers(opts.ledger.url)["resident_code"]
     manual = pl.read_csv(Path(opts.out_dir) / "manual_handling.csv", schema_overrides={"resident_code": pl.Utf8})
     assert codes.n_unique() == codes.len()
     assert set(codes) | set(manual["resident_code"]) == set(issued)
@@ -62,17 +62,17 @@ def test_every_batch_verifies_and_passed_qa(bulk_run):
 
 def test_manifests_mask_numbers_to_the_last_four_digits(bulk_run):
     _, opts, _ = bulk_run
-    numbers = ledger_numbers(opts.ledger_url)
-    last4 = dict(zip(numbers["resident_code"], numbers["my_number"].str.slice(8)))
+    numbers = ledger_numbers(opts.ledger.url)
+    last4 = dict(zip(numbers["resident_code"], numbers["my_number"].str.slice(8), strict=True))
     manifest = pl.read_parquet(next(Path(opts.out_dir, "batches").glob("*/manifest.parquet")))
-    for codes, masked in zip(manifest["resident_codes"], manifest["my_numbers_masked"]):
-        for code, mask in zip(codes, masked):
+    for codes, masked in zip(manifest["resident_codes"], manifest["my_numbers_masked"], strict=True):
+        for code, mask in zip(codes, masked, strict=True):
             assert mask == "********" + last4[code]
 
 
 def test_no_full_number_outside_cards_and_ledger(bulk_run, prefect_api):
     tmp, opts, _ = bulk_run
-    numbers = ledger_numbers(opts.ledger_url)["my_number"].to_list()
+    numbers = ledger_numbers(opts.ledger.url)["my_number"].to_list()
     paths = files_written(Path(opts.out_dir))
     db = Path(prefect_api["db_path"])
     paths += [p for p in db.parent.glob(db.name + "*") if p.is_file()]
@@ -111,9 +111,9 @@ def test_running_the_same_register_again_issues_and_prints_nothing_new(bulk_run,
     from flows.bulk_issuance import run_bulk
 
     _, opts, first = bulk_run
-    before = ledger_numbers(opts.ledger_url)
-    again = run_bulk(str(small_register), opts.replace(out_dir=str(tmp_path / "again")))
-    after = ledger_numbers(opts.ledger_url)
+    before = ledger_numbers(opts.ledger.url)
+    again = run_bulk(str(small_register), opts.in_folder(tmp_path / "again"))
+    after = ledger_numbers(opts.ledger.url)
     assert before.sort("resident_code").equals(after.sort("resident_code"))
     assert again["outcomes"]["issued"] == 0
     assert again["outcomes"]["already_issued"] == first["outcomes"]["issued"]
@@ -154,7 +154,7 @@ def test_rows_bringing_a_number_keep_it_and_are_never_issued_a_new_one(bulk_run,
     from transforms.identifiers import resident_code as resident_code_id
 
     _, opts, _ = bulk_run
-    ledger = ledger_numbers(opts.ledger_url)
+    ledger = ledger_numbers(opts.ledger.url)
     register = pl.read_csv(small_register, infer_schema=False)
     heads = register.filter(pl.col("relationship") == "世帯主")
     known = heads.row(0, named=True)
@@ -176,11 +176,11 @@ def test_rows_bringing_a_number_keep_it_and_are_never_issued_a_new_one(bulk_run,
     ]).select(register.columns)
     path = tmp_path / "with-numbers.csv"
     rows.write_csv(path)
-    report = run_bulk(str(path), opts.replace(out_dir=str(tmp_path / "out")))
+    report = run_bulk(str(path), opts.in_folder(tmp_path / "out"))
     assert report["outcomes"] == {"issued": 1, "kept": 1, "already_issued": 1, "quarantined": 1}
     assert report["counts_add_up"] and report["envelopes"] == 1  # the child, head not in the set
     assert report["qa"]["verdict"] == "pass"
-    after = ledger_numbers(opts.ledger_url)
+    after = ledger_numbers(opts.ledger.url)
     assert after.height == ledger.height + 2
     assert after.filter(pl.col("my_number") == outside)["resident_code"][0] == rows["resident_code"][1]
     assert after.filter(pl.col("resident_code") == rows["resident_code"][2]).height == 0
@@ -201,7 +201,7 @@ def test_qa_command_rechecks_a_batch_against_the_recorded_ledger_and_catches_tam
     env.pop("MYNUMBER_LEDGER", None)
 
     def qa(folder: Path) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "mynumber.cli", "qa", str(folder), "--full"],
+        return subprocess.run([sys.executable, "-m", "cli.main", "qa", str(folder), "--full"],
                               capture_output=True, text=True, timeout=300, env=env)
 
     done = qa(batch)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.xdist_group("prefect")
 
 def mynumber(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mynumber.cli", *args], capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, timeout=300,
         env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(env or {})},
     )
 
@@ -34,7 +33,7 @@ def test_missing_register_is_exit_2_with_one_clear_line(tmp_path, demo_key_path)
 
 
 def test_group_readable_key_is_refused_with_exit_2(tmp_path, small_register):
-    from mynumber.keys import generate_key_file
+    from core.keys import generate_key_file
 
     key = tmp_path / "key.json"
     generate_key_file(key)

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.flows.conftest import assert_no_number_in, files_written, ledger_numbers, make_opts
+from tests.helpers.flow_runs import assert_no_number_in, files_written, ledger_numbers, make_opts
 from transforms.identifiers import my_number as my_number_id
 from transforms.identifiers import resident_code as resident_code_id
 
@@ -39,7 +39,7 @@ def world(prefect_api, tmp_path_factory, demo_key_path, small_register):
     opts = make_opts(tmp, demo_key_path)
     run_bulk(str(small_register), opts)
     register = pl.read_csv(small_register, infer_schema=False)
-    numbers = ledger_numbers(opts.ledger_url)
+    numbers = ledger_numbers(opts.ledger.url)
     heads = register.filter(pl.col("relationship") == "世帯主")
     h0, h1, h2, h3, h4 = (heads.row(i, named=True) for i in range(5))
     someone_elses = numbers.filter(pl.col("resident_code") == h4["resident_code"])["my_number"][0]
@@ -69,8 +69,8 @@ def first_run(world):
     from flows.daily_increment import run_daily
 
     tmp, opts, events_path, ids = world
-    daily_opts = opts.replace(out_dir=str(tmp / "day1"), issue_date=EVENT_DATE)
-    before = ledger_numbers(opts.ledger_url)
+    daily_opts = opts.with_changes(print={"issue_date": EVENT_DATE}).in_folder(tmp / "day1")
+    before = ledger_numbers(opts.ledger.url)
     report = run_daily(str(events_path), daily_opts)
     return daily_opts, report, before
 
@@ -82,7 +82,7 @@ def test_each_event_does_what_the_law_says(world, first_run):
         "issued": 2, "kept": 1, "reissued": 1, "recorded": 1, "already_processed": 0, "quarantined": 1,
     }
     assert report["counts_add_up"] and sum(report["outcomes"].values()) == report["input_rows"] == 6
-    after = ledger_numbers(opts.ledger_url)
+    after = ledger_numbers(opts.ledger.url)
     assert after.height == before.height + 2 + 1 + 1  # births/first registrations, move-in, reissue
     changed = after.filter(pl.col("resident_code") == ids["h3"]).sort("generation")
     assert changed["status"].to_list() == ["revoked", "active"]
@@ -106,9 +106,9 @@ def test_same_file_again_adds_nothing_and_prints_nothing(world, first_run):
 
     tmp, opts, events_path, _ = world
     daily_opts, _, _ = first_run
-    before = ledger_numbers(opts.ledger_url)
-    again = run_daily(str(events_path), daily_opts.replace(out_dir=str(tmp / "day1-again")))
-    assert ledger_numbers(opts.ledger_url).sort("my_number").equals(before.sort("my_number"))
+    before = ledger_numbers(opts.ledger.url)
+    again = run_daily(str(events_path), daily_opts.in_folder(tmp / "day1-again"))
+    assert ledger_numbers(opts.ledger.url).sort("my_number").equals(before.sort("my_number"))
     assert again["outcomes"]["already_processed"] == 5 and again["outcomes"]["quarantined"] == 1
     assert again["envelopes"] == 0 and again["pages"] == 0 and again["counts_add_up"]
 
@@ -116,7 +116,7 @@ def test_same_file_again_adds_nothing_and_prints_nothing(world, first_run):
 def test_no_full_number_in_daily_outputs(world, first_run):
     _, opts, _, _ = world
     daily_opts, _, _ = first_run
-    numbers = ledger_numbers(opts.ledger_url)["my_number"].to_list()
+    numbers = ledger_numbers(opts.ledger.url)["my_number"].to_list()
     assert_no_number_in(files_written(Path(daily_opts.out_dir)), numbers)
     saved = json.loads((Path(daily_opts.out_dir) / "report.json").read_text())
     assert saved["kind"] == "daily"
@@ -124,6 +124,6 @@ def test_no_full_number_in_daily_outputs(world, first_run):
 
 def test_events_are_recorded_once_in_the_ledger(world, first_run):
     _, opts, _, _ = world
-    with sqlite3.connect(opts.ledger_url.split("///", 1)[1]) as conn:
+    with sqlite3.connect(opts.ledger.url.split("///", 1)[1]) as conn:
         (count,) = conn.execute("SELECT COUNT(*) FROM events").fetchone()
     assert count == 5

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.flows.conftest import ledger_numbers, make_opts
+from tests.helpers.flow_runs import ledger_numbers, make_opts
 
 pytestmark = [pytest.mark.xdist_group("prefect"), pytest.mark.slow]
 
@@ -18,11 +18,12 @@ def test_bulk_on_a_dask_local_cluster(prefect_api, tmp_path, demo_key_path, smal
     from flows.bulk_issuance import run_bulk
     from transforms.numbering import derive_my_numbers
 
-    opts = make_opts(tmp_path, demo_key_path, task_runner="dask", workers=2, batch_size=60)
+    opts = make_opts(tmp_path, demo_key_path, runner={"task_runner": "dask", "workers": 2},
+                     print={"batch_size": 60})
     report = run_bulk(str(small_register), opts)
     assert report["counts_add_up"] and report["qa"]["verdict"] == "pass"
     assert report["batches"] >= 2
-    numbers = ledger_numbers(opts.ledger_url).sort("resident_code")
+    numbers = ledger_numbers(opts.ledger.url).sort("resident_code")
     key = json.loads(demo_key_path.read_text())["key_hex"]
     expected = derive_my_numbers(numbers["resident_code"], bytes.fromhex(key), 0)
     assert numbers["my_number"].equals(expected.rename("my_number"))

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.flows.conftest import ISSUE_DATE, assert_no_number_in, ledger_numbers
+from tests.helpers.flow_runs import ISSUE_DATE, assert_no_number_in, ledger_numbers
 
 pytestmark = [pytest.mark.xdist_group("prefect"), pytest.mark.slow]
 
@@ -29,7 +29,7 @@ def run_cli(args: list[str], api_url: str, crash_at: str | None = None) -> subpr
     if crash_at:
         env["MYNUMBER_CRASH_AT"] = crash_at
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mynumber.cli", *args], env=env, start_new_session=True,
+        [sys.executable, "-m", "cli.main", *args], env=env, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

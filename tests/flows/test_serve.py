@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from core.settings import Settings
 from flows.serve import DEFAULT_CRON, TIMEZONE, daily_deployment, pending_event_files
 from pipeline.options import RunOptions
 
@@ -25,7 +26,7 @@ def test_pending_files_are_dated_events_files_oldest_first(tmp_path):
 
 
 def test_deployment_runs_on_a_tokyo_cron_with_safe_parameters(tmp_path):
-    opts = RunOptions(out_dir=str(tmp_path / "out"), key_path="/secure/key.json")
+    opts = RunOptions.of(Settings().with_changes(key={"ref": "/secure/key.json"}), tmp_path / "out")
     deployment = daily_deployment(str(tmp_path / "inbox"), str(tmp_path / "out"), opts)
     schedule = deployment.schedules[0].schedule
     assert schedule.cron == DEFAULT_CRON and schedule.timezone == TIMEZONE == "Asia/Tokyo"

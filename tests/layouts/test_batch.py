@@ -8,9 +8,9 @@ import subprocess
 import polars as pl
 import pytest
 
-from layouts.batch import (BATCH_FILES, batch_is_complete, neutralise_cell, write_batch)
+from layouts.batch import BATCH_FILES, batch_is_complete, neutralise_cell, write_batch
 from layouts.records import both_calendars, format_application_id, wareki
-from tests.layouts.conftest import INJECTION_HOUSEHOLD, sample_plan
+from tests.helpers.layout_pages import INJECTION_HOUSEHOLD, sample_plan
 
 
 def fmt_number(n: str) -> str:
@@ -217,7 +217,7 @@ def test_bytes_do_not_depend_on_the_process(rendered, tmp_path) -> None:
     import os
     import sys
 
-    code = ("import sys; from tests.layouts.conftest import sample_plan;"
+    code = ("import sys; from tests.helpers.layout_pages import sample_plan;"
             "from layouts.batch import write_batch, PrintSettings;"
             "p, n = sample_plan(); write_batch(sys.argv[1], p, n, PrintSettings(demo=True))")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
@@ -259,7 +259,7 @@ def test_sigkill_mid_write_leaves_a_batch_that_does_not_verify(tmp_path) -> None
     first = write_batch(tmp_path / "B", plan, numbers, PrintSettings())
     (tmp_path / "B" / "manifest.csv").write_bytes(b"stale")      # force a re-render
     code = ("import os, signal, sys\n"
-            "from tests.layouts.conftest import sample_plan\n"
+            "from tests.helpers.layout_pages import sample_plan\n"
             "from layouts.batch import write_batch, PrintSettings\n"
             "import polars as pl\n"
             "real = os.replace\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import typer
 
-from mynumber.commands import preview
+from cli.commands import preview
 
 
 def test_preview_writes_pdf_and_pngs(tmp_path) -> None:

@@ -8,7 +8,7 @@ import polars as pl
 import zxingcpp
 
 from layouts.spec import DEFAULT_SPEC
-from tests.layouts.conftest import render_region
+from tests.helpers.layout_pages import render_region
 from transforms.customer_barcode import encode
 
 QR_DPI = 100          # modules are ~1 mm: 4 px a module decodes reliably, and fast

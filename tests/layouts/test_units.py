@@ -15,14 +15,20 @@ import segno
 import zint
 import zxingcpp
 
+from core.errors import FontMissing
 from layouts import fonts as fontmod
 from layouts.barcodes import codabar_elements, customer_bar_boxes
 from layouts.document import Document
 from layouts.qr import QR_ERROR, QR_MASK, QR_VERSION, draw_qr, qr_matrix, qr_path_ops
-from layouts.records import (format_application_id, format_registered_mail, in_jis_0208_0212,
-                             mask_my_number, substitute_name, wareki)
+from layouts.records import (
+    format_application_id,
+    format_registered_mail,
+    in_jis_0208_0212,
+    mask_my_number,
+    substitute_name,
+    wareki,
+)
 from layouts.spec import DEFAULT_SPEC, Box, MemberSheetSpec
-from mynumber.errors import FontMissing
 
 
 # --- spec -------------------------------------------------------------------------------
@@ -64,20 +70,18 @@ def test_runs_fall_back_to_a_font_that_has_the_glyph() -> None:
 
 def test_font_missing_is_clear(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(fontmod, "SYSTEM_FONT_DIRS", ())
-    monkeypatch.setenv(fontmod.FONT_DIR_ENV, str(tmp_path))
     with pytest.raises(FontMissing, match="fonts-ipamj-mincho.*MYNUMBER_FONT_DIR"):
-        fontmod.find_font("mincho_mj")
+        fontmod.find_font("mincho_mj", font_dir=str(tmp_path))
     (tmp_path / "ipamjm.ttf").write_bytes(b"OTTO" + bytes(100))
     with pytest.raises(FontMissing, match="not TrueType"):
-        fontmod.find_font("mincho_mj")
+        fontmod.find_font("mincho_mj", font_dir=str(tmp_path))
 
 
 def test_font_dir_setting_is_used(tmp_path, monkeypatch) -> None:
     real = fontmod.find_font("gothic")
     (tmp_path / "ipaexg.ttf").symlink_to(real)
-    monkeypatch.setenv(fontmod.FONT_DIR_ENV, str(tmp_path))
-    assert fontmod.find_font("gothic") == tmp_path / "ipaexg.ttf"
-    assert fontmod.find_font("gothic", {"gothic": str(real)}) == real
+    assert fontmod.find_font("gothic", font_dir=str(tmp_path)) == tmp_path / "ipaexg.ttf"
+    assert fontmod.find_font("gothic", {"gothic": str(real)}, str(tmp_path)) == real
 
 
 def test_to_unicode_uses_surrogates_above_the_bmp() -> None:
@@ -98,7 +102,7 @@ def test_qr_path_covers_exactly_the_dark_modules() -> None:
     ops = qr_path_ops(m, 0.0, 21.0, 1.0)
     assert ops.count("\nf Q") == 1 and ops.count(" re") >= 21     # one path, one fill
     grid = np.zeros((21, 21), dtype=np.uint8)
-    for x, y, w, h in re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) re", ops):
+    for x, y, w, _h in re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) re", ops):
         row = 20 - int(float(y))
         grid[row, int(float(x)):int(float(x)) + int(float(w))] += 1
     assert (grid == np.array(m, dtype=np.uint8)).all()
@@ -164,8 +168,8 @@ def test_formats() -> None:
 
 
 def test_records_never_show_numbers_in_repr() -> None:
-    from layouts.samples import demo_plan
     from layouts.records import households_from_plan
+    from layouts.samples import demo_plan
 
     plan, numbers = demo_plan(2)
     hh = households_from_plan(plan, numbers)

@@ -12,12 +12,12 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 import typer
-from ledger_helpers import assert_no_values
 from typer.testing import CliRunner
 
+from cli.commands.ledger import register
+from core.keys import generate_key_file
 from ledger import Ledger
-from mynumber.commands.ledger import register
-from mynumber.keys import generate_key_file
+from tests.helpers.ledger_data import assert_no_values
 from transforms.numbering import derive_my_numbers
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,7 +81,7 @@ def test_a_too_new_ledger_is_refused_with_one_clear_line(sqlite_url, tmp_path):
     with led.engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0042'"))
     led.close()
-    done = subprocess.run([sys.executable, "-m", "mynumber.cli", "ledger", "stats",
+    done = subprocess.run([sys.executable, "-m", "cli.main", "ledger", "stats",
                            "--ledger", sqlite_url], cwd=REPO, capture_output=True, text=True,
                           timeout=120, env={**os.environ, "COLUMNS": "1000"})  # rich wraps at 80
     assert done.returncode == 2, done.stderr

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from ledger_helpers import assert_no_values, derive, number_frame
 
-from mynumber.errors import AlreadyIssued, InvalidChecksum, InvalidFormat, LedgerError
+from core.errors import AlreadyIssued, InvalidChecksum, InvalidFormat, LedgerError
+from tests.helpers.ledger_data import assert_no_values, derive, number_frame
 
 
 def _count(ledger, where: str = "1=1") -> int:

@@ -7,11 +7,14 @@ import datetime as dt
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from ledger_helpers import codes
 
-from ledger.mailings import DEFAULT_RANGE, check_range
-from mynumber.errors import ConfigError, InvalidFormat, LedgerError
+from core.errors import ConfigError, InvalidFormat, LedgerError
+from core.settings import DEMO_MAIL_RANGE
+from ledger.mailings import check_range, parse_range
+from tests.helpers.ledger_data import codes
 from transforms.identifiers import registered_mail
+
+DEFAULT_RANGE = parse_range(DEMO_MAIL_RANGE)
 
 
 def _events(n: int, day: str = "2026-11-25") -> pl.DataFrame:
@@ -47,7 +50,7 @@ def _mailings(numbers: list[str], batch: str = "B00001") -> pl.DataFrame:
 
 
 def test_allocated_numbers_are_valid_unique_and_never_reused(ledger, run_id):
-    a = ledger.allocate_registered_mail_numbers(500, run_id)
+    a = ledger.allocate_registered_mail_numbers(500, run_id, configured_range=DEMO_MAIL_RANGE)
     b = ledger.allocate_registered_mail_numbers(300)
     both = a + b
     assert len(set(both)) == 800
@@ -62,6 +65,21 @@ def test_allocated_numbers_are_valid_unique_and_never_reused(ledger, run_id):
     with pytest.raises(sa.exc.IntegrityError), ledger.engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO registered_mail_numbers VALUES (:n, 1, CURRENT_TIMESTAMP)"),
                      {"n": a[0]})
+
+
+def test_no_range_at_all_is_refused_never_a_built_in_one(ledger):
+    with pytest.raises(ConfigError, match="mail-range"):
+        ledger.allocate_registered_mail_numbers(1)
+    with ledger.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM registered_mail_numbers")).scalar() == 0
+
+
+def test_a_configured_range_is_added_once(ledger):
+    a = ledger.allocate_registered_mail_numbers(2, configured_range="3706000000-3706000009")
+    b = ledger.allocate_registered_mail_numbers(2, configured_range="3706000000-3706000009")
+    assert a + b == [registered_mail.from_serial(3706000000 + i) for i in range(4)]
+    with ledger.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM mail_number_ranges")).scalar() == 1
 
 
 def test_ranges_run_out_all_or_nothing_and_new_ranges_are_used(ledger):
@@ -87,7 +105,7 @@ def test_ranges_must_look_sender_printed(first, last):
 
 
 def test_mailings_are_idempotent_and_change_status_with_history(ledger, run_id):
-    numbers = ledger.allocate_registered_mail_numbers(6, run_id)
+    numbers = ledger.allocate_registered_mail_numbers(6, run_id, configured_range=DEMO_MAIL_RANGE)
     plan = _mailings(numbers)
     assert ledger.record_mailings(run_id, plan).inserted == 6
     again = ledger.record_mailings(run_id, plan)
@@ -107,7 +125,7 @@ def test_mailings_are_idempotent_and_change_status_with_history(ledger, run_id):
 
 
 def test_batch_ids_restart_in_every_run(ledger, run_id):
-    first = ledger.allocate_registered_mail_numbers(4, run_id)
+    first = ledger.allocate_registered_mail_numbers(4, run_id, configured_range=DEMO_MAIL_RANGE)
     ledger.record_mailings(run_id, _mailings(first))
     daily = ledger.start_run("daily", "1" * 64, {})
     second = ledger.allocate_registered_mail_numbers(2, daily)
@@ -120,7 +138,7 @@ def test_batch_ids_restart_in_every_run(ledger, run_id):
 
 
 def test_a_tracking_number_on_two_envelopes_is_refused(ledger, run_id):
-    numbers = ledger.allocate_registered_mail_numbers(3, run_id)
+    numbers = ledger.allocate_registered_mail_numbers(3, run_id, configured_range=DEMO_MAIL_RANGE)
     ledger.record_mailings(run_id, _mailings(numbers))
     clash = _mailings(numbers[:1], batch="B00002")  # same tracking number, other envelope
     with pytest.raises(LedgerError):

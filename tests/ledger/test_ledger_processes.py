@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from ledger_helpers import number_frame
 
-WORKER = Path(__file__).with_name("ledger_worker.py")
+from tests.helpers.ledger_data import number_frame
+
+WORKER = Path(__file__).parents[1] / "helpers" / "ledger_worker.py"
 BOUND = 120  # seconds: an upper bound for any worker, never a timing assertion
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ledger_helpers import number_frame
 
 from ledger import Ledger
+from tests.helpers.ledger_data import number_frame
 
 POOL = number_frame(0, 40)
 subsets = st.lists(st.sets(st.integers(0, 39), max_size=40), min_size=1, max_size=5)

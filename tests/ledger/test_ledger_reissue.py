@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from ledger_helpers import FakeKey, assert_no_values, derive, number_frame
 
-from mynumber.errors import AlreadyIssued, InvalidFormat, NotIssued
+from core.errors import AlreadyIssued, InvalidFormat, NotIssued
+from tests.helpers.ledger_data import FakeKey, assert_no_values, derive, number_frame
 
 
 def _rows(ledger, code: str) -> list:

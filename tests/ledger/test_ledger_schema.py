@@ -11,12 +11,11 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from ledger_helpers import number_frame
 
-from ledger import Ledger
-from ledger import migrate
+from core.errors import SchemaTooNew
+from ledger import Ledger, migrate
 from ledger.schema import SCHEMA_HEAD, metadata
-from mynumber.errors import SchemaTooNew
+from tests.helpers.ledger_data import number_frame
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,7 +50,7 @@ def test_schema_too_new_is_refused(ledger, run_id):
 def test_init_works_from_any_directory_without_alembic_ini(tmp_path):
     """The migrations are found from the package itself (as when installed)."""
     url = f"sqlite:///{tmp_path / 'sub' / 'l.db'}"
-    code = ("from ledger import Ledger; print(Ledger(%r).init())" % url)
+    code = f"from ledger import Ledger; print(Ledger({url!r}).init())"
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                           text=True, timeout=60,
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)})
@@ -112,9 +111,9 @@ def test_a_revoked_number_stays_revoked(ledger, run_id):
 
 def test_a_constraint_hit_inside_the_ledger_never_quotes_the_value(ledger, run_id):
     """The database's own message names the duplicate value; ours names the constraint."""
+    from core.errors import AlreadyIssued
     from ledger.engine import write_transaction
-    from ledger_helpers import assert_no_values
-    from mynumber.errors import AlreadyIssued
+    from tests.helpers.ledger_data import assert_no_values
 
     f = number_frame(1, 2)
     ledger.commit_numbers(run_id, f.head(1), "k")
@@ -129,8 +128,8 @@ def test_a_constraint_hit_inside_the_ledger_never_quotes_the_value(ledger, run_i
 def test_a_writer_that_waits_too_long_gets_a_clear_error(ledger, run_id, monkeypatch):
     """Another writer holds the ledger: after the (here shortened) wait, LedgerError."""
     import ledger.engine as engine_mod
+    from core.errors import LedgerError
     from ledger.engine import write_transaction
-    from mynumber.errors import LedgerError
 
     monkeypatch.setattr(engine_mod, "SQLITE_BUSY_TIMEOUT_MS", 200)
     if ledger.engine.dialect.name == "sqlite":  # the busy timeout is set per connection

@@ -2,10 +2,11 @@
 
 import re
 
+from core.settings import Settings
 from pipeline.options import RunOptions
 from pipeline.report import bulk_report, exit_code, render_html
 
-OPTS = RunOptions(out_dir="x", issue_date="2026-11-26")
+OPTS = RunOptions.of(Settings().with_changes(print={"issue_date": "2026-11-26"}), "x")
 
 
 def make(quarantined=3, qa="pass", issued=95, already=2):

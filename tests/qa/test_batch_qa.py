@@ -17,7 +17,7 @@ import pytest
 
 from ledger import Ledger
 from qa import check_batch
-from tests.qa.qa_batches import make_numbers, make_plan, make_register, write
+from tests.helpers.qa_batches import make_numbers, make_plan, make_register, write
 
 BATCH = "B00001"
 
@@ -224,7 +224,7 @@ def test_plan_member_missing_from_batch(world, batch):
 
 def test_manual_members_and_unprintable_envelopes_pass(tmp_path):
     """Draw-time manual handling: a member (and a whole envelope whose head) the fonts lack."""
-    from tests.qa.qa_fixtures import FrameLedger
+    from tests.helpers.qa_fixtures import FrameLedger
     register = make_register(6, seed=5)
     households = register["household_id"].unique(maintain_order=True).to_list()
     sizes = register.group_by("household_id").len()
@@ -278,7 +278,7 @@ def test_unreadable_files_fail_the_batch_without_crashing(world, batch, damage):
 
 
 def test_qa_json_refuses_a_number(tmp_path):
-    from mynumber.errors import QAFailure
+    from core.errors import QAFailure
     from qa.batch_qa import _write
     with pytest.raises(QAFailure):
         _write(tmp_path, {"note": "1234 5678 9018"}, [])
@@ -293,11 +293,15 @@ def test_sample_register_batches_pass(tmp_path):
     from datetime import date
 
     from layouts.batch import PrintSettings, write_batch
-    from mynumber.readers import read_table
-    from tests.qa.qa_fixtures import FrameLedger
+    from readers import read_table
+    from tests.helpers.qa_fixtures import FrameLedger
     from transforms.batching import assign_batches
-    from transforms.households import (PlanParams, assign_application_ids,
-                                       assign_registered_mail_numbers, plan_envelopes)
+    from transforms.households import (
+        PlanParams,
+        assign_application_ids,
+        assign_registered_mail_numbers,
+        plan_envelopes,
+    )
     from transforms.register import normalise_register
     # the register check without its GX suite (seconds of start-up); the sample is clean
     normalised = normalise_register(read_table(Path("sample_data/register_sample.csv")).frame)

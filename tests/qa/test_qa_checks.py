@@ -7,7 +7,7 @@ import pytest
 
 from qa import checks as c
 from qa.batch_qa import check_plan
-from tests.qa.qa_fixtures import FrameLedger, build, to_csv_frame
+from tests.helpers.qa_fixtures import FrameLedger, build, to_csv_frame
 
 
 @pytest.fixture

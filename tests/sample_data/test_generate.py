@@ -10,8 +10,17 @@ import pytest
 from stdnum.jp import in_ as stdnum_in
 
 from sample_data.generate import (
-    DEFAULT_AS_OF, EXPORT_COLUMNS, FAULTS, EventParams, SampleParams, generate_events, generate_register,
-    inject_event_faults, inject_faults, tables, write_export,
+    DEFAULT_AS_OF,
+    EXPORT_COLUMNS,
+    FAULTS,
+    EventParams,
+    SampleParams,
+    generate_events,
+    generate_register,
+    inject_event_faults,
+    inject_faults,
+    tables,
+    write_export,
 )
 from transforms.eras import parse_date
 from transforms.identifiers import resident_code
@@ -84,9 +93,9 @@ def test_foreign_residents(big):
 
 def test_addresses_on_real_towns(big):
     towns = tables()["towns"]
-    town_of = dict(zip(towns["postcode"], towns["town"]))
+    town_of = dict(zip(towns["postcode"], towns["town"], strict=True))
     sample = big.head(3000)
-    for pc, address in zip(sample["postal_code"], sample["address"]):
+    for pc, address in zip(sample["postal_code"], sample["address"], strict=True):
         assert town_of[pc.replace("-", "")] in address
     assert sample["address"].str.contains(r"丁目\d+番\d+号$").any()
     assert sample["address"].str.contains(r"\d+-\d+-\d+$").any()
@@ -163,7 +172,7 @@ def test_event_faults():
 def test_committed_events_sample_is_what_the_generator_writes(tmp_path):
     """sample_data/events_sample.csv = `mynumber sample-events OUT --register
     sample_data/register_sample.csv --events 40 --seed 2015`."""
-    from mynumber.readers import read_table
+    from readers import read_table
 
     register = read_table(SAMPLE / "register_sample.csv").frame.drop("row")
     path = write_export(generate_events(register, EventParams(events=40, seed=2015)), tmp_path / "e.csv")
@@ -173,7 +182,7 @@ def test_committed_events_sample_is_what_the_generator_writes(tmp_path):
 def test_sample_commands(monkeypatch, capsys, tmp_path):
     import sys
 
-    from mynumber import cli
+    from cli import main as cli
 
     def run(*args: str) -> int:
         monkeypatch.setattr(sys, "argv", ["mynumber", *args])

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mynumber.errors import InputError
+from core.errors import InputError
 from transforms.batching import assign_batches, batch_summary
 from transforms.households import mark_manual, plan_envelopes
 

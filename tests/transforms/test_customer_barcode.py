@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import numpy as np
@@ -10,10 +11,18 @@ import zint
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tests.utils import vector_params
-from transforms.customer_barcode import (BARS, TOTAL_BARS, VALUES, address_positions,
-                                         bar_strings, check_symbol, encode,
-                                         extract_address_number, kanji_to_int)
+from tests.helpers.vectors import vector_params
+from transforms.customer_barcode import (
+    BARS,
+    TOTAL_BARS,
+    VALUES,
+    address_positions,
+    bar_strings,
+    check_symbol,
+    encode,
+    extract_address_number,
+    kanji_to_int,
+)
 
 
 def fit_13(number: str) -> str | None:
@@ -39,7 +48,7 @@ def zint_bars(data: str) -> str:
     sym.encode(data)
     rows = np.unpackbits(np.array(sym.encoded_data)[:3], axis=1, bitorder="little")[:, :sym.width]
     up, low = rows[0, ::2], rows[2, ::2]   # row 1 is the timing row, always set
-    return "".join("F" if u and lo else "A" if u else "D" if lo else "T" for u, lo in zip(up, low))
+    return "".join("F" if u and lo else "A" if u else "D" if lo else "T" for u, lo in zip(up, low, strict=True))
 
 
 @pytest.mark.parametrize("vector", vector_params("customer_barcode", "worked_examples"))
@@ -149,5 +158,5 @@ def test_extracted_number_is_well_formed(address: str) -> None:
     out = extract_address_number(address)
     assert all(c in "0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ" for c in out)
     assert not out.startswith("-") and not out.endswith("-") and "--" not in out
-    assert not any(a.isalpha() and b == "-" or a == "-" and b.isalpha() for a, b in zip(out, out[1:]))
+    assert not any(a.isalpha() and b == "-" or a == "-" and b.isalpha() for a, b in itertools.pairwise(out))
     assert len(encode("1760001", address).bars) == TOTAL_BARS

@@ -28,7 +28,7 @@ def events(*rows: tuple[str, str, str | None]) -> pl.DataFrame:
 
 def classify(ev, active=EMPTY_ACTIVE, owners=EMPTY_OWNERS, known=EMPTY_KNOWN, run_id="run-b"):
     out = classify_events(ev, active, owners, known, run_id)
-    return dict(zip(out["resident_code"], out["action"])), out
+    return dict(zip(out["resident_code"], out["action"], strict=True)), out
 
 
 @pytest.mark.parametrize("event", ["birth", "first_registration"])

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.utils import vector_params
+from tests.helpers.vectors import vector_params
 from transforms.eras import ERAS, format_era, parse_date
 
 
@@ -46,7 +47,7 @@ def test_kanji_matches_japanera(days):
     from japanera import EraDate
 
     ours = pl.DataFrame({"d": days}).select(format_era(pl.col("d"), "kanji"))["d"].to_list()
-    for day, text in zip(days, ours):
+    for day, text in zip(days, ours, strict=True):
         era_date = EraDate.from_date(day)
         era = era_date.era
         theirs = f"{era.kanji}{era.calc_relative_year(day)}年{day.month}月{day.day}日"
@@ -65,7 +66,7 @@ def test_round_trip_every_style(days):
 
 
 def test_era_boundaries_are_exclusive():
-    for before, after in zip(ERAS, ERAS[1:]):
+    for before, after in itertools.pairwise(ERAS):
         last = after.start - dt.timedelta(days=1)
         frame = pl.DataFrame({"d": [last, after.start]})
         kanji = frame.select(format_era(pl.col("d"), "kanji"))["d"].to_list()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.utils import vector_params
+from tests.helpers.vectors import vector_params
 from transforms.ff1 import ALPHABET, FF1, FF1Cipher, ff1_params
 from transforms.ff1_batch import BatchFF1
 
@@ -81,7 +81,7 @@ def test_integer_interface():
     ff1 = FF1(bytes(range(32)))
     values = np.array([0, 1, 12345678901, 10 ** 11 - 1], dtype=np.uint64)
     enc = ff1.encrypt_ints(values, 11, b"0")
-    for v, e in zip(values.tolist(), enc.tolist()):
+    for v, e in zip(values.tolist(), enc.tolist(), strict=True):
         assert ff1.encrypt_str(f"{v:011d}", b"0") == f"{e:011d}"
     assert (ff1.decrypt_ints(enc, 11, b"0") == values).all()
     with pytest.raises(ValueError):

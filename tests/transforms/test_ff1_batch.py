@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.utils import load_vectors, vector_params
+from tests.helpers.vectors import load_vectors, vector_params
 from transforms.ff1 import FF1
 from transforms.ff1_batch import BatchFF1
 

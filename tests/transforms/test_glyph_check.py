@@ -28,7 +28,7 @@ def test_rows_with_undrawable_characters_are_flagged_per_field_by_code_point():
         return [c for c in text if ord(c) > 0xFFFF]
 
     out = flag_undrawable(frame(), undrawable)
-    assert sorted(zip(out["resident_code"], out["field"], out["codepoints"])) == [
+    assert sorted(zip(out["resident_code"], out["field"], out["codepoints"], strict=True)) == [
         ("2", "family_name", "U+20BB7"),
         ("3", "family_name", "U+E0100"),
         ("4", "address", "U+20BB7"),

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from mynumber.errors import InputError
+from core.errors import InputError
 from transforms.households import (
     PlanParams,
     assign_application_ids,
@@ -22,7 +22,7 @@ def residents(rows: list[tuple]) -> pl.DataFrame:
     """rows: (resident_code, household_id, is_head, dob, postal_code, address, extra)."""
     cols = ["resident_code", "household_id", "is_head", "date_of_birth", "postal_code",
             "address", "address_extra"]
-    frame = pl.DataFrame([dict(zip(cols, r)) for r in rows],
+    frame = pl.DataFrame([dict(zip(cols, r, strict=True)) for r in rows],
                          schema={"resident_code": pl.Utf8, "household_id": pl.Utf8,
                                  "is_head": pl.Boolean, "date_of_birth": pl.Date,
                                  "postal_code": pl.Utf8, "address": pl.Utf8,
@@ -63,7 +63,7 @@ def test_first_envelope_seq_and_issue_date():
 @pytest.mark.parametrize("is_head_values", [(False, False, False), (True, True, False)])
 def test_household_without_exactly_one_head_raises_without_values(is_head_values):
     rows = [list(r) for r in SAMPLE]
-    for i, head in zip((0, 1, 3), is_head_values):  # the H2 members
+    for i, head in zip((0, 1, 3), is_head_values, strict=True):  # the H2 members
         rows[i][2] = head
     with pytest.raises(InputError) as info:
         plan_envelopes(residents([tuple(r) for r in rows]))
@@ -115,7 +115,7 @@ def test_mark_manual_member_and_head():
     undrawable = pl.DataFrame({"resident_code": ["00000000044", "00000000033"],
                                "codepoints": ["U+20B9F", "U+E0100"]})
     marked = mark_manual(plan, undrawable)
-    got = dict(zip(marked["resident_code"], zip(marked["is_manual"], marked["manual_reason"])))
+    got = dict(zip(marked["resident_code"], zip(marked["is_manual"], marked["manual_reason"], strict=True), strict=True))
     assert got["00000000044"] == (True, "undrawable")  # a member: the rest still prints
     assert got["00000000022"] == (False, None)
     assert got["00000000033"] == (True, "undrawable")  # a head alone in the household

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from mynumber import errors
+from core import errors
 from transforms.identifiers import application_id
 
 

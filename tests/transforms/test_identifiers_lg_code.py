@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mynumber import errors
-from tests.utils import vector_params
+from core import errors
+from tests.helpers.vectors import vector_params
 from transforms.identifiers import lg_code
 
 
@@ -33,7 +33,7 @@ def test_nerima():
 
 def _reference(body: str) -> str:
     """The rule written out independently: CD = (11 - Σ w·d mod 11) mod 10."""
-    total = sum(w * int(d) for w, d in zip((6, 5, 4, 3, 2), body))
+    total = sum(w * int(d) for w, d in zip((6, 5, 4, 3, 2), body, strict=True))
     return str((11 - total % 11) % 10)
 
 

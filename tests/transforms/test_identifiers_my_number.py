@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.jp import in_ as stdnum_in
 
-from mynumber import errors
-from tests.utils import vector_params
+from core import errors
+from tests.helpers.vectors import vector_params
 from transforms.identifiers import is_valid_my_number, my_number, my_number_check_digit
 
 bodies = st.text(alphabet="0123456789", min_size=11, max_size=11)
@@ -96,7 +96,7 @@ def test_vectorised_check_digits_agree():
     by_matrix = my_number.calc_check_digits(digits)
     by_tables = my_number.check_digits_of_ints(ints)
     assert (by_matrix == by_tables).all()
-    for row, cd in zip(digits[:300], by_matrix[:300]):
+    for row, cd in zip(digits[:300], by_matrix[:300], strict=True):
         assert stdnum_in.calc_check_digit("".join(map(str, row))) == str(cd)
     edge = np.array([0, 10 ** 11 - 1], dtype=np.uint64)
     assert my_number.check_digits_of_ints(edge).tolist() == [

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mynumber import errors
-from tests.utils import vector_params
+from core import errors
+from tests.helpers.vectors import vector_params
 from transforms.identifiers import registered_mail
 
 

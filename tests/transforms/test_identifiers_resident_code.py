@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.jp import in_ as stdnum_in
 
-from mynumber import errors
-from tests.utils import vector_params
+from core import errors
+from tests.helpers.vectors import vector_params
 from transforms.identifiers import resident_code
 from transforms.identifiers.resident_code import ResidentCodeRule, get_rule, register_rule
 
@@ -58,7 +58,7 @@ def test_vectorised_equals_scalar(values):
 def test_matrix_check_digits_agree_with_scalar():
     digits = np.random.default_rng(3).integers(0, 10, size=(500, 10), dtype=np.uint8)
     got = resident_code.calc_check_digits(digits)
-    for row, cd in zip(digits, got):
+    for row, cd in zip(digits, got, strict=True):
         assert resident_code.calc_check_digit("".join(map(str, row))) == str(cd)
     assert resident_code.calc_check_digits(digits, rule="none") is None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from mynumber import errors
+from core import errors
 from transforms.identifiers import (
     application_id,
     is_valid_my_number,

@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.jp import in_ as stdnum_in
 
-from mynumber import errors
-from tests.utils import vector_params
+from core import errors
+from tests.helpers.vectors import vector_params
 from transforms import numbering
 from transforms.identifiers import my_number
 from transforms.numbering import derive_in_chunks, derive_my_numbers

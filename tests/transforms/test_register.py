@@ -7,7 +7,11 @@ import datetime as dt
 import polars as pl
 
 from transforms.register import (
-    CANONICAL_SCHEMA, EVENT_SCHEMA, NormaliseParams, empty_canonical, normalise_register,
+    CANONICAL_SCHEMA,
+    EVENT_SCHEMA,
+    NormaliseParams,
+    empty_canonical,
+    normalise_register,
 )
 
 COLUMNS = ("resident_code", "household_id", "relationship", "family_name", "given_name",
@@ -18,7 +22,7 @@ COLUMNS = ("resident_code", "household_id", "relationship", "family_name", "give
 def raw(*rows: dict, events: bool = False) -> pl.DataFrame:
     cols = COLUMNS + (("event", "event_date") if events else ())
     data = {c: [r.get(c) for r in rows] for c in cols}
-    frame = pl.DataFrame(data, schema={c: pl.Utf8 for c in cols})
+    frame = pl.DataFrame(data, schema=dict.fromkeys(cols, pl.Utf8))
     return frame.with_row_index("row", offset=1).with_columns(pl.col("row").cast(pl.UInt32))
 
 

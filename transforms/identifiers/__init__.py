@@ -2,7 +2,7 @@
 
 Each module (`my_number`, `resident_code`, `lg_code`, `registered_mail`, `application_id`)
 has ``compact``, ``calc_check_digit``, ``validate`` (returns the compact form; checks the
-length, then ASCII 0-9, then the checksum, raising `mynumber.errors.InvalidLength`,
+length, then ASCII 0-9, then the checksum, raising `core.errors.InvalidLength`,
 `InvalidFormat` or `InvalidChecksum`; `TypeError` only for a value that is not a ``str``),
 ``is_valid`` and ``format``, with vectorised variants beside them.
 
@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from mynumber.errors import InvalidFormat, InvalidLength
+from core.errors import InvalidFormat, InvalidLength
 
 #: the characters `compact` removes anywhere in a value (ASCII space and hyphen)
 SEPARATORS = " -"

@@ -21,7 +21,7 @@ import secrets
 import numpy as np
 import polars as pl
 
-from mynumber.errors import ValidationError
+from core.errors import ValidationError
 from transforms.identifiers import ascii_matrix_to_series, check_digits_only, clean, digit_matrix
 
 NAME = "application id"
@@ -54,7 +54,7 @@ def is_valid(number: object) -> bool:
         return False
 
 
-def format(number: str) -> str:  # noqa: A001 - python-stdnum's name
+def format(number: str) -> str:
     """Groups of four digits separated by spaces: ``NNNN NNNN NNNN NNNN NNNN NNN``."""
     number = validate(number)
     return " ".join(number[i:i + GROUP] for i in range(0, LENGTH, GROUP))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from mynumber.errors import InvalidChecksum, ValidationError
+from core.errors import InvalidChecksum, ValidationError
 from transforms.identifiers import check_digits_only, clean, digit_matrix, weighted_sum
 
 NAME = "local-government code"
@@ -55,7 +55,7 @@ def is_valid(number: object) -> bool:
         return False
 
 
-def format(number: str) -> str:  # noqa: A001 - python-stdnum's name
+def format(number: str) -> str:
     """The compact 6 digits."""
     return check_digits_only(compact(number), LENGTH, NAME)
 

@@ -17,7 +17,7 @@ else 11 − r. A passing check digit proves nothing about whether a number was i
 >>> validate('123456789010')
 Traceback (most recent call last):
   ...
-mynumber.errors.InvalidChecksum: My Number: the check digit does not match
+core.errors.InvalidChecksum: My Number: the check digit does not match
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
-from mynumber.errors import InvalidChecksum, ValidationError
+from core.errors import InvalidChecksum, ValidationError
 from transforms.identifiers import (
     ascii_matrix_to_series,
     check_digits_only,
@@ -86,7 +86,7 @@ def is_valid(number: object) -> bool:
 is_valid_my_number = is_valid
 
 
-def format(number: str) -> str:  # noqa: A001 - python-stdnum's name
+def format(number: str) -> str:
     """``NNNN NNNN NNNN`` (needs 12 ASCII digits; the checksum is not checked)."""
     number = check_digits_only(compact(number), LENGTH, NAME)
     return " ".join((number[0:4], number[4:8], number[8:12]))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from mynumber.errors import InvalidChecksum, InvalidLength, ValidationError
+from core.errors import InvalidChecksum, InvalidLength, ValidationError
 from transforms.identifiers import (
     ascii_matrix_to_series,
     check_digits_only,
@@ -64,7 +64,7 @@ def is_valid(number: object) -> bool:
         return False
 
 
-def format(number: str) -> str:  # noqa: A001 - python-stdnum's name
+def format(number: str) -> str:
     """``XXX-XX-XXXXX-X`` (needs 11 ASCII digits; the checksum is not checked)."""
     number = check_digits_only(compact(number), LENGTH, NAME)
     parts, start = [], 0

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from mynumber.errors import ConfigError, InvalidChecksum, ValidationError
+from core.errors import ConfigError, InvalidChecksum, ValidationError
 from transforms.identifiers import check_digits_only, clean, digit_matrix, weighted_sum
 
 NAME = "resident code"
@@ -132,7 +132,7 @@ def is_valid(number: object, rule: str | ResidentCodeRule = DEFAULT_RULE) -> boo
         return False
 
 
-def format(number: str) -> str:  # noqa: A001 - python-stdnum's name
+def format(number: str) -> str:
     """The compact 11 digits (resident codes have no printed grouping)."""
     return check_digits_only(compact(number), LENGTH, NAME)
 

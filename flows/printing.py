@@ -1,0 +1,49 @@
+"""Tasks every run ends with, whatever issued the numbers: render and QA the batches, report.
+
+Bulk and daily flows both call these, so neither flow imports the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+
+from flows.common import IO_RETRIES, TASK_DEFAULTS, guarded
+from pipeline import stages
+from pipeline.options import RunOptions
+from pipeline.progress import progress
+from pipeline.report import exit_code, publish_report
+
+
+@task(name="render-batch", **TASK_DEFAULTS, retries=1)
+def render_batch(opts: RunOptions, batch_id: str) -> dict[str, Any]:
+    return guarded("render")(stages.stage_render)(opts, batch_id)
+
+
+@task(name="qa-batch", **TASK_DEFAULTS, retries=1)
+def qa_batch(opts: RunOptions, batch_id: str) -> dict[str, Any]:
+    return guarded("qa")(stages.stage_qa)(opts, batch_id)
+
+
+@task(name="report-and-finish", **TASK_DEFAULTS, **IO_RETRIES)
+def report_and_finish(opts: RunOptions, report: dict[str, Any]) -> None:
+    """Write report.json/html and the artifact, then close the ledger run with its counts."""
+    publish_report(opts.run_dir, report, kind=report["kind"])
+    status = "succeeded" if exit_code(report) == 0 else "partial"
+    guarded("finish")(stages.stage_finish)(opts, report["run_id"], status, report["counts_for_ledger"])
+
+
+def render_and_check(opts: RunOptions, batch_ids: list[str]) -> tuple[list[dict], list[dict]]:
+    """Render every batch in parallel and QA each as soon as it is rendered."""
+    renders = [render_batch.submit(opts, b) for b in batch_ids]
+    checks = [qa_batch.submit(opts, b, wait_for=[r]) for b, r in zip(batch_ids, renders, strict=True)]
+    rendered, checked = [], []
+    with progress(2 * len(batch_ids), "render + QA batches") as advance:
+        for future in renders:  # a failed render raises its own error here, not QA's
+            rendered.append(future.result())
+            advance()
+        for future in checks:
+            checked.append(future.result())
+            advance()
+    return rendered, checked

@@ -1,0 +1,197 @@
+"""Stages shared by bulk and daily runs, as plain functions of (options, run id, batch id).
+
+Each stage reads its inputs from the run folder or the ledger and writes its outputs
+there, and returns a small dict of counts, timings and paths: the only things Prefect
+sees. Every stage can be re-run after a crash and gives the same result:
+
+- the print plan: written once per run id (atomically); a resumed run reads it back,
+  so application ids and registered-mail numbers do not change;
+- batches: a batch folder that verifies against its SHA256SUMS is not rendered again.
+
+The bulk-only stage (deriving numbers for a register) is ``pipeline.bulk``; the daily-only
+one (applying events) is ``pipeline.daily``.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from layouts.batch import write_batch
+from layouts.fonts import undrawable_characters
+from ledger import Ledger
+from pipeline.faults import crash_point
+from pipeline.files import (
+    read_json,
+    sha256_file,
+    write_csv_atomic,
+    write_json_atomic,
+    write_parquet_atomic,
+)
+from pipeline.options import RunOptions
+from pipeline.printing import build_plan, print_settings, render_numbers
+from pipeline.register_check import check_register_file
+from qa import check_batch
+from transforms.daily import choose_addressees
+from transforms.identifiers.application_id import new_application_ids
+
+#: outcomes that get a card printed
+PRINTED_OUTCOMES = ("issued", "reissued")
+#: columns of the register kept in the work folder (never an existing My Number)
+WORK_COLUMNS_DROP = ("my_number",)
+
+
+def open_ledger(opts: RunOptions) -> Ledger:
+    """The run's ledger; its schema is checked (and created or upgraded) on first use."""
+    return Ledger(opts.ledger.url, operator=opts.ledger.operator)
+
+
+def stage_start(opts: RunOptions, register_path: str, kind: str = "bulk") -> dict[str, Any]:
+    """Hash the input and open a ledger run, resuming an unfinished one for the same input."""
+    run_dir = opts.run_dir.make()
+    input_sha256 = sha256_file(Path(register_path))
+    ledger = open_ledger(opts)
+    previous = ledger.find_run(kind, input_sha256)
+    if previous and previous.get("status") == "running":
+        run_id, resumed = previous["run_id"], True
+    else:
+        run_id = ledger.start_run(kind, input_sha256, _safe_params(opts))
+        resumed = False
+    state = {"run_id": run_id, "kind": kind, "input_sha256": input_sha256, "resumed": resumed,
+             "ledger_url": opts.ledger.url}  # no password: it never enters RunOptions
+    write_json_atomic(run_dir.state_path, state)
+    return state
+
+
+def stage_check(opts: RunOptions, register_path: str, kind: str = "register") -> dict[str, Any]:
+    """Ingest and validate the register; keep accepted rows (minus numbers) for later stages."""
+    run_dir = opts.run_dir.make()
+    result = check_register_file(
+        Path(register_path), encoding=opts.check.encoding, resident_code_rule=opts.check.resident_code_rule,
+        kind=kind, out_dir=run_dir.check_dir, today=opts.print.issue_day,
+    )
+    accepted = result.accepted
+    if "my_number" in accepted.columns:
+        accepted = accepted.with_columns(pl.col("my_number").is_not_null().alias("has_my_number"))
+    accepted = accepted.drop([c for c in WORK_COLUMNS_DROP if c in accepted.columns])
+    write_parquet_atomic(accepted, run_dir.accepted_path)
+    write_csv_atomic(result.quarantine.sort("row"), run_dir.quarantine_path)
+    crash_point("after_check")
+    report = result.report
+    return {
+        "input_rows": report["input_rows"],
+        "accepted": accepted.height,
+        "quarantined": report["outcomes"].get("quarantined", 0),
+        "rules": report.get("rules", {}),
+    }
+
+
+def stage_plan(opts: RunOptions, run_id: str) -> dict[str, Any]:
+    """Plan envelopes and batches for residents who get a card in this run (once per run id).
+
+    An envelope holds only the members with a new card; when the head of household is not
+    among them (a daily birth, a head issued earlier) the eldest of them is the addressee
+    (``transforms.daily.choose_addressees``).
+    """
+    run_dir = opts.run_dir
+    plan_meta = run_dir.work_dir / "plan.json"
+    ledger = open_ledger(opts)
+    if run_dir.plan_path.exists() and plan_meta.exists() and read_json(plan_meta).get("run_id") == run_id:
+        # resumed: the same envelopes, ids and registered-mail numbers as before the crash
+        plan = pl.read_parquet(run_dir.plan_path)
+        ledger.record_mailings(run_id, _envelopes(plan))
+        return {**read_json(plan_meta), "reused": True}
+    accepted = pl.read_parquet(run_dir.accepted_path)
+    outcomes = pl.read_parquet(run_dir.outcomes_path, columns=["resident_code", "outcome"])
+    issued = accepted.join(
+        outcomes.filter(pl.col("outcome").is_in(PRINTED_OUTCOMES)), on="resident_code", how="semi"
+    )
+    # a household whose head already holds a number (or brought one) still gets an envelope
+    issued = choose_addressees(issued)
+    plan, manual = build_plan(
+        issued, partial(undrawable_characters, fontset=print_settings(opts).fonts()), ledger, opts,
+        application_ids=new_application_ids,
+    )
+    meta = {
+        "run_id": run_id,
+        "batch_ids": plan.get_column("batch_id").drop_nulls().unique(maintain_order=True).to_list(),
+        "households": plan.get_column("household_id").n_unique(),
+        "envelopes": plan.get_column("envelope_seq").n_unique(),
+        "members": plan.height,
+        "manual_handling": manual.get_column("resident_code").n_unique() if manual.height else 0,
+    }
+    write_csv_atomic(manual, run_dir.manual_path)
+    write_parquet_atomic(plan, run_dir.plan_path)
+    write_json_atomic(plan_meta, meta)
+    crash_point("after_plan")
+    ledger.record_mailings(run_id, _envelopes(plan))
+    return {**meta, "reused": False}
+
+
+def stage_render(opts: RunOptions, batch_id: str) -> dict[str, Any]:
+    """Render one print batch (skipped when its files exist and verify)."""
+    run_dir, rows, ledger = opts.run_dir, _batch_rows(opts, batch_id), open_ledger(opts)
+    t0 = time.perf_counter()
+    result = write_batch(
+        run_dir.batch_dir(batch_id), rows, render_numbers(ledger, rows), print_settings(opts)
+    )
+    if not result.skipped:
+        crash_point("mid_render")
+    return {
+        "batch_id": batch_id,
+        "pages": result.pages,
+        "envelopes": result.envelopes,
+        "reused": result.skipped,
+        "render_s": time.perf_counter() - t0,
+    }
+
+
+def stage_qa(opts: RunOptions, batch_id: str) -> dict[str, Any]:
+    """Independent re-check of one batch against its manifest, the plan and the ledger."""
+    run_dir, rows, ledger = opts.run_dir, _batch_rows(opts, batch_id), open_ledger(opts)
+    t0 = time.perf_counter()
+    report = check_batch(
+        run_dir.batch_dir(batch_id), ledger=ledger, plan=rows, full_qr=opts.qa.full_qr,
+        qr_sample_size=opts.qa.qr_sample_size, seed=opts.qa.seed,
+    )
+    if report.get("verdict") == "pass":
+        run_id = read_json(run_dir.state_path)["run_id"]
+        ledger.set_mailing_status("printed", batch_id=batch_id, batch_run_id=run_id)
+    return {
+        "batch_id": batch_id,
+        "verdict": report.get("verdict"),
+        "failed_checks": sorted(
+            name for name, check in report.get("checks", {}).items()
+            if isinstance(check, dict) and check.get("verdict") == "fail"
+        ),
+        "qa_s": time.perf_counter() - t0,
+    }
+
+
+def stage_finish(opts: RunOptions, run_id: str, status: str, counts: dict[str, Any]) -> None:
+    open_ledger(opts).finish_run(run_id, status, counts)
+
+
+def _batch_rows(opts: RunOptions, batch_id: str) -> pl.DataFrame:
+    """The plan rows of one batch (the plan file is read lazily: only that batch)."""
+    return pl.scan_parquet(opts.run_dir.plan_path).filter(pl.col("batch_id") == batch_id).collect()
+
+
+def _envelopes(plan: pl.DataFrame) -> pl.DataFrame:
+    """Printable envelopes, one row each, as the ledger records mailings."""
+    return plan.filter(pl.col("batch_id").is_not_null()).select("household_id", "batch_id", "envelope_seq", "registered_mail_number").unique(
+        subset=["envelope_seq"], keep="first", maintain_order=True
+    )
+
+
+def _safe_params(opts: RunOptions) -> dict[str, Any]:
+    """Options worth recording with the run: no secrets (the URL has no password)."""
+    return {
+        "workers": opts.runner.workers, "batch_size": opts.print.batch_size,
+        "resident_code_rule": opts.check.resident_code_rule, "issue_date": opts.print.issue_date,
+        "qr_sample_size": opts.qa.qr_sample_size, "demo": opts.demo,
+    }
