@@ -8,7 +8,7 @@ APT_PACKAGES := fonts-ipamj-mincho fonts-ipaexfont poppler-utils
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: run test bench system venv clean
+.PHONY: run test lint bench system venv clean
 
 system:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -20,7 +20,7 @@ system:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,lint]'
 	@touch $(STAMP)
 
 venv: system $(STAMP)
@@ -30,6 +30,13 @@ run: venv
 
 test: venv
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+# ruff (pyflakes, bugbear, isort, pyupgrade), mypy (strict on core, transforms, ledger) and
+# import-linter (layers point one way); .ci/run calls this before the tests
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: venv
 	$(BIN)/python bench/derive.py

@@ -19,6 +19,12 @@ class MyNumberError(Exception):
 class ValidationError(MyNumberError, ValueError):
     """A value is not a valid identifier."""
 
+    # Set only on the errors of the vectorised checks
+    # (`transforms.identifiers.describe_bad_rows`): the 0-based position of the first bad
+    # value and the number of bad values. Declared, not defaulted: other errors lack them.
+    first_position: int
+    bad_count: int
+
 
 class InvalidLength(ValidationError):
     """The value has the wrong number of characters."""

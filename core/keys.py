@@ -24,6 +24,7 @@ import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from core.errors import KeyFileError
 
@@ -55,13 +56,13 @@ class KeyMaterial:
     def __format__(self, spec: str) -> str:
         return format(repr(self), spec)
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("KeyMaterial is not picklable: pass the key file path and load it there")
 
     def __copy__(self) -> KeyMaterial:
         return self
 
-    def __deepcopy__(self, memo: dict) -> KeyMaterial:
+    def __deepcopy__(self, memo: dict[int, object]) -> KeyMaterial:
         return self
 
 
@@ -69,7 +70,7 @@ def _new_key_id(now: datetime) -> str:
     return f"k-{now:%Y-%m-%d}-{secrets.token_hex(3)}"
 
 
-def generate_key_file(path: str | os.PathLike, *, demo: bool = False) -> KeyMaterial:
+def generate_key_file(path: str | os.PathLike[str], *, demo: bool = False) -> KeyMaterial:
     """Create a new key file at ``path`` (mode 0600); `KeyFileError` if it already exists.
 
     The parent folder is created (mode 0700) when missing."""
@@ -132,7 +133,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def load_key(path: str | os.PathLike) -> KeyMaterial:
+def load_key(path: str | os.PathLike[str]) -> KeyMaterial:
     """Load and check a key file (see the module docstring); `KeyFileError` otherwise."""
     path = Path(path)
     try:
@@ -192,7 +193,7 @@ def _parse(raw: bytes, path: Path) -> KeyMaterial:
     return KeyMaterial(key_id.strip(), bytes.fromhex(key_hex), created, demo)
 
 
-def ensure_demo_key(path: str | os.PathLike) -> KeyMaterial:
+def ensure_demo_key(path: str | os.PathLike[str]) -> KeyMaterial:
     """The DEMO key at ``path``, created on first use. Refuses a non-demo key there, so a
     demo never runs with a production key."""
     path = Path(path)

@@ -17,10 +17,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, cast, get_args
 
 from core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 DEFAULT_LEDGER_URL = "sqlite:///mynumber-data/ledger.db"
 DEFAULT_KEY_REF = "mynumber-data/key.json"
@@ -144,7 +146,7 @@ class Settings:
     def __post_init__(self) -> None:
         validate(self)
 
-    def with_changes(self, **sections: Mapping[str, Any]) -> Settings:
+    def with_changes(self, **sections: Mapping[str, Any]) -> Self:
         """A copy with some fields of some sections changed: ``with_changes(print={...})``."""
         return _merge(self, {k: dict(v) for k, v in sections.items()})
 
@@ -176,8 +178,6 @@ def validate(settings: Settings) -> None:
             dt.date.fromisoformat(s.print.issue_date)
         except ValueError:
             raise ConfigError("--issue-date must be a date written YYYY-MM-DD") from None
-    if urlsplit(s.ledger.url).password:
-        raise ConfigError("internal: the ledger URL still carries a password")
 
 
 def _check_choice(flag: str, value: object, choices: object) -> None:
@@ -280,7 +280,8 @@ def _merge(base: S, sections: Mapping[str, Mapping[str, Any]]) -> S:
             if key not in names:
                 raise ConfigError(f"unknown setting {section}.{key}")
             typed[key] = _coerce(section, key, value, getattr(current, key))
-        changes[section] = replace(current, **typed)  # type: ignore[type-var]  # a dataclass
+        # is_dataclass also admits a dataclass *class*; a section of Settings is a record
+        changes[section] = replace(cast("DataclassInstance", current), **typed)
     return replace(base, **changes)
 
 

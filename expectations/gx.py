@@ -18,13 +18,20 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from core.errors import ConfigError
+
+if TYPE_CHECKING:  # GX is imported lazily at run time (it takes seconds)
+    from great_expectations import ExpectationSuite
+    from great_expectations.data_context.data_context.ephemeral_data_context import EphemeralDataContext
+    from great_expectations.expectations.expectation import Expectation
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -69,20 +76,25 @@ class SuiteOutcome:
         }
 
 
-def _gx():
-    """Import GX lazily (it takes seconds) and quietly."""
+def _gx() -> ModuleType:
+    """Import GX lazily (it takes seconds) and quietly.
+
+    Callers then import the names they use from GX themselves (already loaded, so free),
+    which keeps GX's own types on them."""
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
 
     return gx
 
 
-def load_suite(path: str | Path, *, expected_count: int | None = None):
+def load_suite(path: str | Path, *, expected_count: int | None = None) -> ExpectationSuite:
     """Load a suite stored as JSON; refuse it if GX dropped any expectation on the way.
 
     Import the modules that define custom expectations *before* calling this.
     """
-    gx = _gx()
+    _gx()
+    import great_expectations as gx
+
     path = Path(path)
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
@@ -102,17 +114,21 @@ def load_suite(path: str | Path, *, expected_count: int | None = None):
     return suite
 
 
-def subset_suite(suite, name: str, keep) -> Any:
+def subset_suite(suite: ExpectationSuite, name: str,
+                 keep: Callable[[Expectation], bool]) -> ExpectationSuite:
     """A new suite with the expectations for which ``keep(expectation)`` is true."""
-    gx = _gx()
+    _gx()
+    import great_expectations as gx
+
     configs = [e.configuration for e in suite.expectations if keep(e)]
     return gx.ExpectationSuite(name=name, expectations=configs, meta=dict(suite.meta))
 
 
-def ephemeral_context():
+def ephemeral_context() -> EphemeralDataContext:
     """An ephemeral GX context: in-memory stores, no analytics, no progress bars (shared by
     the frame suites here and the SQL suite over the ledger)."""
-    gx = _gx()
+    _gx()
+    import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
@@ -127,7 +143,8 @@ def ephemeral_context():
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def run_suite(frame: pl.DataFrame, suite, *, parameters: dict[str, Any] | None = None) -> SuiteOutcome:
+def run_suite(frame: pl.DataFrame, suite: ExpectationSuite, *,
+              parameters: dict[str, Any] | None = None) -> SuiteOutcome:
     """Validate ``frame`` against ``suite`` in an ephemeral context; counts only come back.
 
     ``parameters`` fill ``{"$PARAMETER": name}`` placeholders in the suite (e.g. today's
@@ -191,12 +208,15 @@ def custom_expectations() -> dict[str, type]:
     """
     if not _CUSTOM:
         _gx()
-        import great_expectations.expectations as gxe
+        # from the defining module: great_expectations.expectations re-exports it implicitly
+        from great_expectations.expectations.core.expect_column_values_to_be_in_set import (
+            ExpectColumnValuesToBeInSet,
+        )
 
-        class ExpectRuleFlagToBeClear(gxe.ExpectColumnValuesToBeInSet):
+        class ExpectRuleFlagToBeClear(ExpectColumnValuesToBeInSet):
             """No row may carry the flag of a broken rule."""
 
-            value_set: list = [False]
+            value_set: list[Any] = [False]
             description: str = "rows flagged by a rule computed in polars"
 
         _CUSTOM["expect_rule_flag_to_be_clear"] = ExpectRuleFlagToBeClear

@@ -10,12 +10,15 @@ with the SUMMARY result format without partial lists (expectations.gx).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from expectations import gx as gxrun
 from transforms.identifiers import my_number as my_number_id
+
+if TYPE_CHECKING:  # GX is imported lazily (expectations.gx)
+    from great_expectations import ExpectationSuite
 
 SUITE_PATH = Path(__file__).with_name("issued_suite.json")
 RESULTS_NAME = "issued_results.json"
@@ -23,7 +26,7 @@ RESULTS_NAME = "issued_results.json"
 EXPECTED_EXPECTATIONS = 6
 
 
-def load_issued_suite(path: Path = SUITE_PATH):
+def load_issued_suite(path: Path = SUITE_PATH) -> ExpectationSuite:
     """The issued-number suite (custom expectation classes registered first)."""
     gxrun.custom_expectations()
     return gxrun.load_suite(path, expected_count=EXPECTED_EXPECTATIONS)
@@ -42,7 +45,7 @@ def issued_check_frame(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def check_issued_numbers(frame: pl.DataFrame, *, out_dir: str | Path | None = None,
-                         suite=None) -> dict[str, Any]:
+                         suite: ExpectationSuite | None = None) -> dict[str, Any]:
     """Validate numbers before the ledger commit.
 
     Returns ``{"success", "rows", "rules": {rule: unexpected count}, "failed_rules": [...]}``

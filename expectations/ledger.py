@@ -17,10 +17,13 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError
 from expectations.gx import RESULT_FORMAT, load_suite, outcome_of, write_outcome
+
+if TYPE_CHECKING:  # GX is imported lazily (expectations.gx)
+    from great_expectations.data_context.data_context.ephemeral_data_context import EphemeralDataContext
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -55,7 +58,7 @@ def ledger_query(dialect: str, table: str = "issued_numbers") -> str:
     )
 
 
-def _context() -> Any:
+def _context() -> EphemeralDataContext:
     """The shared ephemeral GX context, with GX's own logging kept quiet."""
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     from expectations.gx import ephemeral_context

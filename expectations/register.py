@@ -24,7 +24,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -32,6 +32,9 @@ from expectations import gx as gxrun
 from transforms.identifiers import my_number as my_number_id
 from transforms.identifiers import resident_code as resident_code_id
 from transforms.kana import is_kana_reading
+
+if TYPE_CHECKING:  # GX is imported lazily (expectations.gx)
+    from great_expectations import ExpectationSuite
 
 SUITE_PATH = Path(__file__).with_name("register_suite.json")
 FLAG_PREFIX = "flag__"
@@ -207,7 +210,7 @@ class SuiteCheck:
     consistent: bool
 
 
-def load_register_suite(kind: str = "register", path: Path = SUITE_PATH):
+def load_register_suite(kind: str = "register", path: Path = SUITE_PATH) -> ExpectationSuite:
     """The GX suite for this kind (custom expectation classes are registered first)."""
     gxrun.custom_expectations()
     suite = gxrun.load_suite(path, expected_count=len(load_rules(path)))
@@ -215,7 +218,8 @@ def load_register_suite(kind: str = "register", path: Path = SUITE_PATH):
                               lambda e: kind in (e.meta or {}).get("kinds", []))
 
 
-def check_frame(frame: pl.DataFrame, params: RuleParams, *, suite=None) -> SuiteCheck:
+def check_frame(frame: pl.DataFrame, params: RuleParams, *,
+                suite: ExpectationSuite | None = None) -> SuiteCheck:
     """Run the suite on a prepared check frame (see `prepare_check_frame`)."""
     rules = [r for r in load_rules() if params.kind in r.kinds]
     flags = compute_flags(frame, rules, params)

@@ -57,12 +57,16 @@ def guarded(stage: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return wrap
 
 
-def task_runner_for(opts: RunOptions) -> TaskRunner:
-    """Processes on this machine by default; a Dask cluster when one machine is not enough."""
+def task_runner_for(opts: RunOptions) -> TaskRunner[Any]:
+    """Processes on this machine by default; a Dask cluster when one machine is not enough.
+
+    ``TaskRunner[Any]``: the runners' future types differ, and ``Flow.with_options`` takes a
+    ``TaskRunner[PrefectFuture[Any]]`` (invariant), which none of them is exactly.
+    """
     if opts.runner.task_runner == "thread" or opts.runner.workers == 1:
         return ThreadPoolTaskRunner(max_workers=max(1, opts.runner.workers))
     if opts.runner.task_runner == "dask":
-        from prefect_dask import DaskTaskRunner
+        from prefect_dask.task_runners import DaskTaskRunner
 
         if opts.runner.dask_address:
             return DaskTaskRunner(address=opts.runner.dask_address)

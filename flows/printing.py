@@ -34,10 +34,13 @@ def report_and_finish(opts: RunOptions, report: dict[str, Any]) -> None:
     guarded("finish")(stages.stage_finish)(opts, report["run_id"], status, report["counts_for_ledger"])
 
 
-def render_and_check(opts: RunOptions, batch_ids: list[str]) -> tuple[list[dict], list[dict]]:
+def render_and_check(opts: RunOptions,
+                     batch_ids: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Render every batch in parallel and QA each as soon as it is rendered."""
     renders = [render_batch.submit(opts, b) for b in batch_ids]
-    checks = [qa_batch.submit(opts, b, wait_for=[r]) for b, r in zip(batch_ids, renders, strict=True)]
+    # return_state=False is the default; spelled out, it selects Task.submit's overload with wait_for
+    checks = [qa_batch.submit(opts, b, return_state=False, wait_for=[r])
+              for b, r in zip(batch_ids, renders, strict=True)]
     rendered, checked = [], []
     with progress(2 * len(batch_ids), "render + QA batches") as advance:
         for future in renders:  # a failed render raises its own error here, not QA's

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from prefect import flow
 from prefect.schedules import Cron
@@ -21,6 +21,9 @@ from core.errors import MyNumberError
 from flows.common import task_runner_for
 from flows.daily_increment import daily_increment
 from pipeline.options import RunOptions
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
 
 EVENTS_FILE = re.compile(r"^events-(\d{4}-\d{2}-\d{2})\.(csv|parquet)$")
 TIMEZONE = "Asia/Tokyo"
@@ -43,8 +46,8 @@ def process_inbox(inbox: str, out_root: str, opts: RunOptions) -> list[dict[str,
     inbox_dir = Path(inbox)
     results = []
     for day, path in pending_event_files(inbox_dir):
-        day_opts = opts.with_changes(print={"issue_date": day.isoformat()}).in_folder(
-            Path(out_root) / day.isoformat())
+        day_opts = RunOptions.of(opts.with_changes(print={"issue_date": day.isoformat()}),
+                                 Path(out_root) / day.isoformat())
         runner = daily_increment.with_options(task_runner=task_runner_for(day_opts))
         try:
             report = runner(str(path), day_opts)
@@ -63,12 +66,15 @@ def _move(path: Path, folder: Path) -> None:
     shutil.move(str(path), folder / path.name)
 
 
-def daily_deployment(inbox: str, out_root: str, opts: RunOptions, cron: str = DEFAULT_CRON):
+def daily_deployment(inbox: str, out_root: str, opts: RunOptions,
+                     cron: str = DEFAULT_CRON) -> RunnerDeployment:
     """The deployment `mynumber serve` runs: the inbox flow on a Japan-time cron."""
-    return process_inbox.to_deployment(
+    # to_deployment is @async_dispatch'ed (typed "RunnerDeployment | Coroutine"); called from
+    # sync code, as here, it runs the sync implementation and returns the deployment itself
+    return cast("RunnerDeployment", process_inbox.to_deployment(
         name="daily-increment-inbox",
         schedules=[Cron(cron, timezone=TIMEZONE)],
         parameters={"inbox": inbox, "out_root": out_root, "opts": opts},
         description="Processes new events-YYYY-MM-DD files from the inbox every day.",
         tags=["mynumber", "daily"],
-    )
+    ))

@@ -7,10 +7,16 @@ that N members follow separately. Everything else is furniture drawn once per do
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from layouts.barcodes import codabar_ops, customer_barcode_ops
 from layouts.document import Document
 from layouts.records import Household, format_postcode, format_registered_mail, wareki
 from layouts.spec import MM_PER_PT, Box, PrintSpec
+
+if TYPE_CHECKING:  # layouts.batch imports this module
+    from layouts.batch import PrintSettings
 
 LETTER_TITLE = "個人番号通知カードの送付について"
 LETTER_BODY = (
@@ -26,7 +32,7 @@ MARKS = ("簡易書留", "転送不要")
 MORE_NOTE = "ほか {n}名（同封の通知カードをご確認ください）"
 
 
-def _furniture(settings):
+def _furniture(settings: PrintSettings) -> Callable[[Document], None]:
     def draw(doc: Document) -> None:
         a = doc.spec.address
         m = a.marks
@@ -66,7 +72,7 @@ def letter_list_top(doc: Document) -> float:
     return a.letter.y + a.letter_body_dy + n * a.letter_leading + a.letter_list_gap
 
 
-def draw_address_sheet(doc: Document, spec: PrintSpec, hh: Household, settings,
+def draw_address_sheet(doc: Document, spec: PrintSpec, hh: Household, settings: PrintSettings,
                        barcode_bars: str | None, footer: str) -> None:
     """Draw page 1 of an envelope (the caller ends the page)."""
     a = spec.address

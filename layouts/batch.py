@@ -21,6 +21,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 
@@ -35,6 +36,8 @@ from transforms.customer_barcode import encode as encode_customer_barcode
 BATCH_FILES = ("cards.pdf", "manifest.parquet", "manifest.csv")
 SUMS_FILE = "SHA256SUMS"
 CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+#: (first_page, last_page) of an envelope; (None, None) when it has no printed page
+PageRange = tuple[int | None, int | None]
 
 
 @dataclass(frozen=True)
@@ -109,14 +112,14 @@ def footer_text(hh: Household, k: int, n: int) -> str:
 
 
 def render_pdf(households: list[Household], settings: PrintSettings, *,
-               spec: PrintSpec = DEFAULT_SPEC, batch_id: str = "") -> tuple[bytes, list]:
+               spec: PrintSpec = DEFAULT_SPEC, batch_id: str = "") -> tuple[bytes, list[PageRange]]:
     """cards.pdf as bytes, and (first_page, last_page) per envelope (None if not printed)."""
     fonts = settings.fonts()
     buf = io.BytesIO()
     title = f"{settings.municipality} 通知カード {batch_id}" + (" DEMO" if settings.demo else "")
     doc = Document(buf, spec, fonts, title=title, author=settings.municipality,
                    compress=settings.compress)
-    ranges = []
+    ranges: list[PageRange] = []
     for hh in households:
         if not hh.printed:
             ranges.append((None, None))
@@ -143,7 +146,7 @@ def render_pdf(households: list[Household], settings: PrintSettings, *,
     return buf.getvalue(), ranges
 
 
-def build_manifest(households: list[Household], ranges: list) -> pl.DataFrame:
+def build_manifest(households: list[Household], ranges: list[PageRange]) -> pl.DataFrame:
     """One row per envelope; numbers masked to the last four digits."""
     rows = []
     for hh, (first, last) in zip(households, ranges, strict=True):
@@ -162,12 +165,13 @@ def build_manifest(households: list[Household], ranges: list) -> pl.DataFrame:
             "manual_resident_codes": [m.resident_code for m in hh.manual],
         })
     lst = pl.List(pl.Utf8)
-    schema = {"batch_id": pl.Utf8, "envelope_seq": pl.UInt32, "household_id": pl.Utf8,
-              "postal_code": pl.Utf8, "registered_mail_number": pl.Utf8,
-              "first_page": pl.UInt32, "last_page": pl.UInt32, "members": pl.UInt16,
-              "manual_members": pl.UInt16, "resident_codes": lst, "member_names": lst,
-              "application_ids": lst, "my_numbers_masked": lst, "head_name": pl.Utf8,
-              "manual_resident_codes": lst}
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        "batch_id": pl.Utf8, "envelope_seq": pl.UInt32, "household_id": pl.Utf8,
+        "postal_code": pl.Utf8, "registered_mail_number": pl.Utf8,
+        "first_page": pl.UInt32, "last_page": pl.UInt32, "members": pl.UInt16,
+        "manual_members": pl.UInt16, "resident_codes": lst, "member_names": lst,
+        "application_ids": lst, "my_numbers_masked": lst, "head_name": pl.Utf8,
+        "manual_resident_codes": lst}
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -218,7 +222,7 @@ def read_sums(batch_dir: Path) -> dict[str, str]:
     return sums
 
 
-def batch_is_complete(batch_dir: str | os.PathLike) -> bool:
+def batch_is_complete(batch_dir: str | os.PathLike[str]) -> bool:
     """True when SHA256SUMS lists every batch file and each file matches it."""
     batch_dir = Path(batch_dir)
     try:
@@ -229,14 +233,14 @@ def batch_is_complete(batch_dir: str | os.PathLike) -> bool:
         return False
 
 
-def write_batch(batch_dir: str | os.PathLike, plan_rows: pl.DataFrame, numbers: pl.DataFrame,
+def write_batch(batch_dir: str | os.PathLike[str], plan_rows: pl.DataFrame, numbers: pl.DataFrame,
                 settings: PrintSettings, *, spec: PrintSpec = DEFAULT_SPEC) -> BatchResult:
     """Render one print batch into batch_dir (skipped when it already verifies)."""
     batch_dir = Path(batch_dir)
     batch_id = plan_rows["batch_id"][0] if plan_rows.height else batch_dir.name
     if batch_is_complete(batch_dir):
         manifest = pl.read_parquet(batch_dir / "manifest.parquet")
-        pages = int(manifest["last_page"].max() or 0)
+        pages = int(cast("int | None", manifest["last_page"].max()) or 0)  # a UInt32 column
         return BatchResult(batch_id, batch_dir, True, manifest.height, pages,
                            int(manifest["members"].sum()), int(manifest["manual_members"].sum()),
                            sha256=read_sums(batch_dir))

@@ -32,7 +32,7 @@ class _Widths:
     """Advance widths per font, looked up per character (reportlab's stringWidth is slow)."""
 
     def __init__(self) -> None:
-        self._faces: dict[str, tuple[dict, int]] = {}
+        self._faces: dict[str, tuple[dict[int, float], float]] = {}
 
     def __call__(self, font: str, text: str, size: float) -> float:
         face = self._faces.get(font)
@@ -62,8 +62,9 @@ class Document:
         self.c.setCreator(PRODUCER)
         self.c.setProducer(PRODUCER)
         self._forms: set[str] = set()
-        self._wraps: dict[tuple, tuple[str, ...]] = {}
-        self._encoded_cache: dict[tuple, tuple[float, list]] = {}
+        self._wraps: dict[tuple[str, float, float, tuple[str, ...]], tuple[str, ...]] = {}
+        self._encoded_cache: dict[tuple[str, float, tuple[str, ...]],
+                                  tuple[float, list[tuple[float, str]]]] = {}
         self.page_count = 0
 
     # --- units -------------------------------------------------------------------------
@@ -79,7 +80,8 @@ class Document:
         """Width in mm."""
         return sum(_width(f, t, size) for f, t in self.fonts.runs(text, chain)) / PT_PER_MM
 
-    def _encoded(self, text: str, size: float, chain: tuple[str, ...]) -> tuple[float, list]:
+    def _encoded(self, text: str, size: float,
+                 chain: tuple[str, ...]) -> tuple[float, list[tuple[float, str]]]:
         """(width in pt, [(dx in pt, 'Tf … Tj' operators)]) for a text, cached per document.
 
         Safe to cache: reportlab assigns a character its subset code the first time it is
@@ -90,7 +92,8 @@ class Document:
         if hit is not None:
             return hit
         doc, esc = self.c._doc, self.c._escape
-        pieces, dx = [], 0.0
+        pieces: list[tuple[float, str]] = []
+        dx = 0.0
         for font, part in self.fonts.runs(text, chain):
             f = getFont(font)
             ops = " ".join(f"{f.getSubsetInternalName(subset, doc)} {size:.2f} Tf ({esc(t)}) Tj"
@@ -123,9 +126,10 @@ class Document:
         self.c._code.append("BT " + " ".join(f"1 0 0 1 {xp + dx:.2f} {yp:.2f} Tm {ops}"
                                              for dx, ops in pieces) + " ET")
 
-    def name(self, x: float, y: float, text: str, size: float, **kw) -> None:
+    def name(self, x: float, y: float, text: str, size: float, *, anchor: str = "start",
+             max_width: float | None = None) -> None:
         """Names in IPAmj Mincho (it covers the register's character set)."""
-        self.text(x, y, text, size, chain=NAME_CHAIN, **kw)
+        self.text(x, y, text, size, chain=NAME_CHAIN, anchor=anchor, max_width=max_width)
 
     def wrap(self, text: str, size: float, width: float,
              chain: tuple[str, ...] = TEXT_CHAIN) -> list[str]:

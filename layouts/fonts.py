@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from core.errors import FontMissing
+from core.errors import ConfigError, FontMissing
 
 #: logical role → (reportlab font name, file name, package that installs it)
 FONT_FILES: dict[str, tuple[str, str, str]] = {
@@ -84,9 +84,28 @@ def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
     return "\n".join(cmap)
 
 
+#: reportlab versions whose ``ttfonts.makeToUnicodeCMap(fontname, subset)`` we replace; the
+#: patch depends on that private function's name and signature, so any other major version
+#: is refused at first use with a clear error instead of silently printing wrong ToUnicode maps
+PATCHED_REPORTLAB_MAJORS = ("4", "5")
+
+
 def _patch_reportlab() -> None:
+    import inspect
+
+    import reportlab
     from reportlab.pdfbase import ttfonts
 
+    original = getattr(ttfonts, "makeToUnicodeCMap", None)
+    if original is _to_unicode_cmap:
+        return
+    major = str(reportlab.Version).split(".", 1)[0]
+    if (major not in PATCHED_REPORTLAB_MAJORS or original is None
+            or list(inspect.signature(original).parameters) != ["fontname", "subset"]):
+        raise ConfigError(
+            f"reportlab {reportlab.Version} is not a version layouts/fonts.py was checked against "
+            f"(majors {', '.join(PATCHED_REPORTLAB_MAJORS)} with ttfonts.makeToUnicodeCMap(fontname, "
+            "subset)): install the version from the lock file")
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
@@ -139,7 +158,7 @@ def _load(paths: tuple[tuple[str, str], ...]) -> FontSet:
                 font = TTFont(name, path)
             except (TTFError, OSError) as exc:
                 raise FontMissing(f"font {path} cannot be loaded: {type(exc).__name__}") from None
-            font._mn_path = path  # type: ignore[attr-defined]
+            font._mn_path = path
             pdfmetrics.registerFont(font)
         font = pdfmetrics.getFont(name)
         names[role] = name

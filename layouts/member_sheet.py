@@ -7,6 +7,9 @@ photo box and the blanks are furniture drawn once per document.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from layouts.document import Document
 from layouts.fonts import NAME_CHAIN
 from layouts.qr import draw_qr
@@ -20,7 +23,10 @@ from layouts.records import (
     substitute_name,
     wareki,
 )
-from layouts.spec import Box, PrintSpec
+from layouts.spec import Box, MemberSheetSpec, PrintSpec
+
+if TYPE_CHECKING:  # layouts.batch imports this module
+    from layouts.batch import PrintSettings
 
 #: rows of the form table: label, then the blanks the resident fills in
 FORM_ROWS = ("フリガナ", "氏名", "通称", "住所", "生年月日", "申請書ID")
@@ -40,11 +46,11 @@ def _cut_marks(doc: Document, card: Box, gap: float, length: float, width: float
             doc.line(cx, cy + sy * gap, cx, cy + sy * (gap + length), width=width)
 
 
-def _blanks_top(m) -> float:
+def _blanks_top(m: MemberSheetSpec) -> float:
     return m.form.y + m.table_dy + len(FORM_ROWS) * m.row_height + m.blanks_gap
 
 
-def _furniture(settings):
+def _furniture(settings: PrintSettings) -> Callable[[Document], None]:
     def draw(doc: Document) -> None:
         s, m = doc.spec, doc.spec.member
         card, p = m.card, m.card_padding
@@ -99,7 +105,7 @@ def _furniture(settings):
 
 
 def draw_member_sheet(doc: Document, spec: PrintSpec, hh: Household, member: Member,
-                      settings, qr_payload: str, footer: str) -> None:
+                      settings: PrintSettings, qr_payload: str, footer: str) -> None:
     """Draw one member's sheet (the caller ends the page)."""
     m = spec.member
     doc.furniture("MemberSheet", _furniture(settings))

@@ -13,8 +13,12 @@ bits); letting segno score all eight masks costs 6× the time for no gain in rea
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import segno
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
 QR_VERSION = 1
 QR_ERROR = "q"
@@ -53,7 +57,7 @@ def qr_path_ops(matrix: tuple[bytearray, ...], x: float, y_top: float, module: f
     return "\n".join(parts)
 
 
-def draw_qr(canvas, data: str, x: float, y_top: float, size_with_quiet_zone: float) -> None:
+def draw_qr(canvas: Canvas, data: str, x: float, y_top: float, size_with_quiet_zone: float) -> None:
     """Draw the code so that it, with its quiet zone, fills a square of the given size (pt)."""
     matrix = qr_matrix(data)
     module = size_with_quiet_zone / (len(matrix) + 2 * QUIET_ZONE)

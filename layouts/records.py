@@ -10,12 +10,20 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import polars as pl
 
+#: a module's attributes are untyped through ModuleType: each use binds a typed name
+_Formatter = Callable[[str], str]
+_my_number: ModuleType | None
+_registered_mail: ModuleType | None
+_application_id: ModuleType | None
 try:  # shared identifier helpers (another module's work); same output as the fallbacks
     from transforms.identifiers import my_number as _my_number
 except ImportError:  # pragma: no cover - until they land
@@ -36,7 +44,7 @@ JIS_0208_0212 = "iso2022_jp_1"
 SUBSTITUTE_MARK = "〓"      # geta: the traditional placeholder for an unprintable kanji
 _SUBSTITUTES_FILE = Path(__file__).with_name("substitute_characters.csv")
 
-#: era name, first day (domain.md)
+#: era name, first day (docs/domain.md#era-boundaries)
 ERAS: tuple[tuple[str, dt.date], ...] = (
     ("令和", dt.date(2019, 5, 1)), ("平成", dt.date(1989, 1, 8)),
     ("昭和", dt.date(1926, 12, 25)), ("大正", dt.date(1912, 7, 30)),
@@ -48,28 +56,32 @@ SEX_LABELS = {1: "男", 2: "女"}
 def format_my_number(number: str) -> str:
     """``NNNN NNNN NNNN`` (the card's form)."""
     if _my_number is not None and hasattr(_my_number, "format"):
-        return _my_number.format(number)
+        fmt: _Formatter = _my_number.format
+        return fmt(number)
     return f"{number[0:4]} {number[4:8]} {number[8:12]}"
 
 
 def mask_my_number(number: str) -> str:
     """``********9012``: the only form of a My Number outside the printed card."""
     if _my_number is not None and hasattr(_my_number, "mask"):
-        return _my_number.mask(number)
+        mask: _Formatter = _my_number.mask
+        return mask(number)
     return "*" * (len(number) - 4) + number[-4:]
 
 
 def format_registered_mail(number: str) -> str:
     """``XXX-XX-XXXXX-X`` as on the 簡易書留 label."""
     if _registered_mail is not None and hasattr(_registered_mail, "format"):
-        return _registered_mail.format(number)
+        fmt: _Formatter = _registered_mail.format
+        return fmt(number)
     return f"{number[0:3]}-{number[3:5]}-{number[5:10]}-{number[10:]}"
 
 
 def format_application_id(app_id: str) -> str:
     """23 digits in groups of four (``1234 5678 9012 3456 7890 123``) for reading aloud."""
     if _application_id is not None and hasattr(_application_id, "format"):
-        return _application_id.format(app_id)
+        fmt: _Formatter = _application_id.format
+        return fmt(app_id)
     return " ".join(app_id[i:i + 4] for i in range(0, len(app_id), 4))
 
 
@@ -229,7 +241,9 @@ def households_from_plan(plan_rows: pl.DataFrame, numbers: pl.DataFrame) -> list
             raise InputError("a printed member of the print plan has no value", field=column)
     has_env = all(c in rows.columns for c in ("envelope_postal_code", "envelope_address"))
     out: list[Household] = []
-    cur_key, members, first = None, [], None
+    cur_key: object = None
+    members: list[Member] = []
+    first: dict[str, Any] | None = None
     for r in rows.iter_rows(named=True):
         if r["envelope_seq"] != cur_key:
             if first is not None:
@@ -249,7 +263,7 @@ def households_from_plan(plan_rows: pl.DataFrame, numbers: pl.DataFrame) -> list
     return out
 
 
-def _household(r: dict, members: list[Member], has_env: bool) -> Household:
+def _household(r: dict[str, Any], members: list[Member], has_env: bool) -> Household:
     prefix = "envelope_" if has_env else ""
     return Household(
         batch_id=r["batch_id"], envelope_seq=int(r["envelope_seq"]),

@@ -28,12 +28,12 @@ FOREIGN = (("NGUYEN", "VAN AN", "グエン", "ヴァン アン", "阮 文安"),
            ("KIM", "MINJUN", "キム", "ミンジュン", "金 敏俊"))
 BUILDINGS = ("練馬ハイツ", "コーポ桜台", "メゾン石神井", "グランドール大泉")
 CATCH_ALL = "1760000"
-#: a fixed demo My Number with a valid check digit (domain.md's example), key-free
+#: a fixed demo My Number with a valid check digit (docs/domain.md#my-number-check-digit), key-free
 DEMO_MY_NUMBER = "123456789018"
 
 
 def my_number_check_digit(body: str) -> str:
-    """Statutory check digit of an 11-digit body (domain.md)."""
+    """Statutory check digit of an 11-digit body (docs/domain.md#my-number-check-digit)."""
     weights = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
     r = sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11
     return "0" if r <= 1 else str(11 - r)
@@ -68,7 +68,8 @@ def demo_plan(households: int, *, seed: int = 5, batch_id: str = "B00001", batch
             if rng.random() < 0.4 else None
         foreign = rng.random() < 0.03
         size = rng.choice((1, 1, 2, 2, 2, 3, 3, 4))
-        fam = FOREIGN[rng.randrange(len(FOREIGN))] if foreign else family_pool[rng.randrange(len(family_pool))]
+        fam: tuple[str, ...] = (FOREIGN[rng.randrange(len(FOREIGN))] if foreign
+                                else family_pool[rng.randrange(len(family_pool))])
         mail = registered_mail_number(rng)
         for k in range(size):
             code = resident_code(rng)

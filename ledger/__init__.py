@@ -11,6 +11,7 @@ Ledger class), ``numbers`` (the bulk commit), ``events``, ``mailings`` (envelope
 """
 
 from ledger.engine import resolve_url
-from ledger.store import CommitResult, Ledger, ReissueResult
+from ledger.numbers import CommitResult, ReissueResult
+from ledger.store import Ledger
 
 __all__ = ["CommitResult", "Ledger", "ReissueResult", "resolve_url"]

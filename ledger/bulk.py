@@ -9,16 +9,27 @@ nothing behind.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
+
 import polars as pl
 import polars.selectors as cs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+if TYPE_CHECKING:
+    import psycopg
+
+#: a column type as sa.Column takes it: an instance (``sa.String(11)``) or a class (``sa.Integer``)
+ColumnType: TypeAlias = sa.types.TypeEngine[Any] | type[sa.types.TypeEngine[Any]]
+#: a polars schema as callers write it: dtype classes (``pl.Utf8``) or instances (``pl.Datetime("us")``)
+FrameSchema: TypeAlias = Mapping[str, pl.DataType | type[pl.DataType]]
+
 #: rows per COPY chunk (bounds the memory of the CSV text)
 _COPY_CHUNK = 200_000
 
 
-def stage_table(name: str, columns: dict[str, sa.types.TypeEngine]) -> sa.Table:
+def stage_table(name: str, columns: Mapping[str, ColumnType]) -> sa.Table:
     """A TEMPORARY table definition (not yet created) for one bulk operation."""
     return sa.Table(
         name,
@@ -63,7 +74,9 @@ def load(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
 
 def _copy_in(conn: Connection, name: str, cols: list[str], data: pl.DataFrame) -> None:
     """COPY a frame into a table through psycopg 3, on the transaction's own connection."""
-    raw = conn.connection.driver_connection
+    # postgresql always runs on psycopg 3 (engine.resolve_url), and a connection inside a
+    # transaction always has its driver connection: never None here
+    raw = cast("psycopg.Connection[Any]", conn.connection.driver_connection)
     sql = f"COPY {name} ({', '.join(cols)}) FROM STDIN (FORMAT csv)"
     with raw.cursor() as cursor, cursor.copy(sql) as copy:
         for chunk in data.iter_slices(_COPY_CHUNK):
@@ -75,12 +88,12 @@ def drop(conn: Connection, table: sa.Table) -> None:
     table.drop(conn, checkfirst=True)
 
 
-def fetch_frame(conn: Connection, stmt: sa.Executable, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def fetch_frame(conn: Connection, stmt: sa.Executable, schema: FrameSchema) -> pl.DataFrame:
     """Run a select and return its rows as a polars frame with a fixed schema."""
     rows = conn.execute(stmt).all()
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def count(conn: Connection, stmt: sa.Select) -> int:
+def count(conn: Connection, stmt: sa.Select[*tuple[Any, ...]]) -> int:
     """``SELECT count(*)`` over a select, as an int."""
     return int(conn.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one())

@@ -8,12 +8,14 @@ one failing with "database is locked" halfway through. PostgreSQL is used throug
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from core.errors import AlreadyIssued, ConfigError, LedgerError
 
@@ -45,6 +47,8 @@ def safe_url(url: URL) -> str:
 
 def make_engine(url: str | URL | None = None) -> Engine:
     """An engine with the per-database settings the ledger relies on."""
+    if url is None:  # the message resolve_url gives any URL it cannot parse
+        raise ConfigError("ledger URL is not a valid database URL")
     parsed = url if isinstance(url, URL) else resolve_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
@@ -58,7 +62,8 @@ def _sqlite_engine(url: URL) -> Engine:
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
+        # only ever attached to sqlite engines: the DBAPI connection is pysqlite's sqlite3.Connection
         # let us emit BEGIN ourselves (pysqlite's implicit BEGIN is always DEFERRED)
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

@@ -9,9 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from core.errors import AlreadyIssued, InvalidChecksum, InvalidFormat, LedgerError
-
-#: My Number check-digit weights over the 11 body digits, left to right (省令85号 art. 5)
-MY_NUMBER_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+from transforms.identifiers.my_number import WEIGHTS as MY_NUMBER_WEIGHTS
 
 
 def my_number_check_digit_ok(numbers: pl.Expr) -> pl.Expr:
@@ -29,7 +27,7 @@ def require_columns(frame: pl.DataFrame, columns: tuple[str, ...], what: str) ->
     """The frame restricted to the columns a ledger call needs (LedgerError when absent)."""
     if isinstance(frame, pl.DataFrame) is False:
         try:
-            frame = pl.from_pandas(frame)  # type: ignore[arg-type]
+            frame = pl.from_pandas(frame)
         except Exception:
             raise TypeError(f"{what}: expected a polars DataFrame") from None
     missing = [c for c in columns if c not in frame.columns]

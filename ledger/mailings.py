@@ -20,10 +20,11 @@ from transforms.identifiers.registered_mail import from_serials
 from . import bulk
 from .engine import write_transaction
 from .frames import check_digits, require_columns
+from .numbers import CommitResult
 from .schema import MAILING_STATUSES, mail_number_ranges, mailing_history, mailings, registered_mail_numbers
 
 if TYPE_CHECKING:
-    from .store import CommitResult, Ledger
+    from .store import Ledger
 
 R = mail_number_ranges
 
@@ -31,7 +32,7 @@ R = mail_number_ranges
 def check_range(first: int, last: int) -> None:
     """A sender-printed range: 10-digit bodies, 簡易 leading digit 3-4, digits 4-5 in 60-99.
 
-    The layout is reverse-engineered (domain.md), so this is the one place to change it.
+    The layout is reverse-engineered (docs/domain.md#registered-mail-number), so this is the one place to change it.
     """
     for body in (first, last):
         text = f"{body:010d}"
@@ -139,7 +140,7 @@ def record_mailings(ledger: Ledger, run_id: str, frame: pl.DataFrame) -> CommitR
     every run. An envelope already recorded with another household or tracking number, or
     a tracking number already on another envelope (of any run), refuses the whole set.
     """
-    from .store import CommitResult, utcnow
+    from .store import utcnow
 
     frame = require_columns(frame, MAILING_COLUMNS, "record_mailings").with_columns(
         pl.col("household_id").cast(pl.Utf8), pl.col("batch_id").cast(pl.Utf8),

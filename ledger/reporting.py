@@ -6,6 +6,7 @@ many rows to which file, and when.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,19 +14,20 @@ import polars as pl
 import sqlalchemy as sa
 
 from . import migrate
+from .bulk import FrameSchema
 from .engine import read_transaction, write_transaction
 from .schema import audit_log, events, issued_numbers, mailings, registered_mail_numbers, runs
 
 if TYPE_CHECKING:
     from .store import Ledger
 
-EXPORT_SCHEMA = {
+EXPORT_SCHEMA: FrameSchema = {
     "resident_code": pl.Utf8, "my_number": pl.Utf8, "generation": pl.Int64, "status": pl.Utf8,
     "reason": pl.Utf8, "issued_at": pl.Datetime("us", "UTC"), "run_id": pl.Utf8,
 }
 
 
-def _grouped(conn: sa.Connection, *cols: sa.ColumnElement) -> list[tuple]:
+def _grouped(conn: sa.Connection, *cols: sa.ColumnElement[Any]) -> Sequence[sa.Row[*tuple[Any, ...]]]:
     return conn.execute(sa.select(*cols, sa.func.count()).group_by(*cols).order_by(*cols)).all()
 
 

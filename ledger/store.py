@@ -223,7 +223,9 @@ class Ledger:
         ``derive`` defaults to transforms.numbering.derive_my_numbers.
         """
         if derive is None:
-            from transforms.numbering import derive_my_numbers as derive
+            from transforms.numbering import derive_my_numbers
+
+            derive = derive_my_numbers
         if not reason or not reason.strip():
             raise LedgerError("reissue needs a reason (it goes to the audit log)")
         code = str(resident_code)
@@ -247,10 +249,13 @@ class Ledger:
             # audit subjects point at ledger rows, so the audit log holds no personal data
             self._audit(conn, "revoke_number", f"number row {active.number_id} revoked",
                         reason, run_id)
-            new_id = conn.execute(sa.insert(I).values(
+            new_pk = conn.execute(sa.insert(I).values(
                 my_number=new, resident_code=code, generation=generation, status="active",
                 reason="number_change", run_id=run_id, key_id=key.key_id, issued_at=now)
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            if new_pk is None:  # pragma: no cover - a single-row INSERT always reports its key
+                raise LedgerError("reissue refused: the database reported no id for the new row")
+            new_id = new_pk[0]
             self._audit(conn, "issue_number",
                         f"number row {new_id} issued, generation {generation}, replacing row "
                         f"{active.number_id}", f"{reason}; key {key.key_id}", run_id)

@@ -43,9 +43,9 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> dict[str, 
 
     t0 = time.perf_counter()
     bringing = accepted.filter(pl.col("has_my_number"))
-    settled, rejected = (
+    brought = (
         settle_brought_numbers(opts, run_id, register_path, bringing, ledger)
-        if bringing.height else (None, None)
+        if bringing.height else None
     )
     accepted = accepted.filter(~pl.col("has_my_number")).select("row", "resident_code")
     existing = issued_runs(ledger, accepted.get_column("resident_code")).select("resident_code", "run_id")
@@ -84,7 +84,8 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> dict[str, 
     timings["commit_s"] = time.perf_counter() - t0
     crash_point("after_commit")
     del numbers, fresh
-    if settled is not None:
+    if brought is not None:
+        settled, rejected = brought
         outcomes = pl.concat([outcomes, settled]).sort("row")
         quarantine = pl.read_csv(run_dir.quarantine_path, schema_overrides={"row": pl.UInt32},
                                  infer_schema=False).cast({"row": pl.UInt32})

@@ -13,6 +13,7 @@ import os
 from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from core.errors import ConfigError
 from core.settings import Settings
@@ -28,6 +29,8 @@ class RunOptions(Settings):
         super().__post_init__()
         if not self.out_dir:
             raise ConfigError("--out is required: the run folder")
+        if urlsplit(self.ledger.url).password:  # Prefect would store and show it
+            raise ConfigError("internal: the ledger URL of a run still carries a password")
 
     @property
     def run_dir(self) -> RunDir:

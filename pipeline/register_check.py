@@ -22,7 +22,7 @@ from readers import read_table
 from transforms.identifiers import resident_code as resident_code_id
 from transforms.register import NormaliseParams, normalise_register
 
-QUARANTINE_SCHEMA = {"row": pl.UInt32, "field": pl.Utf8, "reason": pl.Utf8}
+QUARANTINE_SCHEMA = pl.Schema({"row": pl.UInt32, "field": pl.Utf8, "reason": pl.Utf8})
 
 
 @dataclass

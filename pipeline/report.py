@@ -27,7 +27,8 @@ def _qa_summary(checked: list[dict[str, Any]], opts: RunOptions) -> dict[str, An
     }
 
 
-def _print_summary(plan: dict, rendered: list[dict], checked: list[dict]) -> dict[str, Any]:
+def _print_summary(plan: dict[str, Any], rendered: list[dict[str, Any]],
+                   checked: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "households": plan.get("households", 0),
         "envelopes": plan.get("envelopes", 0),
@@ -41,8 +42,9 @@ def _print_summary(plan: dict, rendered: list[dict], checked: list[dict]) -> dic
 
 
 def run_report(
-    kind: str, state: dict, checked: dict, stage: dict, outcomes: dict[str, int],
-    reused: dict[str, Any], plan: dict, rendered: list[dict], qa_results: list[dict],
+    kind: str, state: dict[str, Any], checked: dict[str, Any], stage: dict[str, Any],
+    outcomes: dict[str, int], reused: dict[str, Any], plan: dict[str, Any],
+    rendered: list[dict[str, Any]], qa_results: list[dict[str, Any]],
     timings: dict[str, float], opts: RunOptions,
 ) -> dict[str, Any]:
     """Assemble a run's report. ``stage`` is the ledger-changing stage's result (issue or
@@ -74,7 +76,7 @@ def run_report(
     return report
 
 
-def bulk_outcomes(checked: dict, issued: dict) -> dict[str, int]:
+def bulk_outcomes(checked: dict[str, Any], issued: dict[str, Any]) -> dict[str, int]:
     """Bulk: issued (new or reused after a crash), kept (the row brought its own number),
     already issued by an earlier run, quarantined (by the suite or the ledger rules)."""
     return {
@@ -85,7 +87,7 @@ def bulk_outcomes(checked: dict, issued: dict) -> dict[str, int]:
     }
 
 
-def daily_outcomes(checked: dict, applied: dict) -> dict[str, int]:
+def daily_outcomes(checked: dict[str, Any], applied: dict[str, Any]) -> dict[str, int]:
     """Daily: issued, kept, reissued, recorded, already processed, and quarantined by the
     suite and by the ledger rules together."""
     outcomes = dict.fromkeys(("issued", "kept", "reissued", "recorded", "already_processed"), 0)
@@ -94,15 +96,17 @@ def daily_outcomes(checked: dict, applied: dict) -> dict[str, int]:
     return outcomes
 
 
-def bulk_report(state: dict, checked: dict, issued: dict, plan: dict, rendered: list[dict],
-                qa_results: list[dict], timings: dict[str, float], opts: RunOptions) -> dict[str, Any]:
+def bulk_report(state: dict[str, Any], checked: dict[str, Any], issued: dict[str, Any],
+                plan: dict[str, Any], rendered: list[dict[str, Any]], qa_results: list[dict[str, Any]],
+                timings: dict[str, float], opts: RunOptions) -> dict[str, Any]:
     return run_report("bulk", state, checked, issued, bulk_outcomes(checked, issued),
                       {"numbers": issued.get("reused_numbers", 0)}, plan, rendered, qa_results,
                       timings, opts)
 
 
-def daily_report(state: dict, checked: dict, applied: dict, plan: dict, rendered: list[dict],
-                 qa_results: list[dict], timings: dict[str, float], opts: RunOptions) -> dict[str, Any]:
+def daily_report(state: dict[str, Any], checked: dict[str, Any], applied: dict[str, Any],
+                 plan: dict[str, Any], rendered: list[dict[str, Any]], qa_results: list[dict[str, Any]],
+                 timings: dict[str, float], opts: RunOptions) -> dict[str, Any]:
     return run_report("daily", state, checked, applied, daily_outcomes(checked, applied),
                       {"events": applied.get("reused", 0)}, plan, rendered, qa_results,
                       timings, opts)
@@ -194,4 +198,5 @@ def publish_report(run_dir: RunDir, report: dict[str, Any], *, kind: str) -> Non
 def load_report(out_dir: Path) -> dict[str, Any]:
     import json
 
-    return json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    report: dict[str, Any] = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    return report

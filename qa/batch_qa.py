@@ -28,7 +28,7 @@ import re
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
@@ -36,6 +36,9 @@ from core.errors import InputError, MyNumberError, QAFailure
 from qa import checks as c
 from qa import readback as rb
 from qa.sampling import draw_sample
+
+if TYPE_CHECKING:
+    import pypdfium2 as pdfium
 
 QA_NAME = "qa.json"
 DEFAULT_DPI = 100
@@ -102,7 +105,9 @@ def _listed(manifest: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:
 
 def _plan_members(plan: pl.DataFrame) -> pl.DataFrame:
     """resident_code, envelope_seq, household_id, member_seq, application_id, name, is_manual."""
-    opt = lambda col: pl.col(col) if col in plan.columns else pl.lit(None, pl.Utf8).alias(col)  # noqa: E731
+    def opt(col: str) -> pl.Expr:
+        return pl.col(col) if col in plan.columns else pl.lit(None, pl.Utf8).alias(col)
+
     name = (pl.col("family_name") + " " + pl.col("given_name")
             if {"family_name", "given_name"} <= set(plan.columns) else pl.lit(None, pl.Utf8))
     return plan.select(
@@ -200,11 +205,11 @@ def check_plan(manifest: pl.DataFrame, plan: pl.DataFrame) -> list[c.Finding]:
 
 
 # --- check_batch ------------------------------------------------------------------------
-def _summarise(findings: list[c.Finding], skipped: set[str]) -> dict:
+def _summarise(findings: list[c.Finding], skipped: set[str]) -> dict[str, dict[str, Any]]:
     by_check: dict[str, list[c.Finding]] = defaultdict(list)
     for f in findings:
         by_check[f.check].append(f)
-    result = {}
+    result: dict[str, dict[str, Any]] = {}
     for name in c.ALL_CHECKS:
         got = by_check.get(name, [])
         verdict = "skipped" if name in skipped and not got else ("fail" if got else "pass")
@@ -213,7 +218,7 @@ def _summarise(findings: list[c.Finding], skipped: set[str]) -> dict:
     return result
 
 
-def _envelopes(manifest: pl.DataFrame | None, findings: list[c.Finding]) -> list[dict]:
+def _envelopes(manifest: pl.DataFrame | None, findings: list[c.Finding]) -> list[dict[str, Any]]:
     failed: dict[int, set[str]] = defaultdict(set)
     for f in findings:
         if f.envelope_seq is not None:
@@ -227,7 +232,7 @@ def _envelopes(manifest: pl.DataFrame | None, findings: list[c.Finding]) -> list
 _NUMBER_SHAPED = re.compile(r"(?<!\d)\d{4} ?\d{4} ?\d{4}(?!\d)")
 
 
-def _write(batch_dir: Path, report: dict, secrets: list[str]) -> None:
+def _write(batch_dir: Path, report: dict[str, Any], secrets: list[str]) -> None:
     """Write qa.json atomically after two scans: the numbers read off the pages, and
     anything shaped like a My Number outside the file digests (hex can hold digit runs)."""
     payload = json.dumps(report, ensure_ascii=False, indent=1, default=str)
@@ -240,9 +245,9 @@ def _write(batch_dir: Path, report: dict, secrets: list[str]) -> None:
     os.replace(tmp, batch_dir / QA_NAME)
 
 
-def check_batch(batch_dir: str | os.PathLike, *, ledger: ActiveNumbers | None = None,
+def check_batch(batch_dir: str | os.PathLike[str], *, ledger: ActiveNumbers | None = None,
                 plan: pl.DataFrame | None = None, full_qr: bool = False,
-                qr_sample_size: int = 50, seed: int = 0, dpi: int = DEFAULT_DPI) -> dict:
+                qr_sample_size: int = 50, seed: int = 0, dpi: int = DEFAULT_DPI) -> dict[str, Any]:
     """Check one batch folder, write ``qa.json`` into it and return the same dict."""
     batch_dir = Path(batch_dir)
     if not batch_dir.is_dir():
@@ -257,7 +262,7 @@ def check_batch(batch_dir: str | os.PathLike, *, ledger: ActiveNumbers | None = 
     digests = rb.actual_sha256(batch_dir, names)
     findings += c.check_sha256sums(listed, digests)
     timings["sha256"] = time.perf_counter() - t0
-    report: dict = {"batch_dir": batch_dir.name, "files": digests}
+    report: dict[str, Any] = {"batch_dir": batch_dir.name, "files": digests}
     manifest = pdf = None
     try:
         manifest = rb.read_manifest(batch_dir)
@@ -297,8 +302,10 @@ def check_batch(batch_dir: str | os.PathLike, *, ledger: ActiveNumbers | None = 
     return report
 
 
-def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf, findings: list, skipped: set,
-                    timings: dict, report: dict, *, ledger, plan, full_qr: bool,
+def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf: pdfium.PdfDocument,
+                    findings: list[c.Finding], skipped: set[str], timings: dict[str, float],
+                    report: dict[str, Any], *, ledger: ActiveNumbers | None,
+                    plan: pl.DataFrame | None, full_qr: bool,
                     qr_sample_size: int, seed: int, dpi: int) -> list[str]:
     """All checks that need the manifest and the PDF; returns the numbers read (for the scan)."""
     findings += c.check_manifest(manifest, rb.read_manifest_csv(batch_dir))
@@ -351,9 +358,11 @@ def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf, findings: list
     return printed["my_number"].to_list()
 
 
-def _expected_qr(manifest: pl.DataFrame, members: pl.DataFrame) -> dict[int, tuple[int, str]]:
+def _expected_qr(manifest: pl.DataFrame,
+                 members: pl.DataFrame) -> dict[int, tuple[int, str | None]]:
+    """page → (envelope_seq, application id; None when the manifest lists too few ids)."""
     ids = {int(r["envelope_seq"]): r["application_ids"] or [] for r in manifest.iter_rows(named=True)}
-    out = {}
+    out: dict[int, tuple[int, str | None]] = {}
     for r in members.iter_rows(named=True):
         lst = ids.get(r["envelope_seq"], [])
         i = r["member_index"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any, cast
 
 import polars as pl
 
@@ -60,7 +61,7 @@ class Finding:
     envelope_seq: int | None = None
     page: int | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | int | None]:
         return {"check": self.check, "rule": self.rule, "envelope_seq": self.envelope_seq,
                 "page": self.page}
 
@@ -115,7 +116,8 @@ def format_registered_mail(number: str) -> str:
 
 
 def my_number_check_digit_ok(number: str) -> bool:
-    """The statutory check digit (domain.md), computed here so QA depends on no other module."""
+    """The statutory check digit (docs/domain.md#my-number-check-digit), computed here so QA
+    depends on no other module: an independent re-check must not share the code it checks."""
     weights = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
     r = sum(int(d) * w for d, w in zip(number[:11], weights, strict=True)) % 11
     return int(number[11]) == (0 if r <= 1 else 11 - r)
@@ -228,7 +230,7 @@ def check_page_count(n_pages: int, manifest: pl.DataFrame, texts: list[str] | No
     last = manifest["last_page"].max() if manifest.height else None
     if last is None and texts is not None and is_empty_batch(texts, manifest):
         return []
-    if n_pages != int(last or 0):
+    if n_pages != int(cast("int | None", last) or 0):  # last_page is a UInt32 column
         return [Finding(PAGE_COUNT, "PDF page count differs from the manifest's last page")]
     return []
 
@@ -307,7 +309,7 @@ def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataF
     the numbers printed on member pages (kept in memory, never written).
     """
     out: list[Finding] = []
-    printed: list[dict] = []
+    printed: list[dict[str, Any]] = []
     envs = {int(r["envelope_seq"]): r for r in manifest.iter_rows(named=True)}
     owners = _batch_names(manifest)
     sizes = {len(t) for t in owners}
@@ -384,7 +386,8 @@ def check_ledger_numbers(printed: pl.DataFrame, active: pl.DataFrame) -> list[Fi
     return out
 
 
-def check_qr(decoded: dict[int, list[str]], expected: dict[int, tuple[int, str]]) -> list[Finding]:
+def check_qr(decoded: dict[int, list[str]],
+             expected: dict[int, tuple[int, str | None]]) -> list[Finding]:
     """Each sampled page has exactly one QR code, decoding to its application id.
 
     ``decoded``: page → texts; ``expected``: page → (envelope_seq, application id).

@@ -17,12 +17,17 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 import pypdfium2 as pdfium
 
 from core.errors import ConfigError, QAFailure
+
+if TYPE_CHECKING:
+    from zxingcpp import Barcode
 
 PDF_NAME = "cards.pdf"
 MANIFEST_PARQUET = "manifest.parquet"
@@ -126,7 +131,7 @@ def render_gray(page: pdfium.PdfPage, dpi: float,
     return np.array(bitmap.to_numpy(), copy=True)
 
 
-def _zxing():
+def _zxing() -> ModuleType:
     try:
         import zxingcpp
     except ImportError:  # pragma: no cover - installed with the project
@@ -137,9 +142,11 @@ def _zxing():
 def decode_qr(image: np.ndarray) -> tuple[list[str], list[tuple[float, float, float, float]]]:
     """Decode every QR code in a grayscale image: texts and pixel boxes (x0, y0, x1, y1)."""
     zx = _zxing()
-    found = zx.read_barcodes(image, formats=zx.BarcodeFormat.QRCode, try_rotate=False,
-                             try_downscale=False, try_invert=False)
-    texts, boxes = [], []
+    found: list[Barcode] = zx.read_barcodes(image, formats=zx.BarcodeFormat.QRCode,
+                                            try_rotate=False, try_downscale=False,
+                                            try_invert=False)
+    texts: list[str] = []
+    boxes: list[tuple[float, float, float, float]] = []
     for code in found:
         if not code.valid:
             continue
@@ -177,8 +184,9 @@ class QrReader:
         self.region = (max(0.0, x0 - pad), max(0.0, height - y1 - pad),
                        min(width, x1 + pad), min(height, height - y0 + pad))
 
-    def _crop(self, page: pdfium.PdfPage) -> tuple[float, float, float, float]:
-        left, bottom, right, top = self.region  # type: ignore[misc]
+    def _crop(self, page: pdfium.PdfPage,
+              region: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        left, bottom, right, top = region
         return (left, bottom, page.get_width() - right, page.get_height() - top)
 
     def read(self, page_number: int) -> list[str]:
@@ -187,7 +195,7 @@ class QrReader:
         try:
             if self.region is not None:
                 self.crop_renders += 1
-                texts, _ = decode_qr(render_gray(page, self.dpi, self._crop(page)))
+                texts, _ = decode_qr(render_gray(page, self.dpi, self._crop(page, self.region)))
                 if texts:
                     return texts
             self.full_page_renders += 1

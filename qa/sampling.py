@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ class SamplingPlan:
         """Smallest number of bad pages in the lot found with probability ≥ confidence."""
         return detectable_defects(self.population, self.sample_size, confidence)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """JSON-ready record for qa.json (page numbers are not personal data)."""
         d = self.detectable_defects()
         return {

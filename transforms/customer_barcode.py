@@ -1,7 +1,7 @@
 """Japan Post customer barcode (カスタマバーコード): address → 13 positions, check, bars.
 
 Pure encoding, no drawing: ``layouts.barcodes`` draws the bar string this module returns.
-Rules follow the Japan Post 郵便番号・バーコードマニュアル as summarised in domain.md:
+Rules follow the Japan Post 郵便番号・バーコードマニュアル as summarised in docs/domain.md#customer-barcode:
 
 1. NFKC (full-width digits/letters/hyphens become ASCII), upper-case letters.
 2. Drop ``& / ・ .``; every dash-like character is a hyphen.

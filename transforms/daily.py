@@ -65,7 +65,8 @@ def classify_events(
     ).drop("_has_active", "_active_run", "_owner", "_owner_status", "_known")
 
 
-def _rules(ev: pl.Expr, has_active: pl.Expr, from_this_run: pl.Expr, brought: pl.Expr):
+def _rules(ev: pl.Expr, has_active: pl.Expr, from_this_run: pl.Expr,
+           brought: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     known = pl.col("_known").fill_null(False)
     owner = pl.col("_owner")
     owner_status = pl.col("_owner_status")

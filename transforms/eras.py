@@ -3,7 +3,7 @@
 Register exports write dates of birth as ISO (1985-04-01), in kanji (平成27年10月5日,
 元年 for year 1), abbreviated (H27.10.05, 昭50/3/1) or as 7-digit era-coded numbers
 (4271005: era code 4 = 平成, year 27, month 10, day 5). Era starts are those of
-/work/shared/domain.md: 明治 1868-01-01, 大正 1912-07-30, 昭和 1926-12-25, 平成 1989-01-08,
+docs/domain.md#era-boundaries: 明治 1868-01-01, 大正 1912-07-30, 昭和 1926-12-25, 平成 1989-01-08,
 令和 2019-05-01. An era date outside its era (平成元年1月7日 is 昭和64年) does not exist and
 parses to null, as do impossible calendar dates (2月30日). The caller keeps the original
 text beside the parsed date; nothing here mutates it.
@@ -154,7 +154,10 @@ def format_era(expr: pl.Expr, style: str = "kanji") -> pl.Expr:
         return pl.concat_str(
             [kanji, year_text, pl.lit("年"), month.cast(pl.Utf8), pl.lit("月"), day.cast(pl.Utf8), pl.lit("日")]
         ).name.keep()
-    two = lambda e: e.cast(pl.Utf8).str.zfill(2)  # noqa: E731
+
+    def two(e: pl.Expr) -> pl.Expr:
+        return e.cast(pl.Utf8).str.zfill(2)
+
     if style == "abbrev":
         letter = code.replace_strict({e.code: e.letter for e in ERAS}, default=None, return_dtype=pl.Utf8)
         return pl.concat_str([letter, two(year), pl.lit("."), two(month), pl.lit("."), two(day)]).name.keep()

@@ -19,12 +19,13 @@ Q = T ‖ 0^((−t−b−1) mod 16) ‖ [i] ‖ [NUM(B)]^b; R = PRF(P ‖ Q) (CB
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 #: SP 800-38G Rev. 1: radix**minlen must be at least one million
@@ -35,6 +36,9 @@ MAX_TWEAK_LEN = 2 ** 32 - 1
 #: the numeral alphabet used by the string helpers (radix 36 in the NIST samples)
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 AES_KEY_SIZES = (16, 24, 32)
+
+#: FF1.Encrypt or FF1.Decrypt over a numeral string: (numerals, tweak) → numerals
+NumeralOp = Callable[[Sequence[int], bytes], list[int]]
 
 
 @dataclass(frozen=True)
@@ -102,11 +106,13 @@ class FF1Cipher(Protocol):
 
     radix: int
 
-    def encrypt_ints(self, values: np.ndarray, n: int, tweak: bytes = b"") -> np.ndarray:
+    def encrypt_ints(self, values: npt.NDArray[np.integer[Any]], n: int,
+                     tweak: bytes = b"") -> npt.NDArray[np.uint64]:
         """FF1.Encrypt of each value, as a ``uint64`` array."""
         ...
 
-    def decrypt_ints(self, values: np.ndarray, n: int, tweak: bytes = b"") -> np.ndarray:
+    def decrypt_ints(self, values: npt.NDArray[np.integer[Any]], n: int,
+                     tweak: bytes = b"") -> npt.NDArray[np.uint64]:
         """FF1.Decrypt of each value, as a ``uint64`` array."""
         ...
 
@@ -208,7 +214,7 @@ class FF1:
             raise ValueError("FF1: the alphabet must have radix distinct characters")
         return alphabet
 
-    def _via_alphabet(self, op, text: str, tweak: bytes, alphabet: str | None) -> str:
+    def _via_alphabet(self, op: NumeralOp, text: str, tweak: bytes, alphabet: str | None) -> str:
         """Map ``text`` to numerals over ``alphabet``, apply ``op``, map back."""
         alphabet = self._alphabet(alphabet)
         index = {c: k for k, c in enumerate(alphabet)}
@@ -226,15 +232,18 @@ class FF1:
         """Decrypt a string over ``alphabet``."""
         return self._via_alphabet(self.decrypt, text, tweak, alphabet)
 
-    def encrypt_ints(self, values: np.ndarray, n: int, tweak: bytes = b"") -> np.ndarray:
+    def encrypt_ints(self, values: npt.NDArray[np.integer[Any]], n: int,
+                     tweak: bytes = b"") -> npt.NDArray[np.uint64]:
         """`FF1Cipher.encrypt_ints`, one value at a time (the reference for the batch one)."""
         return self._map_ints(self.encrypt, values, n, tweak)
 
-    def decrypt_ints(self, values: np.ndarray, n: int, tweak: bytes = b"") -> np.ndarray:
+    def decrypt_ints(self, values: npt.NDArray[np.integer[Any]], n: int,
+                     tweak: bytes = b"") -> npt.NDArray[np.uint64]:
         """`FF1Cipher.decrypt_ints`, one value at a time."""
         return self._map_ints(self.decrypt, values, n, tweak)
 
-    def _map_ints(self, fn, values, n: int, tweak: bytes) -> np.ndarray:
+    def _map_ints(self, fn: NumeralOp, values: npt.NDArray[np.integer[Any]], n: int,
+                  tweak: bytes) -> npt.NDArray[np.uint64]:
         if self.radix ** n > 2 ** 64:
             raise ValueError("FF1: radix**n must fit in uint64 for the integer interface")
         limit = self.radix ** n

@@ -31,13 +31,20 @@ stays in the L2/L3 cache); nothing is done per element in Python.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+import numpy.typing as npt
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 
 from transforms.ff1 import FF1Params, check_key, check_tweak, ff1_params
 
 #: records per chunk: ~2.5 MB of buffers (measured best on a 1 MB-L2, 32 MB-L3 machine)
 DEFAULT_CHUNK = 32_768
+
+#: per (n, tweak): the FF1 sizes, the constant first 8 bytes of every AES input block and
+#: the round constants C_0 … C_9
+Plan = tuple[FF1Params, bytes, list[int]]
 
 
 class BatchFF1:
@@ -63,7 +70,7 @@ class BatchFF1:
         self._cipher = Cipher(algorithms.AES(key), modes.ECB())
         #: per (n, tweak): the FF1 sizes and the round constants (no key material beyond
         #: AES outputs, which are as secret as the key: never logged)
-        self._plans: dict[tuple[int, bytes], tuple[FF1Params, bytes, list[int]]] = {}
+        self._plans: dict[tuple[int, bytes], Plan] = {}
 
     def __repr__(self) -> str:
         return f"BatchFF1(AES-{self.key_bits}, radix={self.radix}, key=<hidden>)"
@@ -97,13 +104,13 @@ class BatchFF1:
         return base[:8], consts
 
     # --- the interface ------------------------------------------------------------------
-    def encrypt_ints(self, values: np.ndarray, n: int, tweak: bytes = b"",
-                     out: np.ndarray | None = None) -> np.ndarray:
+    def encrypt_ints(self, values: npt.NDArray[np.integer[Any]], n: int, tweak: bytes = b"",
+                     out: npt.NDArray[np.uint64] | None = None) -> npt.NDArray[np.uint64]:
         """FF1.Encrypt of each value < radix**n; returns (or fills ``out``) ``uint64``."""
         return self._run(values, n, tweak, out, decrypt=False)
 
-    def decrypt_ints(self, values: np.ndarray, n: int, tweak: bytes = b"",
-                     out: np.ndarray | None = None) -> np.ndarray:
+    def decrypt_ints(self, values: npt.NDArray[np.integer[Any]], n: int, tweak: bytes = b"",
+                     out: npt.NDArray[np.uint64] | None = None) -> npt.NDArray[np.uint64]:
         """FF1.Decrypt of each value < radix**n; returns (or fills ``out``) ``uint64``."""
         return self._run(values, n, tweak, out, decrypt=True)
 
@@ -111,15 +118,15 @@ class BatchFF1:
         """Scratch buffers for `encrypt_trusted` (one per thread)."""
         return Workspace(size or self.chunk_size)
 
-    def encrypt_trusted(self, values: np.ndarray, n: int, tweak: bytes, out: np.ndarray,
-                        work: Workspace) -> np.ndarray:
+    def encrypt_trusted(self, values: npt.NDArray[np.uint64], n: int, tweak: bytes,
+                        out: npt.NDArray[np.uint64], work: Workspace) -> npt.NDArray[np.uint64]:
         """`encrypt_ints` without the argument checks, for callers that guarantee a
         contiguous ``uint64`` input below radix**n and an ``out`` of its shape."""
         plan = self._plan(n, bytes(tweak))
         self._blocks(plan, work, values, out, decrypt=False)
         return out
 
-    def _plan(self, n: int, tweak: bytes) -> tuple[FF1Params, bytes, list[int]]:
+    def _plan(self, n: int, tweak: bytes) -> Plan:
         plan = self._plans.get((n, tweak))
         if plan is None:
             params = self.params(n, len(tweak))
@@ -129,7 +136,8 @@ class BatchFF1:
             self._plans[(n, tweak)] = plan
         return plan
 
-    def _run(self, values, n: int, tweak: bytes, out, *, decrypt: bool) -> np.ndarray:
+    def _run(self, values: npt.NDArray[np.integer[Any]], n: int, tweak: bytes,
+             out: npt.NDArray[np.uint64] | None, *, decrypt: bool) -> npt.NDArray[np.uint64]:
         tweak = check_tweak(tweak)
         plan = self._plan(n, tweak)
         given = np.asarray(values)
@@ -148,8 +156,8 @@ class BatchFF1:
             self._blocks(plan, Workspace(min(self.chunk_size, x.size)), x, out, decrypt)
         return out
 
-    def _blocks(self, plan, work: Workspace, x: np.ndarray, out: np.ndarray,
-                decrypt: bool) -> None:
+    def _blocks(self, plan: Plan, work: Workspace, x: npt.NDArray[np.uint64],
+                out: npt.NDArray[np.uint64], decrypt: bool) -> None:
         params, head, consts = plan
         work.set_head(head)
         ecb = self._cipher.encryptor()
@@ -158,16 +166,18 @@ class BatchFF1:
             stop = min(start + step, x.size)
             self._chunk(ecb, work, params, consts, x[start:stop], out[start:stop], decrypt)
 
-    def _chunk(self, ecb, work: Workspace, params: FF1Params, consts: list[int],
-               x: np.ndarray, out: np.ndarray, decrypt: bool) -> None:
+    def _chunk(self, ecb: CipherContext, work: Workspace, params: FF1Params, consts: list[int],
+               x: npt.NDArray[np.uint64], out: npt.NDArray[np.uint64], decrypt: bool) -> None:
         k = x.shape[0]
         radix_v = np.uint64(self.radix ** params.v)
         mod_u, mod_v = np.uint64(self.radix ** params.u), np.uint64(self.radix ** params.v)
         a, b, y, q = work.a[:k], work.b[:k], work.y[:k], work.q[:k]
         blk_in_lo = work.in_be[:k, 1]
         blk_out_hi = work.out_be[:k, 0]
-        blk_in = work.in_bytes[:16 * k]
-        blk_out = work.out_bytes
+        # ``.data``: memoryviews of the block buffers (same memory, no copy), which is what
+        # cryptography's update_into is typed to take
+        blk_in = work.in_bytes[:16 * k].data
+        blk_out = work.out_bytes.data
         np.floor_divide(x, radix_v, out=a)
         np.multiply(a, radix_v, out=q)
         np.subtract(x, q, out=b)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 import polars as pl
 
@@ -68,7 +69,8 @@ def _require_columns(residents: pl.DataFrame) -> None:
 def _first_row(frame: pl.DataFrame) -> int | None:
     """1-based input row of the first offending record, for the message (no values)."""
     if "row" in frame.columns and frame.height:
-        return int(frame["row"].min())
+        # "row" is the UInt32 input row number: its min is an int (polars types it broadly)
+        return int(cast("int", frame["row"].min()))
     return None
 
 

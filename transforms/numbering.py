@@ -28,8 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from typing import NoReturn
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
@@ -134,7 +136,7 @@ class _Buffers:
         self.w = np.empty(size, dtype=np.uint64)
 
 
-def _parse_block(words: np.ndarray, buf: _Buffers) -> np.ndarray | None:
+def _parse_block(words: npt.NDArray[np.uint64], buf: _Buffers) -> npt.NDArray[np.uint64] | None:
     """Resident codes from (k, 2) view words → uint64 values, or None if a row is bad."""
     k = words.shape[0]
     lengths = words.view(np.uint32)[:, 0]
@@ -189,7 +191,7 @@ def _format_block(values: np.ndarray, out_words: np.ndarray, buf: _Buffers) -> N
     np.bitwise_or(w, buf.y[:k], out=out_words[:, 1])
 
 
-def _view_words(chunk: pa.Array) -> np.ndarray:
+def _view_words(chunk: pa.Array) -> npt.NDArray[np.uint64]:
     """The (len, 2) uint64 words of a string_view array's views (copied if misaligned)."""
     n = len(chunk)
     raw = np.frombuffer(chunk.buffers()[1], dtype=np.uint8,
@@ -199,7 +201,7 @@ def _view_words(chunk: pa.Array) -> np.ndarray:
     return raw.view(np.uint64).reshape(n, 2)
 
 
-def _raise_invalid(series: pl.Series, offset: int) -> None:
+def _raise_invalid(series: pl.Series, offset: int) -> NoReturn:
     """Full scan of a series that has bad rows: raise with counts and the first position."""
     ok_length = (series.str.len_chars() == RESIDENT_CODE_LENGTH).fill_null(True).to_numpy()
     ok_format = series.str.contains(r"^[0-9]+$").fill_null(True).to_numpy()

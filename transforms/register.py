@@ -34,7 +34,7 @@ TEXT_COLUMNS: tuple[str, ...] = (
 )
 EVENT_TEXT_COLUMNS: tuple[str, ...] = ("event", "event_date")
 
-CANONICAL_SCHEMA: dict[str, pl.DataType] = {
+CANONICAL_SCHEMA: dict[str, type[pl.DataType]] = {
     "row": pl.UInt32,
     "resident_code": pl.Utf8,
     "household_id": pl.Utf8,
@@ -54,7 +54,7 @@ CANONICAL_SCHEMA: dict[str, pl.DataType] = {
     "address_extra": pl.Utf8,
     "my_number": pl.Utf8,
 }
-EVENT_SCHEMA: dict[str, pl.DataType] = {
+EVENT_SCHEMA: dict[str, type[pl.DataType]] = {
     "event": pl.Utf8,
     "event_date": pl.Date,
     "event_date_text": pl.Utf8,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -17,12 +18,15 @@ from rich.table import Table
 from cli.options import ConfigOpt, KeyOpt, LedgerOpt, OperatorOpt, load_settings
 from core.errors import LedgerError
 
+if TYPE_CHECKING:
+    from ledger import Ledger
+
 ledger_app = typer.Typer(help="The ledger of issued numbers: create, count, prove, export.",
                          no_args_is_help=True)
 out = Console()
 
 
-def _open(ledger_url: str | None, operator: str | None, config: Path | None = None):
+def _open(ledger_url: str | None, operator: str | None, config: Path | None = None) -> Ledger:
     from ledger import Ledger
 
     settings = load_settings(config, ledger=ledger_url, operator=operator)

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from core.errors import ConfigError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: the sample household: (relationship, family, given, family kana, given kana, alias, born, sex)
 SAMPLE_MEMBERS = (
@@ -27,7 +31,7 @@ SAMPLE_MEMBERS = (
 DEMO_NUMBERS = ("123456789018", "023456789013", "983205673214")
 
 
-def sample_household(batch_id: str = "DEMO1"):
+def sample_household(batch_id: str = "DEMO1") -> tuple[pl.DataFrame, pl.DataFrame]:
     """(plan_rows, numbers) of the preview household: fixed, key-free demo values."""
     import polars as pl
 

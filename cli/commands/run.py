@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -24,7 +25,7 @@ from cli.options import (
     load_settings,
     run_options,
 )
-from core.settings import DEFAULT_LEDGER_URL
+from core.settings import DEFAULT_LEDGER_URL, Settings
 from pipeline.options import RunOptions
 
 console = Console(stderr=True)
@@ -33,10 +34,10 @@ console = Console(stderr=True)
 def _run_settings(config: Path | None, ledger: str | None, key: Path | None, operator: str | None, *,
                   workers: int | None, batch_size: int | None, task_runner: str | None,
                   dask_address: str | None, qr_sample: int | None, encoding: str | None,
-                  resident_code_rule: str | None, issue_date: str | None, demo: bool = False):
+                  resident_code_rule: str | None, issue_date: str | None,
+                  demo: bool = False) -> Settings:
     """The settings of a bulk or daily run from its flags (None: not given on the command line)."""
     from cli.logs import quiet_console_tracebacks
-
     from core.keys import load_key
 
     quiet_console_tracebacks()
@@ -52,7 +53,8 @@ def _run_settings(config: Path | None, ledger: str | None, key: Path | None, ope
         settings = settings.with_changes(demo={"value": True})
     return settings
 
-def print_summary(report: dict) -> None:
+
+def print_summary(report: dict[str, Any]) -> None:
     table = Table(title=f"{report['kind']} run" + (" [DEMO]" if report.get("demo") else ""))
     table.add_column("outcome")
     table.add_column("rows", justify="right")
@@ -70,7 +72,7 @@ def print_summary(report: dict) -> None:
     Console().print(f"report: {Path(report.get('out_dir', '.')) / 'report.html'}")
 
 
-def _finish(report: dict, out: Path) -> None:
+def _finish(report: dict[str, Any], out: Path) -> None:
     from pipeline.report import exit_code
 
     print_summary({**report, "out_dir": str(out)})
@@ -153,7 +155,7 @@ def _qa_ledger_url(option: str | None, config: Path | None, run_folder: Path) ->
     if state.exists():
         import json
 
-        recorded = json.loads(state.read_text(encoding="utf-8")).get("ledger_url")
+        recorded: str | None = json.loads(state.read_text(encoding="utf-8")).get("ledger_url")
         if recorded:
             return recorded
     return None

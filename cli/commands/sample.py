@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from core.errors import ConfigError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def _day(text: str | None, default: dt.date) -> dt.date:
@@ -25,7 +29,7 @@ def _day(text: str | None, default: dt.date) -> dt.date:
         raise ConfigError("--as-of must be an ISO date (YYYY-MM-DD)") from None
 
 
-def _write(frame, out: Path, encoding: str, japanese_headers: bool, bom: bool) -> None:
+def _write(frame: pl.DataFrame, out: Path, encoding: str, japanese_headers: bool, bom: bool) -> None:
     from sample_data.generate import write_export
 
     if out.suffix.lower() == ".parquet":
@@ -40,7 +44,7 @@ def _write(frame, out: Path, encoding: str, japanese_headers: bool, bom: bool) -
         raise ConfigError("a value cannot be written in CP932 (use the default rare names or UTF-8)") from None
 
 
-def _manifest(manifest, out: Path) -> Path | None:
+def _manifest(manifest: pl.DataFrame, out: Path) -> Path | None:
     if manifest.height == 0:
         return None
     path = out.with_name(out.name + ".faults.csv")

@@ -75,9 +75,14 @@ def test_demo_mail_range_only_in_demo_runs() -> None:
         == "3607000000-3607000099"
 
 
-def test_a_password_in_the_ledger_url_is_refused() -> None:
-    with pytest.raises(ConfigError, match="password"):
-        resolve_settings({"ledger": {"url": "postgresql+psycopg://u:secret@h/db"}})
+def test_the_cli_moves_a_ledger_password_out_of_the_settings(monkeypatch) -> None:
+    from cli.options import load_settings
+
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    s = load_settings(None, ledger="postgresql+psycopg://u:secret@h/db")
+    assert "secret" not in repr(s) and s.ledger.url == "postgresql+psycopg://u@h/db"
+    import os
+    assert os.environ["PGPASSWORD"] == "secret"
 
 
 def test_environment_text_becomes_typed_values() -> None:

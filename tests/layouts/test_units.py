@@ -196,3 +196,20 @@ def test_registered_mail_barcode_fits_its_column() -> None:
     a = DEFAULT_SPEC.address
     widest = max(codabar_width(d * 11, DEFAULT_SPEC.codabar) for d in "0123456789")
     assert widest <= a.marks.w
+
+
+def test_reportlab_patch_refuses_an_unchecked_version(monkeypatch) -> None:
+    """The ToUnicode patch replaces a private reportlab function: other versions are refused."""
+    import reportlab
+    from reportlab.pdfbase import ttfonts
+
+    from core.errors import ConfigError
+
+    monkeypatch.setattr(ttfonts, "makeToUnicodeCMap", lambda fontname, subset: "")
+    monkeypatch.setattr(reportlab, "Version", "9.0.0")
+    with pytest.raises(ConfigError, match="reportlab 9.0.0"):
+        fontmod._patch_reportlab()
+    monkeypatch.setattr(reportlab, "Version", "5.1.0")
+    monkeypatch.setattr(ttfonts, "makeToUnicodeCMap", lambda name, glyphs, extra: "")
+    with pytest.raises(ConfigError, match="makeToUnicodeCMap"):
+        fontmod._patch_reportlab()

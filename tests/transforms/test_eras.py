@@ -1,4 +1,4 @@
-"""Era dates: vectors from domain.md, japanera as an independent oracle, round trips."""
+"""Era dates: vectors from docs/domain.md#era-boundaries, japanera as an independent oracle, round trips."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_kanji_matches_japanera(days):
     """Our kanji era text agrees with japanera's (an independent implementation).
 
     From 1873 only: japanera dates 明治 by the lunisolar calendar before the switch to the
-    Gregorian calendar (明治6年), the register convention of domain.md does not.
+    Gregorian calendar (明治6年), the register convention of docs/domain.md#era-boundaries does not.
     """
     from japanera import EraDate
 

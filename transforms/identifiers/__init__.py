@@ -14,9 +14,11 @@ string buffers, with no per-element Python.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
@@ -73,7 +75,8 @@ def as_string_series(values: object, name: str = "") -> pl.Series:
         series = values
     else:
         try:
-            series = pl.Series(name, values)
+            # any object is tried: what polars cannot convert is refused just below
+            series = pl.Series(name, cast("Iterable[Any] | None", values))
         except Exception:  # polars' message may quote a value: do not pass it on
             raise TypeError("expected strings: cannot build a Series from the input") from None
     dtype = series.dtype
@@ -91,11 +94,12 @@ def _single_array(series: pl.Series) -> pa.Array:
     return arr
 
 
-def validity_mask(arr: pa.Array) -> np.ndarray:
+def validity_mask(arr: pa.Array) -> npt.NDArray[np.bool_]:
     """Boolean numpy mask, True where the Arrow value is not null."""
     if arr.null_count == 0:
         return np.ones(len(arr), dtype=bool)
-    return arr.is_valid().to_numpy(zero_copy_only=False)
+    # pyarrow is untyped; a BooleanArray converts to a bool ndarray
+    return cast("npt.NDArray[np.bool_]", arr.is_valid().to_numpy(zero_copy_only=False))
 
 
 def string_view_matrix(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -211,8 +215,8 @@ def describe_bad_rows(what: str, ok_length: np.ndarray, ok_format: np.ndarray,
     scope = f"{n} values" if offset == 0 else f"{n} values from position {offset}"
     exc = cls(f"{what}: {int(bad.sum())} of {scope} are invalid ({', '.join(parts)}); "
               f"first at position {first} (0-based)")
-    exc.first_position = first  # type: ignore[attr-defined]
-    exc.bad_count = int(bad.sum())  # type: ignore[attr-defined]
+    exc.first_position = first
+    exc.bad_count = int(bad.sum())
     raise exc
 
 

@@ -1,6 +1,6 @@
 """Card application-form id (個人番号カード交付申請書ID, 申請書ID): 23 digits, opaque.
 
-Source: its structure is not public (domain.md). Ours are random: 23 uniformly random
+Source: its structure is not public (docs/domain.md#application-id). Ours are random: 23 uniformly random
 digits, from the operating system's CSPRNG (`secrets`) unless a seeded numpy Generator is
 given (tests, reproducible samples), unique within one call, and never derived from a My
 Number or any other personal data (no function here takes one). There is no check digit.
@@ -48,8 +48,10 @@ def validate(number: str) -> str:
 
 def is_valid(number: object) -> bool:
     """True when ``number`` is 23 ASCII digits (after removing spaces and hyphens)."""
+    if not isinstance(number, str):  # validate raises TypeError for it: not valid
+        return False
     try:
-        return bool(validate(number))  # type: ignore[arg-type]
+        return bool(validate(number))
     except (ValidationError, TypeError):
         return False
 

@@ -49,8 +49,10 @@ def validate(number: str) -> str:
 
 def is_valid(number: object) -> bool:
     """True when ``number`` is a valid local-government code."""
+    if not isinstance(number, str):  # validate raises TypeError for it: not valid
+        return False
     try:
-        return bool(validate(number))  # type: ignore[arg-type]
+        return bool(validate(number))
     except (ValidationError, TypeError):
         return False
 

@@ -22,9 +22,12 @@ core.errors.InvalidChecksum: My Number: the check digit does not match
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from core.errors import InvalidChecksum, ValidationError
@@ -76,8 +79,10 @@ def validate(number: str) -> str:
 
 def is_valid(number: object) -> bool:
     """True when ``number`` is a valid My Number (any wrong type or value is just False)."""
+    if not isinstance(number, str):  # validate raises TypeError for it: not valid
+        return False
     try:
-        return bool(validate(number))  # type: ignore[arg-type]
+        return bool(validate(number))
     except (ValidationError, TypeError):
         return False
 
@@ -113,9 +118,10 @@ def calc_check_digits(bodies: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def _group_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _group_tables() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8],
+                             npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
     """Weighted sums mod 11 of the 3-, 4- and 4-digit groups of a body, and sum → digit."""
-    def table(weights: tuple[int, ...]) -> np.ndarray:
+    def table(weights: tuple[int, ...]) -> npt.NDArray[np.uint8]:
         width = len(weights)
         values = np.arange(10 ** width, dtype=np.int64)
         total = np.zeros(10 ** width, dtype=np.int64)
@@ -127,7 +133,7 @@ def _group_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return table(WEIGHTS[0:3]), table(WEIGHTS[3:7]), table(WEIGHTS[7:11]), cd
 
 
-def check_digits_of_ints(bodies: np.ndarray) -> np.ndarray:
+def check_digits_of_ints(bodies: npt.NDArray[np.unsignedinteger[Any]]) -> npt.NDArray[np.uint8]:
     """Check digits (``uint8``) of bodies given as unsigned integers < 10**11, by lookup in
     three small tables (one per 3/4/4-digit group) and one table from their sum."""
     t_a, t_b, t_c, cd = _group_tables()
@@ -139,7 +145,8 @@ def check_digits_of_ints(bodies: np.ndarray) -> np.ndarray:
     total = t_a[a].astype(np.uint8)
     total += t_b[b]
     total += t_c[c]
-    return cd[total]
+    # numpy's stubs type indexing by an integer array as Any: a uint8 lookup gives uint8
+    return cast("npt.NDArray[np.uint8]", cd[total])
 
 
 def is_valid_array(values: object) -> np.ndarray:
@@ -156,7 +163,8 @@ def is_valid_series(values: object) -> pl.Series:
     return pl.Series(name, is_valid_array(values), dtype=pl.Boolean)
 
 
-def _reformat_series(values: object, fmt) -> pl.Series:
+def _reformat_series(values: object,
+                     fmt: Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]]) -> pl.Series:
     digits, ok = digit_matrix(values, LENGTH)
     name = values.name if isinstance(values, pl.Series) else ""
     return ascii_matrix_to_series(fmt(digits + np.uint8(48)), name, ok) if len(ok) else \

@@ -126,8 +126,10 @@ def validate(number: str, rule: str | ResidentCodeRule = DEFAULT_RULE) -> str:
 def is_valid(number: object, rule: str | ResidentCodeRule = DEFAULT_RULE) -> bool:
     """True when ``number`` is a valid resident code under ``rule``."""
     the_rule = get_rule(rule)  # an unknown rule is a configuration error, not "invalid"
+    if not isinstance(number, str):  # validate raises TypeError for it: not valid
+        return False
     try:
-        return bool(validate(number, the_rule))  # type: ignore[arg-type]
+        return bool(validate(number, the_rule))
     except (ValidationError, TypeError):
         return False
 
