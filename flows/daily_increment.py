@@ -16,25 +16,26 @@ from flows.printing import render_and_check, report_and_finish
 from pipeline import daily, stages
 from pipeline.options import RunOptions
 from pipeline.report import daily_report
+from pipeline.results import CheckResult, LedgerStageResult, PlanResult, StartResult
 
 
 @task(name="check-events", **TASK_DEFAULTS)
-def check_events(opts: RunOptions, events_path: str) -> dict[str, Any]:
+def check_events(opts: RunOptions, events_path: str) -> CheckResult:
     return guarded("check")(stages.stage_check)(opts, events_path, "events")
 
 
 @task(name="start-daily-run", **TASK_DEFAULTS, **IO_RETRIES)
-def start_run(opts: RunOptions, events_path: str) -> dict[str, Any]:
+def start_run(opts: RunOptions, events_path: str) -> StartResult:
     return guarded("start")(stages.stage_start)(opts, events_path, "daily")
 
 
 @task(name="apply-events", **TASK_DEFAULTS)
-def apply_events(opts: RunOptions, events_path: str, run_id: str) -> dict[str, Any]:
+def apply_events(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageResult:
     return guarded("apply")(daily.stage_apply)(opts, events_path, run_id)
 
 
 @task(name="plan-daily-envelopes", **TASK_DEFAULTS)
-def plan_envelopes(opts: RunOptions, run_id: str) -> dict[str, Any]:
+def plan_envelopes(opts: RunOptions, run_id: str) -> PlanResult:
     return guarded("plan")(stages.stage_plan)(opts, run_id)
 
 

@@ -14,15 +14,16 @@ from pipeline import stages
 from pipeline.options import RunOptions
 from pipeline.progress import progress
 from pipeline.report import exit_code, publish_report
+from pipeline.results import QAResult, RenderResult
 
 
 @task(name="render-batch", **TASK_DEFAULTS, retries=1)
-def render_batch(opts: RunOptions, batch_id: str) -> dict[str, Any]:
+def render_batch(opts: RunOptions, batch_id: str) -> RenderResult:
     return guarded("render")(stages.stage_render)(opts, batch_id)
 
 
 @task(name="qa-batch", **TASK_DEFAULTS, retries=1)
-def qa_batch(opts: RunOptions, batch_id: str) -> dict[str, Any]:
+def qa_batch(opts: RunOptions, batch_id: str) -> QAResult:
     return guarded("qa")(stages.stage_qa)(opts, batch_id)
 
 
@@ -35,18 +36,19 @@ def report_and_finish(opts: RunOptions, report: dict[str, Any]) -> None:
 
 
 def render_and_check(opts: RunOptions,
-                     batch_ids: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                     batch_ids: list[str]) -> tuple[list[RenderResult], list[QAResult]]:
     """Render every batch in parallel and QA each as soon as it is rendered."""
     renders = [render_batch.submit(opts, b) for b in batch_ids]
     # return_state=False is the default; spelled out, it selects Task.submit's overload with wait_for
     checks = [qa_batch.submit(opts, b, return_state=False, wait_for=[r])
               for b, r in zip(batch_ids, renders, strict=True)]
-    rendered, checked = [], []
+    rendered: list[RenderResult] = []
+    checked: list[QAResult] = []
     with progress(2 * len(batch_ids), "render + QA batches") as advance:
-        for future in renders:  # a failed render raises its own error here, not QA's
-            rendered.append(future.result())
+        for render in renders:  # a failed render raises its own error here, not QA's
+            rendered.append(render.result())
             advance()
-        for future in checks:
-            checked.append(future.result())
+        for check in checks:
+            checked.append(check.result())
             advance()
     return rendered, checked

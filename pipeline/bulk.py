@@ -7,7 +7,6 @@ ledger commit is idempotent. The stages bulk shares with daily are ``pipeline.st
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import polars as pl
 
@@ -22,11 +21,12 @@ from pipeline.files import (
     write_parquet_atomic,
 )
 from pipeline.options import RunOptions
+from pipeline.results import LedgerStageResult
 from pipeline.stages import open_ledger
 from transforms.numbering import derive_my_numbers
 
 
-def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> dict[str, Any]:
+def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStageResult:
     """Derive numbers for residents without one, prove them unique (GX), commit them.
 
     Residents who already hold an active number from another run are skipped with a
@@ -94,7 +94,7 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> dict[str, 
     counts = outcomes.group_by("outcome").len().to_dicts()
     return {
         "outcomes": {r["outcome"]: r["len"] for r in counts},
-        "reused_numbers": int(outcomes.get_column("is_reused").sum()),
+        "reused": int(outcomes.get_column("is_reused").sum()),
         "committed": committed.inserted,
         "already_present": committed.already_present,
         "key_id": key.key_id,

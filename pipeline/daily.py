@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -19,6 +18,7 @@ from ledger.queries import issued_runs, known_events
 from pipeline.files import write_csv_atomic, write_parquet_atomic
 from pipeline.options import RunOptions
 from pipeline.register_check import check_register_file
+from pipeline.results import LedgerStageResult
 from pipeline.stages import open_ledger
 from transforms.daily import OUTCOME_OF_ACTION, classify_events
 from transforms.numbering import derive_my_numbers
@@ -26,7 +26,7 @@ from transforms.numbering import derive_my_numbers
 EVENT_KEY = ("resident_code", "event", "event_date")
 
 
-def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> dict[str, Any]:
+def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageResult:
     """Classify each accepted event against the ledger and apply it (idempotently)."""
     run_dir = opts.run_dir
     checked = check_register_file(

@@ -13,9 +13,10 @@ from typing import Any
 
 from pipeline.files import write_bytes_atomic, write_json_atomic
 from pipeline.options import RunDir, RunOptions
+from pipeline.results import CheckResult, LedgerStageResult, PlanResult, QAResult, RenderResult, StartResult
 
 
-def _qa_summary(checked: list[dict[str, Any]], opts: RunOptions) -> dict[str, Any]:
+def _qa_summary(checked: list[QAResult], opts: RunOptions) -> dict[str, Any]:
     failed = [c["batch_id"] for c in checked if c.get("verdict") != "pass"]
     return {
         "verdict": "pass" if not failed else "fail",
@@ -27,8 +28,8 @@ def _qa_summary(checked: list[dict[str, Any]], opts: RunOptions) -> dict[str, An
     }
 
 
-def _print_summary(plan: dict[str, Any], rendered: list[dict[str, Any]],
-                   checked: list[dict[str, Any]]) -> dict[str, Any]:
+def _print_summary(plan: PlanResult, rendered: list[RenderResult],
+                   checked: list[QAResult]) -> dict[str, Any]:
     return {
         "households": plan.get("households", 0),
         "envelopes": plan.get("envelopes", 0),
@@ -42,9 +43,9 @@ def _print_summary(plan: dict[str, Any], rendered: list[dict[str, Any]],
 
 
 def run_report(
-    kind: str, state: dict[str, Any], checked: dict[str, Any], stage: dict[str, Any],
-    outcomes: dict[str, int], reused: dict[str, Any], plan: dict[str, Any],
-    rendered: list[dict[str, Any]], qa_results: list[dict[str, Any]],
+    kind: str, state: StartResult, checked: CheckResult, stage: LedgerStageResult,
+    outcomes: dict[str, int], reused: dict[str, Any], plan: PlanResult,
+    rendered: list[RenderResult], qa_results: list[QAResult],
     timings: dict[str, float], opts: RunOptions,
 ) -> dict[str, Any]:
     """Assemble a run's report. ``stage`` is the ledger-changing stage's result (issue or
@@ -76,7 +77,7 @@ def run_report(
     return report
 
 
-def bulk_outcomes(checked: dict[str, Any], issued: dict[str, Any]) -> dict[str, int]:
+def bulk_outcomes(checked: CheckResult, issued: LedgerStageResult) -> dict[str, int]:
     """Bulk: issued (new or reused after a crash), kept (the row brought its own number),
     already issued by an earlier run, quarantined (by the suite or the ledger rules)."""
     return {
@@ -87,7 +88,7 @@ def bulk_outcomes(checked: dict[str, Any], issued: dict[str, Any]) -> dict[str, 
     }
 
 
-def daily_outcomes(checked: dict[str, Any], applied: dict[str, Any]) -> dict[str, int]:
+def daily_outcomes(checked: CheckResult, applied: LedgerStageResult) -> dict[str, int]:
     """Daily: issued, kept, reissued, recorded, already processed, and quarantined by the
     suite and by the ledger rules together."""
     outcomes = dict.fromkeys(("issued", "kept", "reissued", "recorded", "already_processed"), 0)
@@ -96,19 +97,19 @@ def daily_outcomes(checked: dict[str, Any], applied: dict[str, Any]) -> dict[str
     return outcomes
 
 
-def bulk_report(state: dict[str, Any], checked: dict[str, Any], issued: dict[str, Any],
-                plan: dict[str, Any], rendered: list[dict[str, Any]], qa_results: list[dict[str, Any]],
+def bulk_report(state: StartResult, checked: CheckResult, issued: LedgerStageResult,
+                plan: PlanResult, rendered: list[RenderResult], qa_results: list[QAResult],
                 timings: dict[str, float], opts: RunOptions) -> dict[str, Any]:
     return run_report("bulk", state, checked, issued, bulk_outcomes(checked, issued),
-                      {"numbers": issued.get("reused_numbers", 0)}, plan, rendered, qa_results,
+                      {"numbers": issued["reused"]}, plan, rendered, qa_results,
                       timings, opts)
 
 
-def daily_report(state: dict[str, Any], checked: dict[str, Any], applied: dict[str, Any],
-                 plan: dict[str, Any], rendered: list[dict[str, Any]], qa_results: list[dict[str, Any]],
+def daily_report(state: StartResult, checked: CheckResult, applied: LedgerStageResult,
+                 plan: PlanResult, rendered: list[RenderResult], qa_results: list[QAResult],
                  timings: dict[str, float], opts: RunOptions) -> dict[str, Any]:
     return run_report("daily", state, checked, applied, daily_outcomes(checked, applied),
-                      {"events": applied.get("reused", 0)}, plan, rendered, qa_results,
+                      {"events": applied["reused"]}, plan, rendered, qa_results,
                       timings, opts)
 
 

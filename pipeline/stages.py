@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -35,6 +35,7 @@ from pipeline.files import (
 from pipeline.options import RunOptions
 from pipeline.printing import build_plan, print_settings, render_numbers
 from pipeline.register_check import check_register_file
+from pipeline.results import CheckResult, PlanResult, QAResult, RenderResult, StartResult
 from qa import check_batch
 from transforms.daily import choose_addressees
 from transforms.identifiers.application_id import new_application_ids
@@ -50,7 +51,7 @@ def open_ledger(opts: RunOptions) -> Ledger:
     return Ledger(opts.ledger.url, operator=opts.ledger.operator)
 
 
-def stage_start(opts: RunOptions, register_path: str, kind: str = "bulk") -> dict[str, Any]:
+def stage_start(opts: RunOptions, register_path: str, kind: str = "bulk") -> StartResult:
     """Hash the input and open a ledger run, resuming an unfinished one for the same input."""
     run_dir = opts.run_dir.make()
     input_sha256 = sha256_file(Path(register_path))
@@ -61,13 +62,13 @@ def stage_start(opts: RunOptions, register_path: str, kind: str = "bulk") -> dic
     else:
         run_id = ledger.start_run(kind, input_sha256, _safe_params(opts))
         resumed = False
-    state = {"run_id": run_id, "kind": kind, "input_sha256": input_sha256, "resumed": resumed,
-             "ledger_url": opts.ledger.url}  # no password: it never enters RunOptions
+    state = StartResult(run_id=run_id, kind=kind, input_sha256=input_sha256, resumed=resumed,
+                        ledger_url=opts.ledger.url)  # no password: it never enters RunOptions
     write_json_atomic(run_dir.state_path, state)
     return state
 
 
-def stage_check(opts: RunOptions, register_path: str, kind: str = "register") -> dict[str, Any]:
+def stage_check(opts: RunOptions, register_path: str, kind: str = "register") -> CheckResult:
     """Ingest and validate the register; keep accepted rows (minus numbers) for later stages."""
     run_dir = opts.run_dir.make()
     result = check_register_file(
@@ -90,7 +91,7 @@ def stage_check(opts: RunOptions, register_path: str, kind: str = "register") ->
     }
 
 
-def stage_plan(opts: RunOptions, run_id: str) -> dict[str, Any]:
+def stage_plan(opts: RunOptions, run_id: str) -> PlanResult:
     """Plan envelopes and batches for residents who get a card in this run (once per run id).
 
     An envelope holds only the members with a new card; when the head of household is not
@@ -104,7 +105,7 @@ def stage_plan(opts: RunOptions, run_id: str) -> dict[str, Any]:
         # resumed: the same envelopes, ids and registered-mail numbers as before the crash
         plan = pl.read_parquet(run_dir.plan_path)
         ledger.record_mailings(run_id, _envelopes(plan))
-        return {**read_json(plan_meta), "reused": True}
+        return cast(PlanResult, {**read_json(plan_meta), "reused": True})  # written by this stage
     accepted = pl.read_parquet(run_dir.accepted_path)
     outcomes = pl.read_parquet(run_dir.outcomes_path, columns=["resident_code", "outcome"])
     issued = accepted.join(
@@ -116,23 +117,24 @@ def stage_plan(opts: RunOptions, run_id: str) -> dict[str, Any]:
         issued, partial(undrawable_characters, fontset=print_settings(opts).fonts()), ledger, opts,
         application_ids=new_application_ids,
     )
-    meta = {
-        "run_id": run_id,
-        "batch_ids": plan.get_column("batch_id").drop_nulls().unique(maintain_order=True).to_list(),
-        "households": plan.get_column("household_id").n_unique(),
-        "envelopes": plan.get_column("envelope_seq").n_unique(),
-        "members": plan.height,
-        "manual_handling": manual.get_column("resident_code").n_unique() if manual.height else 0,
-    }
+    meta = PlanResult(
+        run_id=run_id,
+        batch_ids=plan.get_column("batch_id").drop_nulls().unique(maintain_order=True).to_list(),
+        households=plan.get_column("household_id").n_unique(),
+        envelopes=plan.get_column("envelope_seq").n_unique(),
+        members=plan.height,
+        manual_handling=manual.get_column("resident_code").n_unique() if manual.height else 0,
+        reused=False,
+    )
     write_csv_atomic(manual, run_dir.manual_path)
     write_parquet_atomic(plan, run_dir.plan_path)
-    write_json_atomic(plan_meta, meta)
+    write_json_atomic(plan_meta, {k: v for k, v in meta.items() if k != "reused"})
     crash_point("after_plan")
     ledger.record_mailings(run_id, _envelopes(plan))
-    return {**meta, "reused": False}
+    return meta
 
 
-def stage_render(opts: RunOptions, batch_id: str) -> dict[str, Any]:
+def stage_render(opts: RunOptions, batch_id: str) -> RenderResult:
     """Render one print batch (skipped when its files exist and verify)."""
     run_dir, rows, ledger = opts.run_dir, _batch_rows(opts, batch_id), open_ledger(opts)
     t0 = time.perf_counter()
@@ -150,7 +152,7 @@ def stage_render(opts: RunOptions, batch_id: str) -> dict[str, Any]:
     }
 
 
-def stage_qa(opts: RunOptions, batch_id: str) -> dict[str, Any]:
+def stage_qa(opts: RunOptions, batch_id: str) -> QAResult:
     """Independent re-check of one batch against its manifest, the plan and the ledger."""
     run_dir, rows, ledger = opts.run_dir, _batch_rows(opts, batch_id), open_ledger(opts)
     t0 = time.perf_counter()
@@ -163,7 +165,7 @@ def stage_qa(opts: RunOptions, batch_id: str) -> dict[str, Any]:
         ledger.set_mailing_status("printed", batch_id=batch_id, batch_run_id=run_id)
     return {
         "batch_id": batch_id,
-        "verdict": report.get("verdict"),
+        "verdict": str(report.get("verdict")),
         "failed_checks": sorted(
             name for name, check in report.get("checks", {}).items()
             if isinstance(check, dict) and check.get("verdict") == "fail"

@@ -4,10 +4,7 @@ catches crafted bad ones that bypass the code, and its result files hold no valu
 from __future__ import annotations
 
 import json
-import os
 import re
-import uuid
-from urllib.parse import quote
 
 import polars as pl
 import pytest
@@ -19,9 +16,9 @@ from core.errors import AlreadyIssued
 from expectations.ledger import RULES, run_ledger_suite
 from ledger import Ledger
 from pipeline.verify import verify_ledger as verify
+from tests.helpers.postgres import fresh_schema_url
+from transforms.identifiers.my_number import WEIGHTS
 
-PG_ENV = "MYNUMBER_TEST_PG_URL"
-WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 KEY_ID = "k-test-gx"
 
 
@@ -32,19 +29,8 @@ def url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ledger.db'}"
         return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. source .ci/postgres.sh)")
-    schema = f"gx_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        admin.dispose()
+    with fresh_schema_url("gx") as pg:
+        yield pg
 
 
 def _number(body: int) -> str:

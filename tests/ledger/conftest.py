@@ -7,41 +7,19 @@ under pytest-xdist. Without the variable the PostgreSQL cases skip, saying why.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from urllib.parse import quote
 
 import pytest
-import sqlalchemy as sa
 
 from ledger import Ledger
-
-PG_ENV = "MYNUMBER_TEST_PG_URL"
-
-
-def _pg_base() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. source .ci/postgres.sh)")
-    return url
+from tests.helpers.postgres import fresh_schema_url
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A URL whose search_path is a fresh schema of the test PostgreSQL database."""
-    base = _pg_base()
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(sa.engine.make_url(base).set(drivername="postgresql+psycopg"))
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        admin.dispose()
+    with fresh_schema_url("t") as url:
+        yield url
 
 
 @pytest.fixture

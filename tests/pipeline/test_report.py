@@ -12,7 +12,7 @@ OPTS = RunOptions.of(Settings().with_changes(print={"issue_date": "2026-11-26"})
 def make(quarantined=3, qa="pass", issued=95, already=2):
     state = {"run_id": "r1", "input_sha256": "0" * 64, "resumed": False}
     checked = {"input_rows": 100, "quarantined": quarantined, "rules": {"resident_code_check_digit": 3}}
-    issue = {"outcomes": {"issued": issued, "already_issued": already}, "reused_numbers": 0, "timings": {}}
+    issue = {"outcomes": {"issued": issued, "already_issued": already}, "reused": 0, "timings": {}}
     plan = {"households": 50, "envelopes": 50, "members": 95, "manual_handling": 1, "reused": False}
     rendered = [{"batch_id": "B00001", "pages": 145, "reused": False, "render_s": 1.0}]
     checked_batches = [{"batch_id": "B00001", "verdict": qa, "failed_checks": [] if qa == "pass" else ["qr"]}]
