@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(130)
         message = usage_message(exc)
         if message is not None:
-            print(f"error: {message}", file=sys.stderr)
+            if "NoArgsIsHelpError" not in names:  # that one has just printed the help
+                print(f"error: {message}", file=sys.stderr)
             sys.exit(2)
         raise
 

@@ -109,6 +109,7 @@ class RunLock:
         self.holder = uuid.uuid4().hex
         self.host = socket.gethostname()
         self._pg_conn: Connection | None = None
+        self._pg_key = 0
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
         self.lost = False
@@ -145,8 +146,12 @@ class RunLock:
         finally:
             if self._pg_conn is not None:
                 try:
-                    self._pg_conn.close()  # ends the session: the advisory lock goes with it
+                    # a pooled connection would keep the session, and the lock, alive: unlock,
+                    # then discard the connection instead of returning it to the pool
+                    self._pg_conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": self._pg_key})
                 finally:
+                    self._pg_conn.invalidate()
+                    self._pg_conn.close()
                     self._pg_conn = None
 
     def __enter__(self) -> RunLock:
@@ -189,7 +194,7 @@ class RunLock:
                 now = datetime.now(UTC)
                 current = Holder("?", "(starting)", "another operator", "?", 0, "", now, now)
             return current
-        self._pg_conn = conn
+        self._pg_conn, self._pg_key = conn, int(key)
         now = datetime.now(UTC)
         # we hold the advisory lock: any row left is from a holder whose session died
         with write_transaction(engine) as wconn:
