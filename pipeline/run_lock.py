@@ -80,18 +80,18 @@ class OutFolderLock:
 def hold_run(opts: RunOptions, run_name: str, *, wait: bool = False) -> Iterator[RunLock]:
     """Hold the run folder and the ledger for one run (RunInProgress, exit 2, when taken)."""
     out = Path(opts.out_dir).absolute()
-    folder = OutFolderLock(out, run_name, opts.ledger.operator)
-    folder.acquire(wait=wait)
+    ledger = Ledger(opts.ledger.url, operator=opts.ledger.operator)
     try:
-        ledger = Ledger(opts.ledger.url, operator=opts.ledger.operator)
         lock = RunLock(ledger, run_name, str(out))
+        lock.acquire(wait=wait)  # first: a run refused here has written nothing in its folder
         try:
-            lock.acquire(wait=wait)
+            folder = OutFolderLock(out, run_name, opts.ledger.operator)
+            folder.acquire(wait=wait)
             try:
                 yield lock
             finally:
-                lock.release()
+                folder.release()
         finally:
-            ledger.close()
+            lock.release()
     finally:
-        folder.release()
+        ledger.close()
