@@ -28,8 +28,9 @@ KNOWN_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet")
 ENVELOPES_PER_ROW = {"bulk": 0.55, "daily": 1.0}
 #: pages per input row (bench/bulk.py: 1,063,059 pages for 715,000 residents = 1.49)
 PAGES_PER_ROW = 1.6
-#: bytes per printed page with fonts subset per batch (measured: bench/startup.py prints it)
-BYTES_PER_PAGE = 40_000
+#: bytes per printed page, with margin: bench/startup.py measured 1,851 B/page (fonts are
+#: subset once per batch PDF), doubled for batches of long names and manual-handling sheets
+BYTES_PER_PAGE = 4_000
 #: head room for manifests, reports and work files
 DISK_MARGIN_BYTES = 64 * 1024 * 1024
 
