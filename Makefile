@@ -8,7 +8,7 @@ APT_PACKAGES := fonts-ipamj-mincho fonts-ipaexfont poppler-utils
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: run test lint bench system venv clean
+.PHONY: run test lint bench system venv clean lock
 
 system:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -17,19 +17,36 @@ system:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements.lock pins, every file checked against its SHA-256
+# (runtime + test + lint + build extras, Python 3.11, Linux x86_64); then this project without deps.
+$(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,lint]'
+	$(BIN)/pip install -q --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Re-resolve requirements.lock from pyproject.toml on PyPI (after adding or bumping a
+# dependency; needs the network). uv is pinned so that the same inputs give the same lock.
+UV_VERSION := 0.13.9
+LOCK_VENV := .venv-lock
+lock:
+	@test -x $(LOCK_VENV)/bin/uv || { $(PY) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install -q uv==$(UV_VERSION); }
+	env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u UV_EXTRA_INDEX_URL -u UV_INDEX_URL \
+	  $(LOCK_VENV)/bin/uv pip compile pyproject.toml --extra test --extra lint --extra build \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes \
+	  --index-url https://pypi.org/simple --no-emit-index-url --no-header --quiet \
+	  --output-file requirements.lock
+	@echo "requirements.lock: $$(grep -c '==' requirements.lock) packages pinned with hashes"
 
 venv: system $(STAMP)
 
 run: venv
 	$(BIN)/mynumber demo --out demo
 
+# the PostgreSQL ledger tests run too: .ci/with-postgres starts a throwaway server on
+# loopback (unless MYNUMBER_TEST_PG_URL is set) and stops it afterwards
 test: venv
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	.ci/with-postgres $(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 # ruff (pyflakes, bugbear, isort, pyupgrade), mypy (strict on core, transforms, ledger) and
 # import-linter (layers point one way); .ci/run calls this before the tests
@@ -46,4 +63,4 @@ bench: venv
 	$(BIN)/python bench/bulk.py
 
 clean:
-	rm -rf $(VENV) demo mynumber-data
+	rm -rf $(VENV) $(LOCK_VENV) demo mynumber-data

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import getpass
 import os
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import typer
 
-from core.settings import Settings, resolve_settings
+from core.settings import NoticeFormat, ResidentCodeRule, Settings, TaskRunnerName, resolve_settings
 from pipeline.options import RunOptions, strip_ledger_password
 
 ConfigOpt = typer.Option(None, "--config", help="Settings file (mynumber.toml); default $MYNUMBER_CONFIG.")
@@ -27,11 +28,31 @@ KeyOpt = typer.Option(None, "--key",
 OperatorOpt = typer.Option(None, "--operator", help="Name recorded in the audit log (default: OS user).")
 WorkersOpt = typer.Option(None, "--workers", min=1, help="Parallel render/QA processes (default 2).")
 BatchOpt = typer.Option(None, "--batch-size", min=1, help="Envelopes per print batch (default 1000).")
+
+
+def _choices(name: str, literal: Any) -> type[Enum]:
+    """An Enum of a settings Literal: typer lists its values in --help and refuses others
+    with a usage error naming the flag (exit 2)."""
+    return Enum(name, {value: value for value in get_args(literal)}, type=str)  # type: ignore[return-value]
+
+
+TaskRunnerChoice = _choices("TaskRunnerChoice", TaskRunnerName)
+ResidentCodeRuleChoice = _choices("ResidentCodeRuleChoice", ResidentCodeRule)
+NoticeFormatChoice = _choices("NoticeFormatChoice", NoticeFormat)
+
+
+def choice_value(choice: Enum | str | None) -> str | None:
+    """The plain value of an Enum option (None: not given)."""
+    return None if choice is None else str(choice.value if isinstance(choice, Enum) else choice)
+
+
 RunnerOpt = typer.Option(None, "--task-runner", help="process (this machine), thread, or dask.")
 DaskOpt = typer.Option(None, "--dask-address", help="Scheduler address of a running Dask cluster.")
 SampleOpt = typer.Option(None, "--qr-sample", min=0, help="QR codes decoded per batch by in-run QA (default 20).")
 EncodingOpt = typer.Option(None, "--encoding", help="Input encoding: utf-8, utf-8-sig or cp932 (default: detect).")
 RuleOpt = typer.Option(None, "--resident-code-rule", help="Resident-code check: mod11 (default) or none.")
+NoticeOpt = typer.Option(None, "--notice-format",
+                         help="2015-card, 2020-notice, or auto (by issue date; default).")
 
 
 def load_settings(

@@ -104,6 +104,10 @@ class RunnerOptions:
     workers: int = 2
     task_runner: TaskRunnerName = "process"
     dask_address: str | None = None
+    #: the run's own Prefect home (server database, logs), never ~/.prefect
+    prefect_home: str = "mynumber-data/prefect"
+    #: how long the CLI waits for the run's Prefect API server to answer (busy machines: long)
+    api_start_timeout_s: int = 120
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("--batch-size must be at least 1")
     if s.qa.qr_sample_size < 0:
         raise ConfigError("--qr-sample must be 0 or more")
+    if s.runner.api_start_timeout_s < 1:
+        raise ConfigError("runner.api_start_timeout_s must be at least 1")
     if s.mail.retention_months < 1:
         raise ConfigError("mail.retention_months must be at least 1")
     _check_choice("--task-runner", s.runner.task_runner, TaskRunnerName)
@@ -199,6 +205,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "MYNUMBER_MAIL_RANGE": ("mail", "mail_range"),
     "MYNUMBER_NOTICE_FORMAT": ("print", "notice_format"),
     "MYNUMBER_FONT_DIR": ("print", "font_dir"),
+    "MYNUMBER_PREFECT_HOME": ("runner", "prefect_home"),
+    "MYNUMBER_API_START_TIMEOUT": ("runner", "api_start_timeout_s"),
 }
 
 
@@ -244,6 +252,9 @@ def resolve_settings(
             merged.setdefault(section, {}).update(values)
     if demo:
         merged.setdefault("demo", {})["value"] = True
+    sender = merged.get("municipality", {})
+    if sender and "is_sample" not in sender:
+        sender["is_sample"] = False  # a sender written in the settings is the real one
     return settings_from(merged)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows.common import IO_RETRIES, TASK_DEFAULTS, StageTimer, guarded, task_runner_for
+from flows.common import IO_RETRIES, TASK_DEFAULTS, StageTimer, call_flow, guarded, outcome
 from flows.printing import render_and_check, report_and_finish
 from pipeline import bulk, stages
 from pipeline.options import RunOptions
@@ -59,9 +59,9 @@ def bulk_issuance(register_path: str, opts: RunOptions) -> dict[str, Any]:
         rendered, checked_batches = render_and_check(opts, plan["batch_ids"])
     report = bulk_report(state, checked, issued, plan, rendered, checked_batches, timer.timings, opts)
     report_and_finish(opts, report)
-    return report
+    return outcome(report)  # type: ignore[no-any-return]
 
 
-def run_bulk(register_path: str, opts: RunOptions) -> dict[str, Any]:
+def run_bulk(register_path: str, opts: RunOptions, run_name: str | None = None) -> dict[str, Any]:
     """Run the flow with the task runner the options ask for (CLI and tests call this)."""
-    return bulk_issuance.with_options(task_runner=task_runner_for(opts))(register_path, opts)
+    return call_flow(bulk_issuance, opts, run_name, register_path, opts)

@@ -46,6 +46,11 @@ def guarded(stage: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 return func(*args, **kwargs)
             except MyNumberError:
                 raise
+            except OSError as exc:  # the cause in words: disk full, permission denied, not a folder
+                from pipeline.files import describe_os_error
+
+                log.error("stage %s failed: %s", stage, describe_os_error(exc))
+                raise StageFailed(f"stage {stage} failed: {describe_os_error(exc)}") from None
             except Exception as exc:
                 log.error("stage %s failed with %s", stage, type(exc).__name__)
                 raise StageFailed(
@@ -89,3 +94,33 @@ class StageTimer:
             yield
         finally:
             self.timings[stage] = round(time.perf_counter() - start, 3)
+
+
+def outcome(report: dict[str, Any]) -> Any:
+    """What a flow returns: its report, or a Failed state carrying it when print QA failed,
+    so the Prefect UI shows the run as Failed next to its report artifact."""
+    failed = report.get("qa", {}).get("failed_batches", [])
+    if report.get("qa", {}).get("verdict", "pass") == "pass":
+        return report
+    from prefect.states import Failed
+
+    return Failed(message=f"print QA failed ({len(failed) or 'some'} batch(es)); see the run report",
+                  data=report)
+
+
+def call_flow(flow_obj: Any, opts: RunOptions, run_name: str | None, *args: Any) -> dict[str, Any]:
+    """Run a flow with the options' task runner, named for the run; the report, whatever its state."""
+    options: dict[str, Any] = {"task_runner": task_runner_for(opts)}
+    if run_name:
+        options["flow_run_name"] = run_name
+    state = flow_obj.with_options(**options)(*args, return_state=True)
+    if state.is_completed():
+        result: dict[str, Any] = state.result()
+        return result
+    data = state.result(raise_on_failure=False)
+    if isinstance(data, dict) and "run_id" in data:  # QA failed: the report travels in the state
+        return data
+    if isinstance(data, BaseException):
+        raise data
+    state.result()  # raises the flow's error
+    raise StageFailed("the flow ended without a report")  # pragma: no cover

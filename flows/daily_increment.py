@@ -11,7 +11,7 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows.common import IO_RETRIES, TASK_DEFAULTS, StageTimer, guarded, task_runner_for
+from flows.common import IO_RETRIES, TASK_DEFAULTS, StageTimer, call_flow, guarded, outcome
 from flows.printing import render_and_check, report_and_finish
 from pipeline import daily, stages
 from pipeline.options import RunOptions
@@ -56,8 +56,9 @@ def daily_increment(events_path: str, opts: RunOptions) -> dict[str, Any]:
         rendered, checked_batches = render_and_check(opts, plan["batch_ids"])
     report = daily_report(state, checked, applied, plan, rendered, checked_batches, timer.timings, opts)
     report_and_finish(opts, report)
-    return report
+    return outcome(report)  # type: ignore[no-any-return]
 
 
-def run_daily(events_path: str, opts: RunOptions) -> dict[str, Any]:
-    return daily_increment.with_options(task_runner=task_runner_for(opts))(events_path, opts)
+def run_daily(events_path: str, opts: RunOptions, run_name: str | None = None) -> dict[str, Any]:
+    """Run the flow with the task runner the options ask for (CLI and tests call this)."""
+    return call_flow(daily_increment, opts, run_name, events_path, opts)

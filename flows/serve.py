@@ -18,7 +18,7 @@ from prefect import flow
 from prefect.schedules import Cron
 
 from core.errors import MyNumberError
-from flows.common import task_runner_for
+from flows.common import call_flow
 from flows.daily_increment import daily_increment
 from pipeline.options import RunOptions
 
@@ -48,9 +48,9 @@ def process_inbox(inbox: str, out_root: str, opts: RunOptions) -> list[dict[str,
     for day, path in pending_event_files(inbox_dir):
         day_opts = RunOptions.of(opts.with_changes(print={"issue_date": day.isoformat()}),
                                  Path(out_root) / day.isoformat())
-        runner = daily_increment.with_options(task_runner=task_runner_for(day_opts))
         try:
-            report = runner(str(path), day_opts)
+            report = call_flow(daily_increment, day_opts, f"daily-{day.isoformat()}-{path.name}",
+                               str(path.absolute()), day_opts)
         except MyNumberError as exc:
             _move(path, inbox_dir / "failed")
             results.append({"file": path.name, "status": "failed", "error": str(exc)})

@@ -199,11 +199,15 @@ def _parquet_bytes(manifest: pl.DataFrame) -> bytes:
 # --- files --------------------------------------------------------------------------------
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # disk full, permission denied, killed: no partial file survives
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _sha256_file(path: Path) -> str:

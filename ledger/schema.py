@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 #: the alembic revision this code was written for (the head of migrations/versions)
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0003"
 
 NUMBER_STATUSES = ("active", "revoked")
 #: why a number row exists: a short code (first_issue, move_in, number_change, or the event
@@ -233,3 +233,19 @@ def drop_triggers_for(dialect_name: str) -> tuple[str, ...]:
     if dialect_name == "sqlite":
         return tuple(f"DROP TRIGGER IF EXISTS {n}" for n in SQLITE_TRIGGER_NAMES)
     return POSTGRESQL_DROP_TRIGGERS
+
+#: one row while a run holds the ledger (migration 0003): on SQLite the row with its lease
+#: is the lock; on PostgreSQL a session advisory lock is, and the row says who holds it
+run_locks = sa.Table(
+    "run_locks",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=False),
+    sa.Column("run_name", sa.String(200), nullable=False),
+    sa.Column("operator", sa.String(128), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("out_dir", sa.Text, nullable=False),
+    sa.Column("since", Timestamp, nullable=False),
+    sa.Column("lease_until", Timestamp, nullable=False),
+)

@@ -76,6 +76,10 @@ class Ledger:
         migrate.check_revision(revision, self.engine)
         return revision
 
+    def init_if_needed(self) -> None:
+        """Create or upgrade the schema when it is missing or older (a too-new one is refused)."""
+        self._ready()
+
     def _ready(self) -> None:
         """Refuse a too-new schema; create or upgrade a missing or older one on first use."""
         if not self._schema_checked:

@@ -7,6 +7,7 @@ killed at any moment leaves nothing that a resumed run could mistake for finishe
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import json
 import os
@@ -87,3 +88,26 @@ def write_csv_atomic(frame: pl.DataFrame, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+#: what an operator reads for the OS errors a run meets (never the class name alone)
+OS_ERROR_WORDS: dict[int, str] = {
+    errno.ENOSPC: "disk full (no space left on the device)",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "file too large for this system's limit",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EROFS: "read-only file system",
+    errno.ENOTDIR: "not a folder (a file is in the way)",
+    errno.EISDIR: "is a folder, not a file",
+    errno.EEXIST: "already exists (a file is in the way of a folder?)",
+    errno.ENOENT: "no such file or folder",
+    errno.EIO: "input/output error (disk or network storage)",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """The cause in words plus the path it concerns, e.g. "disk full (...) at /runs/x/cards.pdf"."""
+    words = OS_ERROR_WORDS.get(exc.errno or -1, exc.strerror or type(exc).__name__)
+    where = exc.filename if isinstance(exc.filename, str) else None
+    return f"{words} at {where}" if where else words

@@ -57,7 +57,8 @@ def stage_start(opts: RunOptions, register_path: str, kind: str = "bulk") -> Sta
     input_sha256 = sha256_file(Path(register_path))
     ledger = open_ledger(opts)
     previous = ledger.find_run(kind, input_sha256)
-    if previous and previous.get("status") == "running":
+    # resume only a run that wrote into this same folder (a run elsewhere is not ours)
+    if previous and previous.get("status") == "running" and _same_out(previous, opts):
         run_id, resumed = previous["run_id"], True
     else:
         run_id = ledger.start_run(kind, input_sha256, _safe_params(opts))
@@ -190,9 +191,15 @@ def _envelopes(plan: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _same_out(previous: dict[str, Any], opts: RunOptions) -> bool:
+    recorded = previous.get("params", {}).get("out_dir")
+    return recorded is None or recorded == str(Path(opts.out_dir).absolute())
+
+
 def _safe_params(opts: RunOptions) -> dict[str, Any]:
     """Options worth recording with the run: no secrets (the URL has no password)."""
     return {
+        "out_dir": str(Path(opts.out_dir).absolute()),
         "workers": opts.runner.workers, "batch_size": opts.print.batch_size,
         "resident_code_rule": opts.check.resident_code_rule, "issue_date": opts.print.issue_date,
         "qr_sample_size": opts.qa.qr_sample_size, "demo": opts.demo,

@@ -26,10 +26,17 @@ ledger_app = typer.Typer(help="The ledger of issued numbers: create, count, prov
 out = Console()
 
 
-def _open(ledger_url: str | None, operator: str | None, config: Path | None = None) -> Ledger:
+def _open(ledger_url: str | None, operator: str | None, config: Path | None = None, *,
+          read_only: bool = False) -> Ledger:
+    """The ledger of the settings; read-only commands refuse a ledger that does not exist
+    (they never create an empty one and report on it)."""
     from ledger import Ledger
 
     settings = load_settings(config, ledger=ledger_url, operator=operator)
+    if read_only:
+        from ledger.preflight import require_existing
+
+        require_existing(settings.ledger.url)
     return Ledger(settings.ledger.url, operator=settings.ledger.operator)
 
 
@@ -47,7 +54,7 @@ def init_cmd(ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt)
 def stats_cmd(ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt,
               as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON.")) -> None:
     """Counts of numbers by status and reason, runs, events and mailings (never a number)."""
-    stats = _open(ledger, operator).stats()
+    stats = _open(ledger, operator, read_only=True).stats()
     if as_json:
         out.print_json(json.dumps(stats))
         return
@@ -74,7 +81,7 @@ def verify_cmd(ledger: str | None = LedgerOpt, operator: str | None = OperatorOp
     """Prove uniqueness with the GX suite over the ledger table; exit 1 when it fails."""
     from pipeline.verify import verify_ledger as verify
 
-    outcome = verify(_open(ledger, operator), result_path=result)
+    outcome = verify(_open(ledger, operator, read_only=True), result_path=result)
     table = Table(title=f"GX ledger suite over {outcome.rows} row(s)")
     table.add_column("rule")
     table.add_column("verdict")
@@ -93,7 +100,7 @@ def export_cmd(out_path: Path = typer.Option(..., "--out", help="Parquet file to
     """Export every number row (active and revoked) to parquet; the export is audited."""
     if out_path.suffix.lower() != ".parquet":
         raise LedgerError("--out must name a .parquet file")
-    rows = _open(ledger, operator).export(out_path)
+    rows = _open(ledger, operator, read_only=True).export(out_path)
     out.print(f"{rows} row(s) written to {out_path}")
 
 
@@ -121,7 +128,7 @@ def audit_cmd(ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt
     table = Table(title="audit log (newest first)")
     for col in ("when (UTC)", "who", "action", "subject", "run", "why"):
         table.add_column(col)
-    for row in recent_audit(_open(ledger, operator), limit):
+    for row in recent_audit(_open(ledger, operator, read_only=True), limit):
         table.add_row(f"{row['at']:%Y-%m-%d %H:%M:%S}", row["who"], row["action"], row["subject"],
                       row["run_id"] or "", row["why"])
     out.print(table)
@@ -134,12 +141,29 @@ def reissue_cmd(
     ledger: str | None = LedgerOpt,
     operator: str | None = OperatorOpt,
     config: Path | None = ConfigOpt,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (scripts)."),
 ) -> None:
-    """Change a resident's My Number (leak, misuse feared): revoke it and issue a new one."""
+    """Change a resident's My Number (leak, misuse feared): revoke it and issue a new one.
+
+    Asks for confirmation on a terminal; without one (a script, a pipe) it refuses unless
+    --yes is given, because a changed number cannot be changed back.
+    """
+    import sys
+
+    from core.errors import ConfigError
     from core.keys import load_key
 
     settings = load_settings(config, ledger=ledger, key=key, operator=operator)
+    from ledger.preflight import require_existing
+
+    require_existing(settings.ledger.url)  # a reissue never creates a ledger
     material = load_key(settings.key.ref)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ConfigError("reissue changes a resident's number for good: confirm on a terminal, "
+                              "or add --yes in a script")
+        if not typer.confirm("Revoke this resident's number and issue a new one?", default=False):
+            raise typer.Exit(1)
     result = _open(ledger, operator, config).reissue(resident_code, reason, material)
     out.print(f"number changed: generation {result.generation}, "
               f"old ****{result.last4_old} revoked, new ****{result.last4_new} active")

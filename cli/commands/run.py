@@ -17,34 +17,40 @@ from cli.options import (
     EncodingOpt,
     KeyOpt,
     LedgerOpt,
+    NoticeFormatChoice,
+    NoticeOpt,
     OperatorOpt,
+    ResidentCodeRuleChoice,
     RuleOpt,
     RunnerOpt,
     SampleOpt,
+    TaskRunnerChoice,
     WorkersOpt,
+    choice_value,
     load_settings,
     run_options,
 )
+from core.errors import ConfigError
 from core.settings import DEFAULT_LEDGER_URL, Settings
 from pipeline.options import RunOptions
 
 console = Console(stderr=True)
+WaitOpt = typer.Option(False, "--wait", help="When another run holds the ledger or the run folder, "
+                                             "wait for it instead of exiting 2.")
 
 
 def _run_settings(config: Path | None, ledger: str | None, key: Path | None, operator: str | None, *,
                   workers: int | None, batch_size: int | None, task_runner: str | None,
                   dask_address: str | None, qr_sample: int | None, encoding: str | None,
                   resident_code_rule: str | None, issue_date: str | None,
-                  demo: bool = False) -> Settings:
+                  notice_format: str | None = None, demo: bool = False) -> Settings:
     """The settings of a bulk or daily run from its flags (None: not given on the command line)."""
-    from cli.logs import quiet_console_tracebacks
     from core.keys import load_key
 
-    quiet_console_tracebacks()
     settings = load_settings(
         config, ledger=ledger, key=key, operator=operator, demo=demo,
         runner={"workers": workers, "task_runner": task_runner, "dask_address": dask_address},
-        print={"batch_size": batch_size, "issue_date": issue_date},
+        print={"batch_size": batch_size, "issue_date": issue_date, "notice_format": notice_format},
         qa={"qr_sample_size": qr_sample},
         check={"encoding": encoding, "resident_code_rule": resident_code_rule},
     )
@@ -79,25 +85,78 @@ def _finish(report: dict[str, Any], out: Path) -> None:
     raise typer.Exit(exit_code(report))
 
 
+def run_name(kind: str, opts: RunOptions, input_path: Path) -> str:
+    """What the Prefect UI and the lock show: e.g. ``bulk-2026-10-05-register.csv``."""
+    return f"{kind}-{opts.print.issue_day.isoformat()}-{input_path.name}"[:200]
+
+
+def execute(kind: str, input_path: Path, out: Path, settings: Settings, *, wait: bool = False) -> None:
+    """Preflight, take the run's locks, start its one Prefect API, run the flow, report.
+
+    Preflight writes nothing and the locks are taken before the first write, so a refused
+    run (exit 2) leaves the ledger, the run folder and any running run untouched.
+    """
+    from cli.prefect_api import prefect_api
+    from pipeline.preflight import run_preflight
+    from pipeline.run_lock import hold_run
+
+    input_path = input_path.absolute()  # absolute paths in the flow's parameters
+    opts = run_options(out.absolute(), settings)
+    run_preflight(opts, input_path, kind)
+    name = run_name(kind, opts, input_path)
+    with hold_run(opts, name, wait=wait) as lock, \
+            prefect_api(opts.runner.prefect_home, opts.runner.api_start_timeout_s):
+        from cli.logs import quiet_console_tracebacks
+
+        quiet_console_tracebacks()
+        if kind == "bulk":
+            from flows.bulk_issuance import run_bulk
+
+            report = run_bulk(str(input_path), opts, run_name=name)
+        else:
+            from flows.daily_increment import run_daily
+
+            report = run_daily(str(input_path), opts, run_name=name)
+        if lock.lost:
+            raise ConfigError("the ledger's run lock lapsed during this run and another run took it: "
+                              "check `mynumber ledger stats` before printing")
+    _finish(report, out)
+
+
 def bulk(
     register: Path = typer.Argument(..., help="Register export: CSV (UTF-8 or CP932) or Parquet."),
     out: Path = typer.Option(..., "--out", help="Run folder: batches, manifests, reports."),
     ledger: str | None = LedgerOpt, key: Path | None = KeyOpt, config: Path | None = ConfigOpt,
     workers: int | None = WorkersOpt, batch_size: int | None = BatchOpt, operator: str | None = OperatorOpt,
-    task_runner: str | None = RunnerOpt, dask_address: str | None = DaskOpt, qr_sample: int | None = SampleOpt,
-    encoding: str | None = EncodingOpt, resident_code_rule: str | None = RuleOpt,
+    task_runner: TaskRunnerChoice | None = RunnerOpt, dask_address: str | None = DaskOpt,  # type: ignore[valid-type]
+    qr_sample: int | None = SampleOpt, encoding: str | None = EncodingOpt,
+    resident_code_rule: ResidentCodeRuleChoice | None = RuleOpt,  # type: ignore[valid-type]
+    notice_format: NoticeFormatChoice | None = NoticeOpt,  # type: ignore[valid-type]
     issue_date: str | None = typer.Option(None, "--issue-date", help="Date printed as 交付日 (default today)."),
+    wait: bool = WaitOpt,
 ) -> None:
     """Issue numbers for a whole register and print every household's envelope.
 
     Started again with the same arguments after a crash, it resumes and reuses what is done.
     """
-    from flows.bulk_issuance import run_bulk
-
+    _check_date("--issue-date", issue_date)
     settings = _run_settings(config, ledger, key, operator, workers=workers, batch_size=batch_size,
-                             task_runner=task_runner, dask_address=dask_address, qr_sample=qr_sample,
-                             encoding=encoding, resident_code_rule=resident_code_rule, issue_date=issue_date)
-    _finish(run_bulk(str(register), run_options(out, settings)), out)
+                             task_runner=choice_value(task_runner), dask_address=dask_address,
+                             qr_sample=qr_sample, encoding=encoding,
+                             resident_code_rule=choice_value(resident_code_rule), issue_date=issue_date,
+                             notice_format=choice_value(notice_format))
+    execute("bulk", register, out, settings, wait=wait)
+
+
+def _check_date(flag: str, value: str | None) -> None:
+    """A date option as the user typed it, blamed by its own flag name."""
+    import datetime as dt
+
+    if value:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(f"{flag} must be a date written YYYY-MM-DD") from None
 
 
 def daily(
@@ -106,16 +165,20 @@ def daily(
     out: Path = typer.Option(..., "--out", help="Run folder for this day."),
     ledger: str | None = LedgerOpt, key: Path | None = KeyOpt, config: Path | None = ConfigOpt,
     workers: int | None = WorkersOpt, batch_size: int | None = BatchOpt, operator: str | None = OperatorOpt,
-    task_runner: str | None = RunnerOpt, dask_address: str | None = DaskOpt, qr_sample: int | None = SampleOpt,
-    encoding: str | None = EncodingOpt, resident_code_rule: str | None = RuleOpt,
+    task_runner: TaskRunnerChoice | None = RunnerOpt, dask_address: str | None = DaskOpt,  # type: ignore[valid-type]
+    qr_sample: int | None = SampleOpt, encoding: str | None = EncodingOpt,
+    resident_code_rule: ResidentCodeRuleChoice | None = RuleOpt,  # type: ignore[valid-type]
+    notice_format: NoticeFormatChoice | None = NoticeOpt,  # type: ignore[valid-type]
+    wait: bool = WaitOpt,
 ) -> None:
     """Apply one day's events: births and first registrations get numbers, move-ins keep theirs."""
-    from flows.daily_increment import run_daily
-
+    _check_date("--date", date)
     settings = _run_settings(config, ledger, key, operator, workers=workers, batch_size=batch_size,
-                             task_runner=task_runner, dask_address=dask_address, qr_sample=qr_sample,
-                             encoding=encoding, resident_code_rule=resident_code_rule, issue_date=date)
-    _finish(run_daily(str(events), run_options(out, settings)), out)
+                             task_runner=choice_value(task_runner), dask_address=dask_address,
+                             qr_sample=qr_sample, encoding=encoding,
+                             resident_code_rule=choice_value(resident_code_rule), issue_date=date,
+                             notice_format=choice_value(notice_format))
+    execute("daily", events, out, settings, wait=wait)
 
 
 def qa(
@@ -188,16 +251,13 @@ def demo(
     seed: int = typer.Option(2015, "--seed"),
 ) -> None:
     """The whole bulk run on a generated register, a demo key and a SQLite ledger in OUT."""
-    from cli.logs import quiet_console_tracebacks
     from core.keys import ensure_demo_key
-    from flows.bulk_issuance import run_bulk
     from sample_data.generate import SampleParams, generate_register, write_export
 
-    quiet_console_tracebacks()
     marker = out / ".mynumber-demo"
     if out.exists() and not marker.exists() and any(out.iterdir()):
         raise typer.BadParameter(f"{out} exists and is not a demo folder", param_hint="--out")
-    for name in ("ledger.db", "ledger.db-wal", "ledger.db-shm", "run", "register.csv"):
+    for name in ("ledger.db", "ledger.db-wal", "ledger.db-shm", "run", "register.csv", "prefect"):
         target = out / name
         shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
@@ -207,8 +267,9 @@ def demo(
     write_export(generate_register(SampleParams(rows=rows, seed=seed)), register)
     console.print(f"demo register: {rows} residents → {register}; demo key {key.key_id}")
     settings = load_settings(None, ledger=f"sqlite:///{out / 'ledger.db'}", key=out / "key.json",
-                             demo=True, runner={"workers": workers}, print={"batch_size": batch_size})
-    _finish(run_bulk(str(register), RunOptions.of(settings, out / "run")), out / "run")
+                             demo=True, runner={"workers": workers, "prefect_home": str(out / "prefect")},
+                             print={"batch_size": batch_size})
+    execute("bulk", register, out / "run", settings)
 
 
 def register(app: typer.Typer) -> None:

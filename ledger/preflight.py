@@ -1,0 +1,81 @@
+"""Read-only looks at a ledger before a run starts: does it exist, is its schema usable,
+how many registered-mail numbers are left. Nothing here creates or changes a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from core.errors import ConfigError, LedgerError
+
+from . import migrate
+from .engine import make_engine, resolve_url, safe_url
+from .mailings import parse_range
+
+R_TABLE = "mail_number_ranges"
+
+
+@dataclass(frozen=True)
+class LedgerLook:
+    """What a run needs to know about its ledger before it writes anything."""
+
+    exists: bool  # False: a new SQLite file (or empty database) the run will create
+    revision: str | None
+    mail_numbers_left: int  # in the ledger's ranges plus a configured range it lacks
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite ledger URL (None: not SQLite, or in memory)."""
+    parsed = resolve_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def require_existing(url: str) -> None:
+    """Read-only commands: refuse (exit 2) a SQLite ledger file that does not exist,
+    instead of creating an empty one and reporting it."""
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise ConfigError(f"no ledger at {path}: check --ledger (or MYNUMBER_LEDGER); "
+                          "`mynumber ledger init` creates one")
+
+
+def look(url: str, configured_range: str | None) -> LedgerLook:
+    """Reach the ledger read-only; LedgerError/ConfigError name the problem and the fix."""
+    parsed = resolve_url(url)
+    configured = 0
+    first_last: tuple[int, int] | None = None
+    if configured_range:
+        first_last = parse_range(configured_range)
+        configured = first_last[1] - first_last[0] + 1
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise ConfigError(f"ledger folder {path.parent} cannot be created: {folder} is not a folder")
+        return LedgerLook(exists=False, revision=None, mail_numbers_left=configured)
+    engine = make_engine(parsed)
+    try:
+        with engine.connect() as conn:
+            revision = migrate.current_revision(conn)
+            migrate.check_revision(revision, engine)
+            if revision is None:
+                return LedgerLook(exists=False, revision=None, mail_numbers_left=configured)
+            rows = conn.execute(sa.text(
+                f"SELECT first_body, last_body, next_body FROM {R_TABLE}")).all()
+    except sa.exc.OperationalError as exc:
+        reason = str(getattr(exc, "orig", "")).split("\n")[0][:160]
+        raise LedgerError(f"ledger at {safe_url(parsed)} cannot be reached ({reason}); "
+                          "check --ledger, the server and the credentials") from None
+    finally:
+        engine.dispose()
+    left = sum(max(0, int(last) - int(nxt) + 1) for _first, last, nxt in rows)
+    if first_last is not None and not any((int(f), int(la)) == first_last for f, la, _ in rows):
+        left += configured
+    return LedgerLook(exists=True, revision=revision, mail_numbers_left=left)

@@ -1,0 +1,78 @@
+"""Stage failures name the cause in words and leave no temporary file behind."""
+
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.common import StageFailed, guarded
+from layouts.batch import _write_atomic
+from pipeline.files import describe_os_error, write_bytes_atomic
+
+
+def _mount(where: Path, options: str) -> None:
+    where.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    where = tmp_path / "tiny"
+    _mount(where, "size=64k")
+    yield where
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+@pytest.fixture
+def read_only_disk(tmp_path):
+    where = tmp_path / "ro"
+    _mount(where, "ro,size=64k")
+    yield where
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+@pytest.mark.parametrize("writer", [_write_atomic, write_bytes_atomic], ids=["batch", "work-file"])
+def test_disk_full_is_said_in_words_and_no_temp_file_survives(tiny_disk, writer):
+    target = tiny_disk / "cards.pdf"
+    with pytest.raises(StageFailed) as failed:
+        guarded("render")(writer)(target, b"%" * 1_000_000)
+    assert str(failed.value).startswith("stage render failed: disk full")
+    assert list(tiny_disk.iterdir()) == []
+
+
+def test_read_only_folder_is_said_in_words(read_only_disk):
+    with pytest.raises(StageFailed, match="stage render failed: read-only file system"):
+        guarded("render")(_write_atomic)(read_only_disk / "cards.pdf", b"x")
+
+
+def test_not_a_folder_and_permission_denied(tmp_path):
+    (tmp_path / "batches").write_text("")
+    with pytest.raises(StageFailed, match="not a folder"):
+        guarded("render")(_write_atomic)(tmp_path / "batches" / "cards.pdf", b"x")
+    assert "permission denied" in describe_os_error(PermissionError(errno.EACCES, "x", "/runs/a"))
+
+
+def test_file_size_limit_is_said_in_words_and_no_temp_file_survives(tmp_path):
+    """RLIMIT_FSIZE (a quota-like limit): the write fails with EFBIG, not a signal."""
+    code = ("import sys; from flows.common import guarded; from layouts.batch import _write_atomic\n"
+            "from pathlib import Path\n"
+            "try:\n guarded('render')(_write_atomic)(Path(sys.argv[1]), b'x' * 2_000_000)\n"
+            "except Exception as e:\n print(e)\n")
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "cards.pdf")], capture_output=True,
+                          text=True, preexec_fn=limit, cwd=Path(__file__).resolve().parents[2],
+                          env={**os.environ}, timeout=120)
+    assert "stage render failed: file too large" in done.stdout, done.stdout + done.stderr
+    assert list(tmp_path.iterdir()) == []
