@@ -17,6 +17,7 @@ from rich.console import Console
 
 from cli.commands import register_all
 from core.errors import MyNumberError
+from core.private import PRIVATE_UMASK
 
 app = typer.Typer(
     name="mynumber",
@@ -32,6 +33,9 @@ err_console = Console(stderr=True)
 
 def main() -> None:
     """Entry point: run the app and turn our errors into one line and an exit code."""
+    # Private by default (docs/architecture.md, Private files): every file and folder this
+    # process and its workers create is for the operator's account only, whatever the umask.
+    os.umask(PRIVATE_UMASK)
     try:
         rv = app(standalone_mode=False)
         sys.exit(rv if isinstance(rv, int) else 0)

@@ -14,6 +14,7 @@ envelope cannot be addressed: it gets no pages (``first_page``/``last_page`` nul
 """
 
 from __future__ import annotations
+from core.private import private_dir, write_private
 
 import hashlib
 import io
@@ -198,11 +199,10 @@ def _parquet_bytes(manifest: pl.DataFrame) -> bytes:
 
 # --- files --------------------------------------------------------------------------------
 def _write_atomic(path: Path, data: bytes) -> None:
+    """Write whole or not at all, mode 0600 from creation (cards and manifests hold full
+    numbers: core.private)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    write_private(tmp, data)
     os.replace(tmp, path)
 
 
@@ -254,7 +254,7 @@ def write_batch(batch_dir: str | os.PathLike[str], plan_rows: pl.DataFrame, numb
     manifest = build_manifest(households, ranges)
     blobs = {"cards.pdf": pdf, "manifest.parquet": _parquet_bytes(manifest),
              "manifest.csv": manifest_csv_bytes(manifest)}
-    batch_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(batch_dir)
     (batch_dir / SUMS_FILE).unlink(missing_ok=True)   # invalid until all files are new
     digests = {}
     for name in BATCH_FILES:

@@ -8,6 +8,7 @@ flow starts (``strip_ledger_password``).
 """
 
 from __future__ import annotations
+from core.private import private_dir
 
 import os
 from collections.abc import MutableMapping
@@ -121,5 +122,5 @@ class RunDir:
 
     def make(self) -> RunDir:
         for folder in (self.root, self.check_dir, self.work_dir, self.batches_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)  # 0700: the run folder holds full numbers and personal data
         return self

@@ -7,6 +7,7 @@ never a value from the register. An unusable file raises InputError (exit 2).
 """
 
 from __future__ import annotations
+from core.private import private_dir, write_private
 
 import datetime as dt
 import json
@@ -96,8 +97,8 @@ def check_register_file(path: str | Path, *, encoding: str | None = None,
 def write_check_outputs(out_dir: Path, report: dict[str, Any], quarantine: pl.DataFrame,
                         outcome: gxrun.SuiteOutcome) -> None:
     """report.json, quarantine.csv (row, field, reason), gx_results.json (counts only)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "report.json").write_text(
-        json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    private_dir(out_dir)
+    write_private(out_dir / "report.json",
+                  (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     quarantine.select("row", "field", "reason").write_csv(out_dir / "quarantine.csv")
     gxrun.write_outcome(outcome, out_dir / "gx_results.json")

@@ -21,6 +21,7 @@ or CLI) turns ``verdict == "fail"`` into exit code 1.
 """
 
 from __future__ import annotations
+from core.private import write_private
 
 import json
 import os
@@ -241,7 +242,7 @@ def _write(batch_dir: Path, report: dict[str, Any], secrets: list[str]) -> None:
     if any(s and s in payload for s in secrets) or _NUMBER_SHAPED.search(without_digests):
         raise QAFailure("refusing to write qa.json: it would contain a My Number")
     tmp = batch_dir / f".{QA_NAME}.tmp"
-    tmp.write_text(payload + "\n", encoding="utf-8")
+    write_private(tmp, (payload + "\n").encode("utf-8"))
     os.replace(tmp, batch_dir / QA_NAME)
 
 
