@@ -99,7 +99,7 @@ def test_after_drop_trigger_changed_numbers_deleted_rows_and_audit_entries_fail(
     _sql(ledger, "DELETE FROM audit_log WHERE action = 'commit_numbers'")
     failed = _failed(ledger)
     assert failed.get("audit_chain") == 1 and failed.get("rows_match_audit") == 49  # 50 rows, 1 audited
-    _sql(ledger, "UPDATE audit_log SET why = 'nothing to see' WHERE action = 'revoke_number'")
+    _sql(ledger, "UPDATE audit_log SET why = 'nothing to see' WHERE action = 'register_key'")
     assert _failed(ledger).get("audit_chain") == 2
 
 
