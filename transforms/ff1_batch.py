@@ -255,6 +255,9 @@ class _BlockCipherContext:
         return self._cipher.encrypt_blocks(bytes(data))
 
     def update_into(self, data: Any, buf: Any) -> int:
+        into = getattr(self._cipher, "encrypt_into", None)
+        if into is not None:  # a token cipher that writes in place (core.hsm.TokenCipher)
+            return int(into(data, buf))
         src = bytes(data)
         out = self._cipher.encrypt_blocks(src)
         if len(out) != len(src):  # a token that silently returned less must not go unnoticed

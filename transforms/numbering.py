@@ -47,9 +47,9 @@ KEY_BYTES = 32
 DERIVE_BLOCK = 32_768
 #: rows per chunk for `derive_in_chunks` when it is given one big Series
 STREAM_CHUNK = 1_048_576
-#: FF1 records per token call with a PKCS#11 key: 4,096 blocks = 64 KiB per C_Encrypt
-#: (SoftHSM2 slows sharply above ~128 KiB per call; docs/architecture.md, Keys in a token)
-TOKEN_CHUNK = 4_096
+#: FF1 records per chunk with a PKCS#11 key: 8,192 blocks = 128 KiB per token call
+#: (SoftHSM2 slows sharply above 128 KiB per call; core.hsm)
+TOKEN_CHUNK = 8_192
 
 _U = np.uint64
 _ZERO_LEN_DIGITS = (_U(0xFFFFFFFF00000000), _U(0x00FFFFFFFFFFFFFF))  # digit bytes of the 2 words
