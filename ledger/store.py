@@ -96,10 +96,12 @@ class Ledger:
                run_id: str | None) -> None:
         """Append one entry, chained to the last one (ledger.chain) in the same transaction.
 
-        Writers are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: an EXCLUSIVE lock on
-        audit_log, which readers pass), so two entries never claim the same predecessor."""
+        Writers are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped
+        advisory lock per schema, which needs no privilege beyond INSERT: ledger.roles), so
+        two entries never claim the same predecessor."""
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1836674932, "
+                                 "hashtext(current_schema()))")
         prev = conn.execute(sa.select(audit_log.c.entry_hash)
                             .order_by(audit_log.c.audit_id.desc()).limit(1)).scalar()
         at, why = utcnow(), why or ""

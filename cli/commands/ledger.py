@@ -121,6 +121,20 @@ def verify_cmd(ledger: str | None = LedgerOpt, operator: str | None = OperatorOp
         raise typer.Exit(1)
 
 
+@ledger_app.command("grant")
+def grant_cmd(prefix: str = typer.Option("mynumber_", "--prefix",
+                                         help="Role name prefix (role names are cluster-wide)."),
+              ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt) -> None:
+    """PostgreSQL: create the least-privilege roles <prefix>issuer, print, qa, auditor and
+    grant them their rights on this ledger (run as the ledger's owner; idempotent).
+
+    Then make login accounts members, e.g. GRANT mynumber_print TO alice."""
+    from ledger.roles import grant_roles
+
+    names = grant_roles(_open(ledger, operator), prefix)
+    out.print(f"roles ready: {', '.join(names)}")
+
+
 @ledger_app.command("audit-head")
 def audit_head_cmd(out_path: Path = typer.Option(..., "--out", help="JSON file to write (new)."),
                    ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt) -> None:
