@@ -109,7 +109,7 @@ def read_pin(path: str | os.PathLike[str]) -> str:
 
 # --- the library, once per process ---------------------------------------------------------
 _LIBS: dict[str, tuple[int, Any]] = {}
-_SESSIONS: dict[tuple[str, str | None, str], tuple[int, Any]] = {}
+_SESSIONS: dict[tuple[str, str | None, str], tuple[int, tuple[Any, Any]]] = {}
 _KEYS: dict[tuple[str, str | None, str | None, bytes | None], tuple[int, TokenKey]] = {}
 
 

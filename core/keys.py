@@ -99,7 +99,7 @@ def validate_key_id(key_id: object, secret_hex: str | None = None, *, where: str
                            "(e.g. k-2026-11-26-3f9a1c)")
     if secret_hex is not None:
         low = secret_hex.lower()
-        for run in re.findall(r"[0-9a-fA-F]{%d,}" % _LEAK_RUN, key_id):
+        for run in re.findall(rf"[0-9a-fA-F]{{{_LEAK_RUN},}}", key_id):
             run = run.lower()
             if any(run[i:i + _LEAK_RUN] in low for i in range(len(run) - _LEAK_RUN + 1)):
                 raise KeyFileError(f"{where}: key_id contains part of the key itself; "

@@ -14,7 +14,6 @@ envelope cannot be addressed: it gets no pages (``first_page``/``last_page`` nul
 """
 
 from __future__ import annotations
-from core.private import private_dir, write_private
 
 import hashlib
 import io
@@ -26,6 +25,7 @@ from typing import cast
 
 import polars as pl
 
+from core.private import private_dir, write_private
 from layouts.address_sheet import draw_address_sheet
 from layouts.document import Document, draw_demo_watermark
 from layouts.fonts import FontSet, load_fonts, undrawable_characters

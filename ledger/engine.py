@@ -7,7 +7,6 @@ one failing with "database is locked" halfway through. PostgreSQL is used throug
 """
 
 from __future__ import annotations
-from core.private import create_private_file, private_dir
 
 import sqlite3
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from core.errors import AlreadyIssued, ConfigError, LedgerError
+from core.private import create_private_file, private_dir
 
 #: how long a SQLite writer waits for another writer (a 740k commit takes seconds)
 SQLITE_BUSY_TIMEOUT_MS = 300_000

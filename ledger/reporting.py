@@ -5,16 +5,16 @@ many rows to which file, and when.
 """
 
 from __future__ import annotations
-from core.private import open_private, private_dir
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import os
-
 import polars as pl
 import sqlalchemy as sa
+
+from core.private import open_private, private_dir
 
 from . import migrate
 from .bulk import FrameSchema

@@ -8,7 +8,6 @@ flow starts (``strip_ledger_password``).
 """
 
 from __future__ import annotations
-from core.private import private_dir
 
 import os
 from collections.abc import MutableMapping
@@ -17,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from core.errors import ConfigError
+from core.private import private_dir
 from core.settings import Settings
 
 

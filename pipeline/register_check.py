@@ -7,7 +7,6 @@ never a value from the register. An unusable file raises InputError (exit 2).
 """
 
 from __future__ import annotations
-from core.private import private_dir, write_private
 
 import datetime as dt
 import json
@@ -17,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from core.private import private_dir, write_private
 from expectations import gx as gxrun
 from expectations.register import RuleParams, check_frame, load_rules, prepare_check_frame
 from readers import read_table

@@ -21,7 +21,6 @@ or CLI) turns ``verdict == "fail"`` into exit code 1.
 """
 
 from __future__ import annotations
-from core.private import write_private
 
 import json
 import os
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import polars as pl
 
 from core.errors import InputError, MyNumberError, QAFailure
+from core.private import write_private
 from qa import checks as c
 from qa import readback as rb
 from qa.sampling import draw_sample

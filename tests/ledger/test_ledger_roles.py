@@ -5,7 +5,6 @@ Role names are cluster-wide: each test uses its own prefix and drops its roles a
 from __future__ import annotations
 
 import uuid
-from urllib.parse import quote
 
 import polars as pl
 import pytest
