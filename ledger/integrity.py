@@ -13,7 +13,8 @@ Each rule yields a count of problems (never a value, a number or a code):
 - ``key_ids_known``: every key id on a number row is a key the ledger registered;
 - ``rows_match_audit``: the number rows are as many as the audited commits and reissues
   wrote (a row inserted or deleted behind the program's back);
-- ``numbers_rederive`` (with a key): every row issued under that key re-derives from its
+- ``verify_key_known`` and ``numbers_rederive`` (with a key): the key is one the ledger
+  registered (same check value), and every row issued under it re-derives from its
   resident code, the key and its generation (a forged or edited row does not).
 """
 
@@ -150,6 +151,11 @@ def check_integrity(ledger: Ledger, *, anchor: dict[str, Any] | None = None,
         result.add("rows_match_audit", abs(rows - written), rows)
 
         if key is not None:
+            # the key given must be one the ledger registered (else nothing would be checked)
+            registered = conn.execute(sa.select(ledger_keys.c.check_value).where(
+                ledger_keys.c.key_id == key.key_id)).first()
+            known = registered is not None and registered[0] in (None, key.check_value)
+            result.add("verify_key_known", 0 if known else 1, 1)
             bad, checked = _rederive(conn, key, derive)
             result.add("numbers_rederive", bad, checked)
     return result

@@ -50,8 +50,17 @@ def test_a_ledger_written_by_the_program_passes_every_rule(issued):
     assert result.success, result.rules
     assert set(result.rules) == {"audit_chain", "audit_anchor", "triggers_present",
                                  "revocations_audited", "key_ids_known", "rows_match_audit",
-                                 "numbers_rederive"}
+                                 "verify_key_known", "numbers_rederive"}
     assert result.rules["numbers_rederive"]["checked"] == 51
+
+
+def test_verify_with_a_key_the_ledger_does_not_know_fails(issued):
+    ledger, _, _ = issued
+    stranger = KeyMaterial("k-2026-12-01-ffffff", bytes(range(5, 37)), "", False)
+    impostor = KeyMaterial(KEY.key_id, bytes(range(5, 37)), "", False)
+    assert _failed(ledger, key=stranger) == {"verify_key_known": 1}  # would check 0 rows
+    failed = _failed(ledger, key=impostor)
+    assert failed["verify_key_known"] == 1 and failed["numbers_rederive"] == 51
 
 
 def test_a_revocation_by_hand_without_audit_entry_fails(issued):
@@ -155,6 +164,7 @@ def test_cli_verify_exits_1_naming_rules_never_values(issued, tmp_path):
                              "--key", str(key_path)])
     assert ok.exit_code == 0, ok.output
     assert "numbers_rederive" in ok.output and "audit_anchor" in ok.output
+    assert "verify_key_known" in ok.output
     _sql(ledger, "UPDATE issued_numbers SET status = 'revoked', revoked_at = CURRENT_TIMESTAMP "
          "WHERE resident_code = :c", c=frame["resident_code"][3])
     bad = runner.invoke(app, ["ledger", "verify", "--ledger", url, "--anchor", str(head),
