@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := fonts-ipamj-mincho fonts-ipaexfont poppler-utils
+APT_PACKAGES := fonts-ipamj-mincho fonts-ipaexfont poppler-utils softhsm2
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 

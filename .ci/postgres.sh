@@ -19,6 +19,8 @@ fi
 pg_port=$(pg_lsclusters -h | awk -v v="$pg_version" '$1==v && $2=="main" {print $3}')
 su postgres -c "psql -p $pg_port -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='mynumber'\"" | grep -q 1 \
   || su postgres -c "psql -p $pg_port -qc \"CREATE ROLE mynumber LOGIN PASSWORD 'mynumber-ci' CREATEDB\""
+# the ledger tests create and drop the least-privilege roles (mynumber ledger grant)
+su postgres -c "psql -p $pg_port -qc \"ALTER ROLE mynumber CREATEROLE\"" >/dev/null
 su postgres -c "psql -p $pg_port -qtAc \"SELECT 1 FROM pg_database WHERE datname='mynumber_test'\"" | grep -q 1 \
   || su postgres -c "psql -p $pg_port -qc \"CREATE DATABASE mynumber_test OWNER mynumber\""
 export MYNUMBER_TEST_PG_URL="postgresql+psycopg://mynumber:mynumber-ci@127.0.0.1:${pg_port}/mynumber_test"

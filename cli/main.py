@@ -21,6 +21,7 @@ import typer
 
 from cli.commands import register_all
 from core.errors import MyNumberError
+from core.private import PRIVATE_UMASK
 
 DIST_NAME = "mynumber-issuance"
 
@@ -78,6 +79,9 @@ def usage_message(exc: BaseException) -> str | None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every expected failure into one line and an exit code."""
+    # Private by default (docs/architecture.md, Private files): every file and folder this
+    # process and its workers create is for the operator's account only, whatever the umask.
+    os.umask(PRIVATE_UMASK)
     try:
         rv = app(args=argv, prog_name="mynumber", standalone_mode=False)
         sys.exit(rv if isinstance(rv, int) else 0)

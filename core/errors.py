@@ -100,3 +100,7 @@ class QAFailure(MyNumberError):
     """A print batch does not match its manifest."""
 
     exit_code = 1
+
+
+class KeyMismatch(LedgerError):
+    """The loaded key is not the ledger's current key (another key, or DEMO/production mixed)."""

@@ -15,6 +15,7 @@ this module ever contains key material.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -24,14 +25,86 @@ import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, Protocol, runtime_checkable
 
 from core.errors import KeyFileError
+
+if TYPE_CHECKING:
+    from core.hsm import TokenKey
+    from core.settings import KeyOptions
 
 log = logging.getLogger(__name__)
 
 KEY_BYTES = 32
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+#: a key id: short, printable, no secret in it (checked against the key by `validate_key_id`)
+KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{2,63}")
+#: a run of this many hex digits of the key inside a key id refuses the id
+_LEAK_RUN = 8
+#: the plaintext block of the key check value (docs/architecture.md, Keys)
+KCV_BLOCK = hashlib.sha256(b"mynumber key check value v1").digest()[:16]
+KCV_BYTES = 8
+
+
+@runtime_checkable
+class BlockCipher(Protocol):
+    """AES-256 in ECB over many 16-byte blocks at once: what FF1 needs of a key.
+
+    A file key (`AesEcb`) does it in memory; a token key (`core.hsm`) in the token, the key
+    never leaving it."""
+
+    def encrypt_blocks(self, data: bytes) -> bytes:
+        """AES-ECB of ``data`` (a multiple of 16 bytes), same length out."""
+        ...
+
+
+class AesEcb:
+    """`BlockCipher` over a key held in memory (the `cryptography` AES)."""
+
+    def __init__(self, secret: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        self._cipher = Cipher(algorithms.AES(bytes(secret)), modes.ECB())
+
+    def __repr__(self) -> str:
+        return "AesEcb(key=<hidden>)"
+
+    def encrypt_blocks(self, data: bytes) -> bytes:
+        enc = self._cipher.encryptor()
+        return enc.update(bytes(data)) + enc.finalize()
+
+
+def key_check_value(cipher: BlockCipher | bytes) -> str:
+    """A key check value: the first 8 bytes (hex) of AES_k(a fixed label block).
+
+    Proves a loaded key is the one a ledger knows without revealing it (a classic KCV, as
+    payment HSMs print: one block under the key says nothing usable about the key). The
+    same for a file key and for the same key value held in a token."""
+    if isinstance(cipher, (bytes, bytearray)):
+        cipher = AesEcb(bytes(cipher))
+    out = cipher.encrypt_blocks(KCV_BLOCK)
+    if len(out) != 16:
+        raise KeyFileError("the key did not encrypt one block: cannot compute its check value")
+    return out[:KCV_BYTES].hex()
+
+
+def validate_key_id(key_id: object, secret_hex: str | None = None, *, where: str = "key") -> str:
+    """The key id if it is well-formed and holds no part of the key; `KeyFileError` otherwise.
+
+    Format: 3–64 characters of letters, digits and ``. _ : -``, starting with a letter or
+    digit (e.g. ``k-2026-11-26-3f9a1c``). With ``secret_hex``: refused when it contains any
+    run of 8 or more hex digits that appears in the key (so never the key, nor a piece of it)."""
+    if not isinstance(key_id, str) or not KEY_ID_PATTERN.fullmatch(key_id):
+        raise KeyFileError(f"{where}: key_id must be 3-64 letters, digits or . _ : - "
+                           "(e.g. k-2026-11-26-3f9a1c)")
+    if secret_hex is not None:
+        low = secret_hex.lower()
+        for run in re.findall(rf"[0-9a-fA-F]{{{_LEAK_RUN},}}", key_id):
+            run = run.lower()
+            if any(run[i:i + _LEAK_RUN] in low for i in range(len(run) - _LEAK_RUN + 1)):
+                raise KeyFileError(f"{where}: key_id contains part of the key itself; "
+                                   "a key id must be independent of the secret")
+    return key_id
 
 
 @dataclass(frozen=True, repr=False)
@@ -58,6 +131,21 @@ class KeyMaterial:
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("KeyMaterial is not picklable: pass the key file path and load it there")
+
+    @property
+    def cipher(self) -> AesEcb:
+        """The key as a `BlockCipher` (what numbering takes, like a token key)."""
+        return AesEcb(self.secret)
+
+    @property
+    def derivation_key(self) -> bytes:
+        """What `transforms.numbering.derive_my_numbers` takes: the 32 bytes in memory."""
+        return self.secret
+
+    @property
+    def check_value(self) -> str:
+        """The key check value (`key_check_value`) the ledger binds this key by."""
+        return key_check_value(self.secret)
 
     def __copy__(self) -> KeyMaterial:
         return self
@@ -177,6 +265,7 @@ def _parse(raw: bytes, path: Path) -> KeyMaterial:
     key_id, key_hex = data.get("key_id"), data.get("key_hex")
     if not isinstance(key_id, str) or not key_id.strip():
         raise KeyFileError(f"key file {path} has no key_id")
+    key_id = key_id.strip()
     if not isinstance(key_hex, str):
         raise KeyFileError(f"key file {path} has no key_hex string")
     if len(key_hex) != 2 * KEY_BYTES:
@@ -190,7 +279,8 @@ def _parse(raw: bytes, path: Path) -> KeyMaterial:
         raise KeyFileError(f"key file {path}: created must be a string")
     if not isinstance(demo, bool):
         raise KeyFileError(f"key file {path}: demo must be true or false")
-    return KeyMaterial(key_id.strip(), bytes.fromhex(key_hex), created, demo)
+    validate_key_id(key_id, key_hex, where=f"key file {path}")
+    return KeyMaterial(key_id, bytes.fromhex(key_hex), created, demo)
 
 
 def ensure_demo_key(path: str | os.PathLike[str]) -> KeyMaterial:
@@ -208,3 +298,13 @@ def ensure_demo_key(path: str | os.PathLike[str]) -> KeyMaterial:
         raise KeyFileError(f"key file {path} holds a production key, not a DEMO key; "
                            f"the demo will not use it (give the demo another key path)")
     return key
+
+
+def open_key(options: KeyOptions) -> KeyMaterial | TokenKey:
+    """The key the settings name: a JSON key file, or a key in a PKCS#11 token (``pkcs11:``
+    URI, `core.hsm`). Load it in the process that derives (a token session is per process)."""
+    if options.is_pkcs11:
+        from core.hsm import open_token_key
+
+        return open_token_key(options.ref, module=options.pkcs11_module, pin_file=options.pin_file)
+    return load_key(options.ref)

@@ -25,6 +25,7 @@ from typing import cast
 
 import polars as pl
 
+from core.private import private_dir, write_private
 from layouts.address_sheet import draw_address_sheet
 from layouts.document import Document, draw_demo_watermark
 from layouts.fonts import FontSet, load_fonts, undrawable_characters
@@ -198,12 +199,11 @@ def _parquet_bytes(manifest: pl.DataFrame) -> bytes:
 
 # --- files --------------------------------------------------------------------------------
 def _write_atomic(path: Path, data: bytes) -> None:
+    """Write whole or not at all, mode 0600 from creation (cards and manifests hold full
+    numbers: core.private)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        write_private(tmp, data)  # 0600 from creation, fsynced
         os.replace(tmp, path)
     except BaseException:  # disk full, permission denied, killed: no partial file survives
         tmp.unlink(missing_ok=True)
@@ -258,7 +258,7 @@ def write_batch(batch_dir: str | os.PathLike[str], plan_rows: pl.DataFrame, numb
     manifest = build_manifest(households, ranges)
     blobs = {"cards.pdf": pdf, "manifest.parquet": _parquet_bytes(manifest),
              "manifest.csv": manifest_csv_bytes(manifest)}
-    batch_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(batch_dir)
     (batch_dir / SUMS_FILE).unlink(missing_ok=True)   # invalid until all files are new
     digests = {}
     for name in BATCH_FILES:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from core.errors import AlreadyIssued, ConfigError, LedgerError
+from core.private import create_private_file, private_dir
 
 #: how long a SQLite writer waits for another writer (a 740k commit takes seconds)
 SQLITE_BUSY_TIMEOUT_MS = 300_000
@@ -58,7 +59,12 @@ def make_engine(url: str | URL | None = None) -> Engine:
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # every full number is in this file: 0600 in a 0700 folder (new ones); SQLite gives
+        # its -wal and -shm files the database file's mode
+        db_path = Path(database).expanduser()
+        private_dir(db_path.parent)
+        if not db_path.exists():
+            create_private_file(db_path)
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @sa.event.listens_for(engine, "connect")

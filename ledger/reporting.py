@@ -6,12 +6,15 @@ many rows to which file, and when.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import sqlalchemy as sa
+
+from core.private import open_private, private_dir
 
 from . import migrate
 from .bulk import FrameSchema
@@ -62,7 +65,7 @@ def recent_audit(ledger: Ledger, limit: int = 30) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def export(ledger: Ledger, path: Path) -> int:
+def export(ledger: Ledger, path: Path, reason: str = "") -> int:
     """Every number row (active and revoked) to parquet, oldest first; audited."""
     i = issued_numbers.c
     query = sa.select(i.resident_code, i.my_number, i.generation, i.status, i.reason, i.issued_at,
@@ -73,13 +76,17 @@ def export(ledger: Ledger, path: Path) -> int:
                          orient="row", strict=False) if rows else pl.DataFrame(
         schema={**EXPORT_SCHEMA, "issued_at": pl.Datetime("us")})
     frame = frame.with_columns(_as_utc(frame["issued_at"]))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(path.name + ".tmp")
-    frame.write_parquet(tmp)
+    fd = open_private(tmp)  # 0600 from creation: every full number is in it
+    with os.fdopen(fd, "wb") as fh:
+        frame.write_parquet(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
     tmp.replace(path)
     with write_transaction(ledger.engine) as conn:
         ledger._audit(conn, "export", f"{frame.height} number row(s) to {path.name}",
-                      f"parquet at {path}", None)
+                      f"{reason}; parquet at {path}" if reason else f"parquet at {path}", None)
     return frame.height
 
 

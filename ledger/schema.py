@@ -168,6 +168,38 @@ audit_log = sa.Table(
     sa.Column("subject", sa.Text, nullable=False),
     sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id")),
     sa.Column("why", sa.Text, nullable=False),
+    # tamper evidence (migration 0002): entry_hash = SHA-256(prev_hash + the entry's fields),
+    # so a changed, inserted or deleted entry breaks the chain (ledger.integrity)
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("entry_hash", sa.String(64)),
+)
+
+KEY_STATUSES = ("current", "retired")
+
+#: every key the ledger has issued under (migration 0002): a number's key_id must be one of
+#: these, and an issuing run must hold the current one (its check value must match)
+ledger_keys = sa.Table(
+    "ledger_keys",
+    metadata,
+    sa.Column("key_id", sa.String(64), primary_key=True),
+    # a key check value (core.keys.key_check_value): proves a loaded key is this key, reveals nothing
+    # of it; NULL only for key ids found in a ledger written before 0002 (bound on first use)
+    sa.Column("check_value", sa.String(64)),
+    sa.Column("is_demo", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("key_created", sa.String(64), nullable=False),  # as the key file says
+    sa.Column("registered_at", Timestamp, nullable=False),
+    sa.Column("registered_by", sa.String(128), nullable=False),
+    sa.Column("retired_at", Timestamp),
+    sa.Column("retired_by", sa.String(128)),
+    sa.CheckConstraint(_in("status", KEY_STATUSES), name="status"),
+    sa.Index(
+        "uq_ledger_keys_one_current",
+        "status",
+        unique=True,
+        sqlite_where=sa.text("status = 'current'"),
+        postgresql_where=sa.text("status = 'current'"),
+    ),
 )
 
 
@@ -217,6 +249,36 @@ POSTGRESQL_DROP_TRIGGERS = (
     "DROP TRIGGER IF EXISTS issued_numbers_stay_revoked ON issued_numbers",
     "DROP FUNCTION IF EXISTS ledger_refuse()",
 )
+
+
+#: a key the ledger has issued under is never forgotten (migration 0002)
+KEY_TRIGGERS = {
+    "sqlite": (
+        "CREATE TRIGGER ledger_keys_no_delete BEFORE DELETE ON ledger_keys "
+        "BEGIN SELECT RAISE(ABORT, 'a ledger key is never deleted'); END",
+    ),
+    "postgresql": (
+        "CREATE TRIGGER ledger_keys_no_delete BEFORE DELETE ON ledger_keys "
+        "FOR EACH ROW EXECUTE FUNCTION ledger_refuse('never deleted')",
+        "CREATE TRIGGER ledger_keys_no_truncate BEFORE TRUNCATE ON ledger_keys "
+        "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse('never deleted')",
+    ),
+}
+
+
+def drop_key_triggers_for(dialect_name: str) -> tuple[str, ...]:
+    """DDL that removes the key triggers (downgrade of 0002)."""
+    if dialect_name == "sqlite":
+        return ("DROP TRIGGER IF EXISTS ledger_keys_no_delete",)
+    return ("DROP TRIGGER IF EXISTS ledger_keys_no_delete ON ledger_keys",
+            "DROP TRIGGER IF EXISTS ledger_keys_no_truncate ON ledger_keys")
+
+
+def expected_trigger_names(dialect_name: str) -> frozenset[str]:
+    """Every protective trigger a ledger at this schema has (``ledger verify`` checks them)."""
+    names = [ddl.split()[2] for ddl in (*triggers_for(dialect_name), *KEY_TRIGGERS[dialect_name])
+             if ddl.startswith("CREATE TRIGGER")]
+    return frozenset(names)
 
 
 def triggers_for(dialect_name: str) -> tuple[str, ...]:

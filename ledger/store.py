@@ -25,6 +25,8 @@ from sqlalchemy.engine import Connection
 from core.errors import InvalidFormat, LedgerError, NotIssued
 
 from . import bulk, events, mailings, migrate
+from . import keys as ledger_keys_
+from .chain import GENESIS, entry_hash
 from .engine import make_engine, read_transaction, resolve_url, safe_url, write_transaction
 from .frames import check_number_frame
 from .numbers import CommitResult, ReissueResult, commit_frame
@@ -96,9 +98,44 @@ class Ledger:
 
     def _audit(self, conn: Connection, action: str, subject: str, why: str,
                run_id: str | None) -> None:
+        """Append one entry, chained to the last one (ledger.chain) in the same transaction.
+
+        Writers are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped
+        advisory lock per schema, which needs no privilege beyond INSERT: ledger.roles), so
+        two entries never claim the same predecessor."""
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1836674932, "
+                                 "hashtext(current_schema()))")
+        prev = conn.execute(sa.select(audit_log.c.entry_hash)
+                            .order_by(audit_log.c.audit_id.desc()).limit(1)).scalar()
+        at, why = utcnow(), why or ""
+        prev = prev or GENESIS
         conn.execute(sa.insert(audit_log).values(
-            at=utcnow(), who=self.operator, action=action, subject=subject, run_id=run_id,
-            why=why or ""))
+            at=at, who=self.operator, action=action, subject=subject, run_id=run_id, why=why,
+            prev_hash=prev,
+            entry_hash=entry_hash(prev, at, self.operator, action, subject, run_id, why)))
+
+    # --- keys (ledger.keys) ---------------------------------------------------------------
+    def check_key(self, key: ledger_keys_.LedgerKey) -> None:
+        """Refuse (KeyMismatch, exit 2) a key this ledger would not issue under; writes nothing
+        except, on a new database, its schema."""
+        self._ready()
+        ledger_keys_.check_key(self, key)
+
+    def bind_key(self, key: ledger_keys_.LedgerKey, run_id: str | None = None) -> None:
+        """Check the key and register it when the ledger has none yet (first issuing run)."""
+        self._ready()
+        ledger_keys_.bind_key(self, key, run_id)
+
+    def rotate_key(self, current: ledger_keys_.LedgerKey, new: ledger_keys_.LedgerKey,
+                   why: str) -> None:
+        """Make ``new`` the key that derives numbers from now on (audited)."""
+        self._ready()
+        ledger_keys_.rotate(self, current, new, why)
+
+    def known_keys(self) -> list[dict[str, Any]]:
+        self._ready()
+        return ledger_keys_.known_keys(self)
 
     # --- runs ---------------------------------------------------------------------------
     def start_run(self, kind: str, input_sha256: str, params: dict[str, Any]) -> str:
@@ -237,6 +274,8 @@ class Ledger:
             raise InvalidFormat("reissue: the resident code is not 11 ASCII digits")
         self._ready()
         with write_transaction(self.engine, "issued_numbers") as conn:
+            if hasattr(key, "check_value"):  # a loaded key (tests may pass a bare stand-in)
+                ledger_keys_.bind(self, conn, key, None)
             active = conn.execute(sa.select(I.c.number_id, I.c.my_number).where(
                 I.c.resident_code == code, I.c.status == "active")).first()
             if active is None:
@@ -271,7 +310,8 @@ class Ledger:
                          run_id: str, number_id: int) -> tuple[int, str]:
         """The first generation from ``start`` whose number no ledger row holds."""
         for generation in range(start, start + MAX_REISSUE_ATTEMPTS):
-            number = str(derive(pl.Series([code], dtype=pl.Utf8), key.secret, generation)[0])
+            number = str(derive(pl.Series([code], dtype=pl.Utf8),
+                                getattr(key, "derivation_key", None) or key.secret, generation)[0])
             taken = conn.execute(sa.select(sa.literal(1)).where(I.c.my_number == number)).first()
             if taken is None:
                 return generation, number
@@ -320,11 +360,12 @@ class Ledger:
         self._ready()
         return stats(self)
 
-    def export(self, path: str | Path) -> int:
-        """Write every number row to parquet (audited); returns the row count."""
+    def export(self, path: str | Path, reason: str = "") -> int:
+        """Write every number row to parquet (mode 0600, audited with who, when, how many
+        and ``reason``); returns the row count."""
         from .reporting import export
         self._ready()
-        return export(self, Path(path))
+        return export(self, Path(path), reason)
 
 
 

@@ -11,7 +11,7 @@ import time
 import polars as pl
 
 from core.errors import LedgerError
-from core.keys import load_key
+from core.keys import open_key
 from expectations.issued import check_issued_numbers
 from ledger.queries import issued_runs
 from pipeline.existing import settle_brought_numbers
@@ -38,7 +38,8 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStag
     if "has_my_number" not in accepted.columns:
         accepted = accepted.with_columns(pl.lit(False).alias("has_my_number"))
     ledger = open_ledger(opts)
-    key = load_key(opts.key.ref)
+    key = open_key(opts.key)
+    ledger.bind_key(key, run_id)  # a resumed run with another key is refused here too
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()
@@ -63,7 +64,7 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStag
     timings["lookup_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    numbers = derive_my_numbers(todo.get_column("resident_code"), key.secret, 0)
+    numbers = derive_my_numbers(todo.get_column("resident_code"), key.derivation_key, 0)
     fresh = todo.select("resident_code").with_columns(
         numbers.alias("my_number"), pl.lit(0, dtype=pl.Int32).alias("generation")
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from core.keys import load_key
+from core.keys import open_key
 from ledger.queries import issued_runs, known_events
 from pipeline.files import write_csv_atomic, write_parquet_atomic
 from pipeline.options import RunOptions
@@ -35,7 +35,8 @@ def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageR
     )
     events = checked.accepted
     ledger = open_ledger(opts)
-    key = load_key(opts.key.ref)
+    key = open_key(opts.key)
+    ledger.bind_key(key, run_id)
     t0 = time.perf_counter()
     codes = events.get_column("resident_code")
     brought = events.get_column("my_number").drop_nulls()
@@ -52,7 +53,7 @@ def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageR
     todo = classified.filter(~pl.col("is_reused"))
     for event, group in todo.filter(pl.col("action") == "issue").group_by("event"):
         fresh = group.select("resident_code").with_columns(
-            derive_my_numbers(group.get_column("resident_code"), key.secret, 0).alias("my_number"),
+            derive_my_numbers(group.get_column("resident_code"), key.derivation_key, 0).alias("my_number"),
             pl.lit(0, dtype=pl.Int32).alias("generation"),
         )
         ledger.commit_numbers(run_id, fresh, key.key_id, reason=str(event[0]))

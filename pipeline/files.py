@@ -17,6 +17,8 @@ from typing import Any
 
 import polars as pl
 
+from core.private import PRIVATE_FILE, private_dir
+
 HASH_CHUNK = 1 << 20
 SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -31,8 +33,12 @@ def sha256_file(path: Path) -> str:
 
 
 def _atomic_target(path: Path) -> tuple[int, str]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """A temp file beside ``path``: mkstemp creates it 0600 (core.private), in a 0700 folder
+    when the folder is new; os.replace keeps that mode on the final name."""
+    private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, PRIVATE_FILE)
+    return fd, tmp
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from core.errors import ConfigError
+from core.private import private_dir
 from core.settings import Settings
 
 
@@ -121,5 +122,5 @@ class RunDir:
 
     def make(self) -> RunDir:
         for folder in (self.root, self.check_dir, self.work_dir, self.batches_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)  # 0700: the run folder holds full numbers and personal data
         return self

@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from core.private import private_dir, write_private
 from expectations import gx as gxrun
 from expectations.register import RuleParams, check_frame, load_rules, prepare_check_frame
 from readers import read_table
@@ -96,8 +97,8 @@ def check_register_file(path: str | Path, *, encoding: str | None = None,
 def write_check_outputs(out_dir: Path, report: dict[str, Any], quarantine: pl.DataFrame,
                         outcome: gxrun.SuiteOutcome) -> None:
     """report.json, quarantine.csv (row, field, reason), gx_results.json (counts only)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "report.json").write_text(
-        json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    private_dir(out_dir)
+    write_private(out_dir / "report.json",
+                  (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     quarantine.select("row", "field", "reason").write_csv(out_dir / "quarantine.csv")
     gxrun.write_outcome(outcome, out_dir / "gx_results.json")

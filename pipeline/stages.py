@@ -21,6 +21,7 @@ from typing import Any, cast
 
 import polars as pl
 
+from core.keys import open_key
 from layouts.batch import write_batch
 from layouts.fonts import undrawable_characters
 from ledger import Ledger
@@ -42,6 +43,8 @@ from transforms.identifiers.application_id import new_application_ids
 
 #: outcomes that get a card printed
 PRINTED_OUTCOMES = ("issued", "reissued")
+#: runs that derive numbers: their key must be the ledger's current key (ledger.keys)
+ISSUING_KINDS = ("bulk", "daily")
 #: columns of the register kept in the work folder (never an existing My Number)
 WORK_COLUMNS_DROP = ("my_number",)
 
@@ -56,6 +59,9 @@ def stage_start(opts: RunOptions, register_path: str, kind: str = "bulk") -> Sta
     run_dir = opts.run_dir.make()
     input_sha256 = sha256_file(Path(register_path))
     ledger = open_ledger(opts)
+    if kind in ISSUING_KINDS:
+        # before the run is recorded: another key, or DEMO/production mixed, changes nothing
+        ledger.bind_key(open_key(opts.key))
     previous = ledger.find_run(kind, input_sha256)
     # resume only a run that wrote into this same folder (a run elsewhere is not ours)
     if previous and previous.get("status") == "running" and _same_out(previous, opts):

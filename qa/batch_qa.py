@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import polars as pl
 
 from core.errors import InputError, MyNumberError, QAFailure
+from core.private import write_private
 from qa import checks as c
 from qa import readback as rb
 from qa.sampling import draw_sample
@@ -241,7 +242,7 @@ def _write(batch_dir: Path, report: dict[str, Any], secrets: list[str]) -> None:
     if any(s and s in payload for s in secrets) or _NUMBER_SHAPED.search(without_digests):
         raise QAFailure("refusing to write qa.json: it would contain a My Number")
     tmp = batch_dir / f".{QA_NAME}.tmp"
-    tmp.write_text(payload + "\n", encoding="utf-8")
+    write_private(tmp, (payload + "\n").encode("utf-8"))
     os.replace(tmp, batch_dir / QA_NAME)
 
 

@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 
+from core.keys import BlockCipher
 from transforms.ff1 import FF1Params, check_key, check_tweak, ff1_params
 
 #: records per chunk: ~2.5 MB of buffers (measured best on a 1 MB-L2, 32 MB-L3 machine)
@@ -58,16 +59,25 @@ class BatchFF1:
     #: the two-step path
     _SUM_LIMIT = 2 ** 64
 
-    def __init__(self, key: bytes, radix: int = 10, *, chunk_size: int = DEFAULT_CHUNK) -> None:
-        key = check_key(key)
+    def __init__(self, key: bytes | BlockCipher, radix: int = 10, *,
+                 chunk_size: int = DEFAULT_CHUNK) -> None:
+        cipher = key if isinstance(key, BlockCipher) else None
+        if cipher is None:
+            key = check_key(key)  # type: ignore[arg-type]
         if isinstance(radix, bool) or not isinstance(radix, int) or not 2 <= radix <= 2 ** 16:
             raise ValueError("FF1: radix must be an int in 2..65536")
         if chunk_size < 1:
             raise ValueError("chunk_size must be positive")
         self.radix = radix
-        self.key_bits = 8 * len(key)
         self.chunk_size = int(chunk_size)
-        self._cipher = Cipher(algorithms.AES(key), modes.ECB())
+        self._cipher: Cipher[Any] | _BlockCipherCipher
+        if cipher is not None:  # a key held elsewhere (a PKCS#11 token): AES-256
+            self.key_bits = 256
+            self._cipher = _BlockCipherCipher(cipher)
+        else:
+            assert isinstance(key, bytes)
+            self.key_bits = 8 * len(key)
+            self._cipher = Cipher(algorithms.AES(key), modes.ECB())
         #: per (n, tweak): the FF1 sizes and the round constants (no key material beyond
         #: AES outputs, which are as secret as the key: never logged)
         self._plans: dict[tuple[int, bytes], Plan] = {}
@@ -166,7 +176,7 @@ class BatchFF1:
             stop = min(start + step, x.size)
             self._chunk(ecb, work, params, consts, x[start:stop], out[start:stop], decrypt)
 
-    def _chunk(self, ecb: CipherContext, work: Workspace, params: FF1Params, consts: list[int],
+    def _chunk(self, ecb: CipherContext | _BlockCipherContext, work: Workspace, params: FF1Params, consts: list[int],
                x: npt.NDArray[np.uint64], out: npt.NDArray[np.uint64], decrypt: bool) -> None:
         k = x.shape[0]
         radix_v = np.uint64(self.radix ** params.v)
@@ -232,3 +242,35 @@ class Workspace:
             self.in_words.view(np.uint8).reshape(self.size, 16)[:, :8] = \
                 np.frombuffer(head, np.uint8)
             self.head = head
+
+
+class _BlockCipherContext:
+    """The two calls of a `cryptography` ECB encryptor that BatchFF1 makes, over a
+    `core.keys.BlockCipher` (one ``encrypt_blocks`` per call: a whole chunk per round)."""
+
+    def __init__(self, cipher: BlockCipher) -> None:
+        self._cipher = cipher
+
+    def update(self, data: bytes) -> bytes:
+        return self._cipher.encrypt_blocks(bytes(data))
+
+    def update_into(self, data: Any, buf: Any) -> int:
+        into = getattr(self._cipher, "encrypt_into", None)
+        if into is not None:  # a token cipher that writes in place (core.hsm.TokenCipher)
+            return int(into(data, buf))
+        src = bytes(data)
+        out = self._cipher.encrypt_blocks(src)
+        if len(out) != len(src):  # a token that silently returned less must not go unnoticed
+            raise RuntimeError("the block cipher returned the wrong length")
+        memoryview(buf).cast("B")[:len(out)] = out
+        return len(out)
+
+
+class _BlockCipherCipher:
+    """Stands in for ``Cipher(AES(key), ECB())``: ``encryptor()`` over a BlockCipher."""
+
+    def __init__(self, cipher: BlockCipher) -> None:
+        self._cipher = cipher
+
+    def encryptor(self) -> _BlockCipherContext:
+        return _BlockCipherContext(self._cipher)

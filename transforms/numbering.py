@@ -35,6 +35,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
+from core.keys import BlockCipher
 from transforms.ff1_batch import BatchFF1
 from transforms.identifiers import as_string_series, describe_bad_rows
 from transforms.identifiers.my_number import WEIGHTS
@@ -46,6 +47,9 @@ KEY_BYTES = 32
 DERIVE_BLOCK = 32_768
 #: rows per chunk for `derive_in_chunks` when it is given one big Series
 STREAM_CHUNK = 1_048_576
+#: FF1 records per chunk with a PKCS#11 key: 8,192 blocks = 128 KiB per token call
+#: (SoftHSM2 slows sharply above 128 KiB per call; core.hsm)
+TOKEN_CHUNK = 8_192
 
 _U = np.uint64
 _ZERO_LEN_DIGITS = (_U(0xFFFFFFFF00000000), _U(0x00FFFFFFFFFFFFFF))  # digit bytes of the 2 words
@@ -63,7 +67,9 @@ def generation_tweak(generation: int) -> bytes:
     return str(int(generation)).encode("ascii")
 
 
-def _cipher(key: bytes) -> BatchFF1:
+def _cipher(key: bytes | BlockCipher) -> BatchFF1:
+    if isinstance(key, BlockCipher):  # a token key (core.hsm): AES-256 done in the token
+        return BatchFF1(key, 10, chunk_size=TOKEN_CHUNK)
     if not isinstance(key, (bytes, bytearray, memoryview)):
         raise TypeError(f"key must be bytes, got {type(key).__name__}")
     if len(key) != KEY_BYTES:
@@ -241,11 +247,12 @@ def _derive(series: pl.Series, ff1: BatchFF1, tweak: bytes, offset: int = 0) -> 
     return result.alias("my_number")
 
 
-def derive_my_numbers(resident_codes: object, key: bytes, generation: int = 0) -> pl.Series:
+def derive_my_numbers(resident_codes: object, key: bytes | BlockCipher, generation: int = 0) -> pl.Series:
     """My Numbers (String, 12 ASCII digits, leading zeros kept) for resident codes.
 
     ``resident_codes``: a polars Series of 11-character strings or anything polars turns
-    into one; ``key``: the 32-byte AES-256 key; ``generation``: 0 at first issue, then 1, 2…
+    into one; ``key``: the 32-byte AES-256 key, or a `core.keys.BlockCipher` over a key held
+    in a token (same numbers for the same key value); ``generation``: 0 at first issue, then 1, 2…
     for changed numbers. Raises `InvalidLength`/`InvalidFormat` (without values) when any
     code is null, not 11 characters or not ASCII digits. The result is named ``my_number``.
     """
@@ -254,7 +261,7 @@ def derive_my_numbers(resident_codes: object, key: bytes, generation: int = 0) -
     return _derive(as_string_series(resident_codes, "resident_code"), ff1, tweak)
 
 
-def derive_in_chunks(chunks: Iterable[object], key: bytes, generation: int = 0,
+def derive_in_chunks(chunks: Iterable[object], key: bytes | BlockCipher, generation: int = 0,
                      ) -> Iterator[pl.Series]:
     """Stream `derive_my_numbers` over an iterable of chunks (Series or sequences), or over
     one Series cut into `STREAM_CHUNK` rows; yields one result Series per chunk, so memory

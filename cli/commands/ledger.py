@@ -76,12 +76,35 @@ def stats_cmd(ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt
 @ledger_app.command("verify")
 def verify_cmd(ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt,
                result: Path | None = typer.Option(
-                   None, "--result", help="Also write the counts-only GX result as JSON here.")
+                   None, "--result", help="Also write the counts-only GX result as JSON here."),
+               anchor: Path | None = typer.Option(
+                   None, "--anchor", help="An audit head exported by `ledger audit-head`: the "
+                   "chain must still contain it."),
+               key: Path | None = typer.Option(
+                   None, "--key", help="Also re-derive every number issued under this key "
+                   "(key file or pkcs11: URI)."),
+               config: Path | None = ConfigOpt,
                ) -> None:
-    """Prove uniqueness with the GX suite over the ledger table; exit 1 when it fails."""
+    """Prove uniqueness (GX suite) and integrity (audit chain, triggers, revocations audited,
+    key ids known, row count, and with --key re-derivation); exit 1 when anything fails."""
+    from ledger.integrity import load_anchor
+    from pipeline.verify import verify_integrity
     from pipeline.verify import verify_ledger as verify
 
-    outcome = verify(_open(ledger, operator, read_only=True), result_path=result)
+    led = _open(ledger, operator, config, read_only=True)
+    material = None
+    if key is not None:
+        from core.keys import open_key
+
+        material = open_key(load_settings(config, key=key).key)
+    head = None
+    if anchor is not None:
+        try:
+            head = load_anchor(anchor.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LedgerError(f"cannot read the anchor {anchor}: {type(exc).__name__}") from None
+    integrity = verify_integrity(led, anchor=head, key=material)
+    outcome = verify(led, result_path=result)
     table = Table(title=f"GX ledger suite over {outcome.rows} row(s)")
     table.add_column("rule")
     table.add_column("verdict")
@@ -90,17 +113,69 @@ def verify_cmd(ledger: str | None = LedgerOpt, operator: str | None = OperatorOp
         table.add_row(rule, "pass" if r["success"] else "[bold red]FAIL",
                       str(r["unexpected_count"]))
     out.print(table)
-    if not outcome.success:
+    itable = Table(title="integrity (tamper evidence)")
+    itable.add_column("rule")
+    itable.add_column("verdict")
+    itable.add_column("problems", justify="right")
+    itable.add_column("checked", justify="right")
+    for rule, r in integrity.rules.items():
+        itable.add_row(rule, "pass" if not r["problems"] else "[bold red]FAIL",
+                       str(r["problems"]), str(r["checked"]))
+    out.print(itable)
+    if not (outcome.success and integrity.success):
+        failed = [*outcome.failed_rules, *integrity.failed_rules]
+        out.print(f"[bold red]ledger verify FAILED:[/] {', '.join(failed)}")
         raise typer.Exit(1)
+
+
+@ledger_app.command("grant")
+def grant_cmd(prefix: str = typer.Option("mynumber_", "--prefix",
+                                         help="Role name prefix (role names are cluster-wide)."),
+              ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt) -> None:
+    """PostgreSQL: create the least-privilege roles <prefix>issuer, print, qa, auditor and
+    grant them their rights on this ledger (run as the ledger's owner; idempotent).
+
+    Then make login accounts members, e.g. GRANT mynumber_print TO alice."""
+    from ledger.roles import grant_roles
+
+    names = grant_roles(_open(ledger, operator), prefix)
+    out.print(f"roles ready: {', '.join(names)}")
+
+
+@ledger_app.command("audit-head")
+def audit_head_cmd(out_path: Path = typer.Option(..., "--out", help="JSON file to write (new)."),
+                   ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt) -> None:
+    """Export the audit chain's head (entry count, last id and hash; no personal data).
+
+    Keep it somewhere the database's administrators cannot write (another system, paper):
+    `ledger verify --anchor FILE` then proves no entry up to it was changed or removed."""
+    from ledger.integrity import export_head
+
+    led = _open(ledger, operator)
+    led.audit("audit_head", "audit head exported", "")
+    head = export_head(led)
+    try:
+        with open(out_path, "x", encoding="utf-8") as fh:
+            json.dump(head, fh, indent=2)
+            fh.write("\n")
+    except FileExistsError:
+        raise LedgerError(f"{out_path} exists; refusing to overwrite it") from None
+    out.print(f"audit head: {head['entries']} entries, last {head['audit_id']}, "
+              f"hash {head['entry_hash']} → {out_path}")
 
 
 @ledger_app.command("export")
 def export_cmd(out_path: Path = typer.Option(..., "--out", help="Parquet file to write."),
+               reason: str = typer.Option(..., "--reason",
+                                          help="Why full numbers leave the ledger (audited)."),
                ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt) -> None:
-    """Export every number row (active and revoked) to parquet; the export is audited."""
+    """Export every number row (active and revoked) to parquet (mode 0600); audited with
+    who, when, how many and why."""
     if out_path.suffix.lower() != ".parquet":
         raise LedgerError("--out must name a .parquet file")
-    rows = _open(ledger, operator, read_only=True).export(out_path)
+    if not reason.strip():
+        raise LedgerError("an export of full numbers needs --reason (it goes to the audit log)")
+    rows = _open(ledger, operator, read_only=True).export(out_path, reason=reason)
     out.print(f"{rows} row(s) written to {out_path}")
 
 
@@ -151,13 +226,12 @@ def reissue_cmd(
     import sys
 
     from core.errors import ConfigError
-    from core.keys import load_key
-
-    settings = load_settings(config, ledger=ledger, key=key, operator=operator)
+    from core.keys import open_key
     from ledger.preflight import require_existing
 
+    settings = load_settings(config, ledger=ledger, key=key, operator=operator)
     require_existing(settings.ledger.url)  # a reissue never creates a ledger
-    material = load_key(settings.key.ref)
+    material = open_key(settings.key)
     if not yes:
         if not sys.stdin.isatty():
             raise ConfigError("reissue changes a resident's number for good: confirm on a terminal, "

@@ -57,7 +57,20 @@ def _run_settings(config: Path | None, ledger: str | None, key: Path | None, ope
     # a DEMO key makes a demo run: DEMO marks on every page, the demo mail range and sender
     if not settings.key.is_pkcs11 and load_key(settings.key.ref).is_demo:
         settings = settings.with_changes(demo={"value": True})
+    _check_key_against_ledger(settings)
     return settings
+
+
+def _check_key_against_ledger(settings: Settings) -> None:
+    """Refuse, before any flow starts, a key the ledger does not issue under (exit 2)."""
+    from core.keys import open_key
+    from ledger import Ledger
+
+    led = Ledger(settings.ledger.url, operator=settings.ledger.operator)
+    try:
+        led.check_key(open_key(settings.key))
+    finally:
+        led.close()
 
 
 def print_summary(report: dict[str, Any]) -> None:

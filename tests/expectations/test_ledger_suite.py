@@ -13,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from core.errors import AlreadyIssued
+from core.keys import KeyMaterial
 from expectations.ledger import RULES, run_ledger_suite
 from ledger import Ledger
 from pipeline.verify import verify_ledger as verify
@@ -51,18 +52,12 @@ def good(url):
     """A ledger with 120 numbers, one of them changed (so one revoked row)."""
     led = Ledger(url, operator="gx-test")
     led.init()
+    key = KeyMaterial(KEY_ID, bytes(range(32)), "", False)
+    led.bind_key(key)  # the ledger knows its key (ledger verify checks every key id)
     run = led.start_run("test", "0" * 64, {})
     frame = _frame(120)
     led.commit_numbers(run, frame, KEY_ID)
-    with led.engine.begin() as conn:  # a number change, written as reissue writes it
-        conn.execute(sa.text("UPDATE issued_numbers SET status = 'revoked', "
-                             "revoked_at = CURRENT_TIMESTAMP WHERE resident_code = :c"),
-                     {"c": frame["resident_code"][0]})
-        conn.execute(sa.text(
-            "INSERT INTO issued_numbers (my_number, resident_code, generation, status, reason, "
-            "run_id, key_id, issued_at) VALUES (:n, :c, 1, 'active', 'number_change', :r, :k, "
-            "CURRENT_TIMESTAMP)"), {"n": _number(99_999_999_999), "c": frame["resident_code"][0],
-                                    "r": run, "k": KEY_ID})
+    led.reissue(frame["resident_code"][0], "a number change", key, run)  # one revoked row
     yield led, frame, run
     led.close()
 

@@ -56,8 +56,12 @@ def test_init_stats_export_reissue(cli, ledger_url, tmp_path):
     assert_no_values(cli("ledger", "stats", "--ledger", ledger_url).output)
 
     out = tmp_path / "export" / "ledger.parquet"
-    exported = cli("ledger", "export", "--out", str(out), "--ledger", ledger_url, "--operator", "carol")
+    refused = cli("ledger", "export", "--out", str(out), "--ledger", ledger_url)
+    assert refused.exit_code == 2 and "--reason" in refused.output and not out.exists()
+    exported = cli("ledger", "export", "--out", str(out), "--ledger", ledger_url, "--operator", "carol",
+                   "--reason", "card printer re-run, ticket 42")
     assert exported.exit_code == 0, exported.output
+    assert out.stat().st_mode & 0o777 == 0o600 and out.parent.stat().st_mode & 0o777 == 0o700
     frame = pl.read_parquet(out)
     assert frame.columns == ["resident_code", "my_number", "generation", "status", "reason",
                              "issued_at", "run_id"]
@@ -67,11 +71,15 @@ def test_init_stats_export_reissue(cli, ledger_url, tmp_path):
         audit = conn.execute(sa.text("SELECT who, action FROM audit_log ORDER BY audit_id")).all()
     assert ("alice", "init") in audit and ("bob", "revoke_number") in audit
     assert ("bob", "issue_number") in audit and ("carol", "export") in audit
+    with led.engine.connect() as conn:
+        why = conn.execute(sa.text("SELECT subject, why FROM audit_log WHERE action = 'export'")).one()
+    assert why.subject == f"21 number row(s) to {out.name}" and "ticket 42" in why.why
     led.close()
 
 
 def test_export_needs_a_parquet_name(cli, sqlite_url, tmp_path):
-    result = cli("ledger", "export", "--out", str(tmp_path / "x.csv"), "--ledger", sqlite_url)
+    result = cli("ledger", "export", "--out", str(tmp_path / "x.csv"), "--ledger", sqlite_url,
+                 "--reason", "r")
     assert result.exit_code != 0
 
 

@@ -76,6 +76,17 @@ def test_two_processes_commit_overlapping_daily_sets(ledger, tmp_path):
     runs = {r: ledger.find_run("daily", f"{s:064d}") for r, s in (("a", 0), ("b", 20000))}
     assert {r["run_id"] for r in runs.values()} == {a["run_id"], b["run_id"]}
     assert {r["status"] for r in runs.values()} == {"succeeded"}
+    _assert_chain_intact(ledger)
+
+
+def _assert_chain_intact(ledger) -> None:
+    """Concurrent writers never fork the audit hash chain (issue 10)."""
+    from ledger.integrity import check_integrity
+
+    result = check_integrity(ledger)
+    assert result.rules["audit_chain"] == {"problems": 0, "checked": result.rules["audit_chain"]["checked"]}
+    assert result.rules["audit_chain"]["checked"] >= 6
+    assert result.rules["rows_match_audit"]["problems"] == 0
 
 
 def test_two_processes_allocate_disjoint_tracking_numbers(ledger, tmp_path):
@@ -83,6 +94,7 @@ def test_two_processes_allocate_disjoint_tracking_numbers(ledger, tmp_path):
     a, b = _start_together(tmp_path, [("allocate", url, "3000"), ("allocate", url, "3000")])
     assert len(set(a["numbers"]) | set(b["numbers"])) == 6000
     assert ledger.stats()["registered_mail_numbers_allocated"] == 6000
+    _assert_chain_intact(ledger)
 
 
 def _writer_holds_lock(ledger) -> bool:
@@ -129,6 +141,7 @@ def test_sigkill_mid_commit_leaves_all_or_nothing_and_the_next_run_completes(led
     result = ledger.commit_numbers(again, number_frame(0, n), "k-worker")
     assert result.inserted == n - rows and result.already_present == rows
     assert _count(ledger) == (n, n)
+    _assert_chain_intact(ledger)  # the killed transaction left no half entry
 
 
 @pytest.mark.parametrize("n", [1])

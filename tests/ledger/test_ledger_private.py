@@ -1,0 +1,31 @@
+"""The SQLite ledger (with its -wal and -shm) and ledger exports hold every full number:
+0600 in 0700 folders, whatever the umask."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from ledger import Ledger
+from tests.helpers.ledger_data import number_frame
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+def test_sqlite_ledger_and_export_are_private_under_umask_022(tmp_path):
+    old = os.umask(0o022)
+    try:
+        led = Ledger(f"sqlite:///{tmp_path / 'data' / 'ledger.db'}", operator="t")
+        run = led.start_run("test", "0" * 64, {})
+        led.commit_numbers(run, number_frame(1, 5), "k")
+        assert led.export(tmp_path / "out" / "all.parquet", reason="test") == 5
+        files = [tmp_path / "data" / n for n in ("ledger.db", "ledger.db-wal", "ledger.db-shm")]
+        files.append(tmp_path / "out" / "all.parquet")
+        for path in files:
+            assert path.exists() and _mode(path) == 0o600, (path.name, oct(_mode(path)))
+        assert _mode(tmp_path / "data") == 0o700 and _mode(tmp_path / "out") == 0o700
+        led.close()
+    finally:
+        os.umask(old)
