@@ -233,3 +233,24 @@ def drop_triggers_for(dialect_name: str) -> tuple[str, ...]:
     if dialect_name == "sqlite":
         return tuple(f"DROP TRIGGER IF EXISTS {n}" for n in SQLITE_TRIGGER_NAMES)
     return POSTGRESQL_DROP_TRIGGERS
+
+
+def register_field_limits() -> dict[str, int]:
+    """Register field → the size (characters) of the ledger column that stores it.
+
+    The one place the register check learns what the database will hold
+    (docs/domain.md#register-input-limits): PostgreSQL refuses a longer value mid-stage
+    (VARCHAR), SQLite would silently keep it. Read from the tables above, so a column
+    resized in a migration moves the check with it.
+    """
+    stored = {
+        "resident_code": issued_numbers.c.resident_code,
+        "my_number": issued_numbers.c.my_number,
+        "household_id": mailings.c.household_id,
+    }
+    out: dict[str, int] = {}
+    for field, column in stored.items():
+        length = getattr(column.type, "length", None)
+        if isinstance(length, int):
+            out[field] = length
+    return out
