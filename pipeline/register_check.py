@@ -52,11 +52,12 @@ def field_limits() -> tuple[tuple[str, int], ...]:
 def check_register_file(path: str | Path, *, encoding: str | None = None,
                         resident_code_rule: str = "mod11", kind: str = "register",
                         out_dir: str | Path | None = None,
-                        today: dt.date | None = None) -> RegisterCheck:
+                        today: dt.date | None = None, run_gx: bool = True) -> RegisterCheck:
     """Check a register (or, with ``kind="events"``, a daily events file).
 
     ``today`` bounds plausible dates (default: the real date; tests inject one).
     ``out_dir``: write report.json, quarantine.csv and gx_results.json there.
+    ``run_gx=False``: the same verdicts from the polars flags only (tests of many files).
     """
     resident_code_id.get_rule(resident_code_rule)  # unknown rule → ConfigError before reading
     path = Path(path)
@@ -64,7 +65,7 @@ def check_register_file(path: str | Path, *, encoding: str | None = None,
     norm = normalise_register(read.frame, NormaliseParams(kind=kind))
     params = RuleParams(kind=kind, resident_code_rule=resident_code_rule, today=today,
                         field_limits=field_limits())
-    checked = check_frame(prepare_check_frame(norm.frame, read.frame), params)
+    checked = check_frame(prepare_check_frame(norm.frame, read.frame), params, run_gx=run_gx)
 
     quarantine = (
         pl.concat([read.quarantine, norm.quarantine, checked.quarantine])
