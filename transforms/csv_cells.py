@@ -18,8 +18,17 @@ LIST_SEPARATOR = ";"
 _QUOTE = "'"
 
 
+_LEADING_BLANKS = " \u3000"
+
+
+def _needs_guard(part: str) -> bool:
+    """A part a spreadsheet may run (leading blanks are trimmed by some importers), or one
+    that starts with the guard itself (so the inverse is exact)."""
+    return part.lstrip(_LEADING_BLANKS).startswith(TRIGGERS) or part.startswith(_QUOTE)
+
+
 def _guard(part: str) -> str:
-    return _QUOTE + part if part.startswith((*TRIGGERS, _QUOTE)) else part
+    return _QUOTE + part if _needs_guard(part) else part
 
 
 def neutralise_cell(value: str) -> str:
@@ -39,6 +48,6 @@ def unneutralise_cell(cell: str | None) -> str:
     if not cell:
         return ""
     return LIST_SEPARATOR.join(
-        p[1:] if p.startswith(_QUOTE) and p[1:].startswith((*TRIGGERS, _QUOTE)) else p
+        p[1:] if p.startswith(_QUOTE) and _needs_guard(p[1:]) else p
         for p in cell.split(LIST_SEPARATOR)
     )
