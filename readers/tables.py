@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+from polars.exceptions import PanicException
 
 from core.errors import ConfigError, InputError
 
@@ -74,6 +75,10 @@ ENCODING_NAMES: dict[str, str] = {
     "cp932": "cp932", "ms932": "cp932", "windows-31j": "cp932", "shift_jis": "cp932",
     "shift-jis": "cp932", "sjis": "cp932", "sjis-win": "cp932",
 }
+
+#: what a reader may raise on a damaged file: polars panics (a BaseException) on some
+#: corrupt Parquet metadata instead of raising an error
+READ_ERRORS: tuple[type[BaseException], ...] = (Exception, PanicException)
 
 _BOM = b"\xef\xbb\xbf"
 _LEADING_BLANK_LINES = re.compile(rb"\A(?:[ \t,]*\r?\n)+")
@@ -216,7 +221,7 @@ def _read_csv(path: Path, data: bytes,
             schema=dict.fromkeys(names, pl.Utf8), truncate_ragged_lines=True,
             empty_string_is_null=False, missing_columns="insert",
         )
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise InputError(f"malformed CSV ({type(exc).__name__}: unbalanced quotes?)",
                          file=str(path)) from None
     # a blank line (empty, or only blanks and separators) is no row; keep numbering by
@@ -304,7 +309,7 @@ def _read_parquet(path: Path, kind: str) -> tuple[pl.DataFrame, list[str], str]:
     """
     try:
         schema = pl.read_parquet_schema(path)
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise InputError(f"not a readable Parquet file ({type(exc).__name__})", file=str(path)) from None
     headers = list(schema)
     mapped = {i: canonical_header(n) for i, n in enumerate(headers)}
@@ -317,7 +322,7 @@ def _read_parquet(path: Path, kind: str) -> tuple[pl.DataFrame, list[str], str]:
         return pl.DataFrame({"row": pl.Series([], dtype=pl.UInt32)}), headers, "parquet"
     try:
         frame = pl.read_parquet(path, columns=wanted).select(exprs)
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise InputError(f"not a readable Parquet file ({type(exc).__name__})", file=str(path)) from None
     frame = frame.with_row_index("row", offset=1).with_columns(pl.col("row").cast(pl.UInt32))
     frame = frame.with_columns(

@@ -109,6 +109,18 @@ def base_frame() -> pl.DataFrame:
     return pl.DataFrame(base_rows(), schema=dict.fromkeys(COLUMNS, pl.Utf8))
 
 
+def corrupt_parquet(folder: Path) -> Path:
+    """One byte of the metadata changed: polars 1.x panics (PanicException, a BaseException)
+    on this one rather than raising an error (found by tests/readers/test_fuzz_readers.py)."""
+    path = folder / "in.parquet"
+    buf = io.BytesIO()
+    base_frame().write_parquet(buf)
+    data = bytearray(buf.getvalue())
+    data[939] = 193
+    path.write_bytes(bytes(data))
+    return path
+
+
 def truncated_parquet(folder: Path) -> Path:
     path = folder / "in.parquet"
     buf = io.BytesIO()
@@ -350,6 +362,7 @@ def _parquet_cases() -> list[Case]:
         ok("parquet-all-null-alias", parquet_file(
             lambda: base_frame().with_columns(pl.lit(None).alias("alias")))),
         unusable("parquet-truncated", truncated_parquet),
+        unusable("parquet-corrupt-metadata", corrupt_parquet),
         unusable("parquet-no-rows", parquet_file(lambda: base_frame().clear())),
     ]
 
