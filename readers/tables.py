@@ -16,8 +16,9 @@ What real exports look like, and what this module does about it:
   the header too. ``row`` numbers the data lines after the header by position; the count
   of rows is what a person counting the data lines would count. Old-Mac CR-only line ends
   are read as line ends.
-- A NUL byte in the first 64 KiB means UTF-16 or a binary file (unusable); a NUL or other
-  control character later is text in a field, and the suite quarantines that row.
+- UTF-16/32 (a BOM) or binary content (NULs are at least 1 % of the first 64 KiB) makes the
+  file unusable; a few NULs or other control characters are text in a field, wherever they
+  are, and the suite quarantines those rows.
 - Parquet: see ``_parquet_column`` for the types a canonical column may have (dates as
   Date, Datetime of any unit and zone, or text; integer codes zero-padded to their fixed
   width; nested, binary and float codes refused naming the type). Columns that map to no
@@ -81,6 +82,9 @@ ENCODING_NAMES: dict[str, str] = {
 READ_ERRORS: tuple[type[BaseException], ...] = (Exception, PanicException)
 
 _BOM = b"\xef\xbb\xbf"
+#: bytes read to tell UTF-16/32 or binary from a CSV with a few NULs in fields
+_SNIFF = 65536
+_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 _LEADING_BLANK_LINES = re.compile(rb"\A(?:[ \t,]*\r?\n)+")
 #: text blanks: a line of only these (and separators) is a blank line, not a row
 _BLANK_TEXT = " \t\r\n\u3000"
@@ -141,12 +145,22 @@ def read_table(path: str | Path, *, encoding: str | None = None,
     if data[:4] == b"PAR1" or path.suffix.lower() == ".parquet":
         frame, headers, used = _read_parquet(path, kind)
         reader_q = quarantine_frame()
-    elif b"\x00" in data[:65536]:
+    elif _looks_binary(data[:_SNIFF]):
         raise InputError("binary content (NUL bytes): not a CSV export (UTF-16 is not supported)",
                          file=str(path))
     else:
         frame, headers, reader_q, used = _read_csv(path, data, encoding)
     return _to_canonical(path, frame, headers, reader_q, used, kind)
+
+
+def _looks_binary(head: bytes) -> bool:
+    """UTF-16/32 (a BOM, or NULs beside most ASCII characters) or binary: NULs make up at
+    least 1 % of the first 64 KiB (and 16 bytes). A few NULs in fields are a row's problem
+    (the ``control_characters`` rule), not the file's."""
+    if head.startswith(_UTF16_32_BOMS):
+        return True
+    nuls = head.count(0)
+    return nuls >= 16 and nuls >= 0.01 * len(head)
 
 
 # --- CSV --------------------------------------------------------------------------------

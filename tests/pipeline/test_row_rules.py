@@ -27,6 +27,17 @@ ISSUE_DAY = "2026-11-26"
 _serial = itertools.count()
 
 
+@pytest.fixture
+def ledger_url(ledger_url, monkeypatch) -> str:  # type: ignore[no-redef]
+    """The run's URL carries no password: it goes to PGPASSWORD, as the CLI does."""
+    import os
+
+    from pipeline.options import strip_ledger_password
+
+    monkeypatch.setenv("PGPASSWORD", os.environ.get("PGPASSWORD", ""))
+    return strip_ledger_password(ledger_url, os.environ)
+
+
 def opts_for(tmp: Path, key: Path, url: str) -> Any:
     return make_opts(tmp, key, out_dir=str(tmp / f"out{next(_serial)}"), ledger={"url": url})
 

@@ -215,7 +215,10 @@ def _control_cases() -> list[Case]:
     rows[5]["household_id"] = "H\x0012"
     late_nul = csv_text(rows, header=header)
     cases = [
-        unusable("nul-in-first-64k", rows_file(with_row(1, household_id="H\x001"))),
+        held("nul-in-first-64k", rows_file(with_row(1, household_id="H\x001")), "control_characters"),
+        held("nul-in-two-rows", rows_file(with_row(1, household_id="H\x001") [:4] + with_row(4, family_name="山\x00")[4:]),
+             "control_characters", bad=2),
+        unusable("nul-every-other-byte", csv_file(csv_text(base_rows()).encode("utf-16-le"))),
         held("nul-after-64k-in-household-id", csv_file(late_nul), "control_characters",
              ignored=("memo",)),
     ]
