@@ -62,7 +62,7 @@ def run_bulk_stages(opts: Any, path: Path) -> dict[str, Any]:
 
 def final_verdicts(rows: int, result: dict[str, Any]) -> dict[int, str]:
     """Row → "held" (quarantined by check or issue) or "ok" (issued, kept or already issued)."""
-    out = {r: "held" for r in range(1, rows + 1)}
+    out = dict.fromkeys(range(1, rows + 1), "held")
     for r, outcome in result["outcomes"].select("row", "outcome").iter_rows():
         out[int(r)] = "held" if outcome == "quarantined" else "ok"
     return out

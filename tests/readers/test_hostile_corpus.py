@@ -13,7 +13,6 @@ from core.errors import InputError
 from pipeline.register_check import check_register_file
 from tests.readers.hostile_corpus import TODAY, Case, cases, write_all
 
-
 #: every n-th case also runs the GX suite (about a second each), which must agree with the flags
 GX_EVERY = 12
 
