@@ -32,11 +32,11 @@ from layouts.fonts import FontSet, load_fonts, undrawable_characters
 from layouts.member_sheet import draw_member_sheet
 from layouts.records import Household, households_from_plan, mask_my_number
 from layouts.spec import DEFAULT_SPEC, PrintSpec
+from transforms.csv_cells import LIST_SEPARATOR, neutralise_cell
 from transforms.customer_barcode import encode as encode_customer_barcode
 
 BATCH_FILES = ("cards.pdf", "manifest.parquet", "manifest.csv")
 SUMS_FILE = "SHA256SUMS"
-CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 #: (first_page, last_page) of an envelope; (None, None) when it has no printed page
 PageRange = tuple[int | None, int | None]
 
@@ -176,15 +176,11 @@ def build_manifest(households: list[Household], ranges: list[PageRange]) -> pl.D
     return pl.DataFrame(rows, schema=schema)
 
 
-def neutralise_cell(value: str) -> str:
-    """Prefix ' to a cell a spreadsheet would run as a formula (OWASP CSV injection)."""
-    return "'" + value if value.startswith(CSV_DANGEROUS) else value
-
-
 def manifest_csv_bytes(manifest: pl.DataFrame) -> bytes:
-    """Lists joined with ';', every text cell neutralised, UTF-8 with BOM for Excel."""
+    """Lists joined with ';', every text cell (and every ';' part) neutralised, UTF-8 with
+    BOM for Excel (transforms.csv_cells)."""
     flat = manifest.with_columns(
-        [pl.col(c).list.join(";") for c, t in manifest.schema.items() if isinstance(t, pl.List)])
+        [pl.col(c).list.join(LIST_SEPARATOR) for c, t in manifest.schema.items() if isinstance(t, pl.List)])
     flat = flat.with_columns(
         [pl.col(c).map_elements(neutralise_cell, return_dtype=pl.Utf8)
          for c, t in flat.schema.items() if t == pl.Utf8])

@@ -66,3 +66,27 @@ def known_events(ledger: Ledger, frame: pl.DataFrame) -> pl.DataFrame:
         out = bulk.fetch_frame(conn, query, EVENT_SCHEMA)
         bulk.drop(conn, stage)
     return out
+
+
+def resident_history(ledger: Ledger, resident_codes: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
+    """(codes holding or having held any number, every recorded event of the given residents).
+
+    What a daily run needs to refuse events that contradict the ledger: a move-out or death
+    of a resident never known, an event after a recorded death or move-out.
+    """
+    codes = pl.Series("resident_code", resident_codes, dtype=pl.Utf8).drop_nulls().unique().to_frame()
+    if codes.height == 0:
+        return pl.Series("resident_code", [], dtype=pl.Utf8), pl.DataFrame(schema=EVENT_SCHEMA)
+    ledger._ready()
+    stage = bulk.stage_table("ledger_stage_history", {"resident_code": sa.String(11)})
+    inum, ev = issued_numbers.c, events.c
+    numbered = sa.select(stage.c.resident_code).where(
+        sa.exists().where(inum.resident_code == stage.c.resident_code))
+    recorded = sa.select(ev.resident_code, ev.event, ev.event_date).join(
+        stage, stage.c.resident_code == ev.resident_code)
+    with read_transaction(ledger.engine) as conn:
+        bulk.create_and_load(conn, stage, codes)
+        known = bulk.fetch_frame(conn, numbered, {"resident_code": pl.Utf8})
+        history = bulk.fetch_frame(conn, recorded, EVENT_SCHEMA)
+        bulk.drop(conn, stage)
+    return known.get_column("resident_code"), history

@@ -311,3 +311,23 @@ run_locks = sa.Table(
     sa.Column("since", Timestamp, nullable=False),
     sa.Column("lease_until", Timestamp, nullable=False),
 )
+
+def register_field_limits() -> dict[str, int]:
+    """Register field → the size (characters) of the ledger column that stores it.
+
+    The one place the register check learns what the database will hold
+    (docs/domain.md#register-input-limits): PostgreSQL refuses a longer value mid-stage
+    (VARCHAR), SQLite would silently keep it. Read from the tables above, so a column
+    resized in a migration moves the check with it.
+    """
+    stored = {
+        "resident_code": issued_numbers.c.resident_code,
+        "my_number": issued_numbers.c.my_number,
+        "household_id": mailings.c.household_id,
+    }
+    out: dict[str, int] = {}
+    for field, column in stored.items():
+        length = getattr(column.type, "length", None)
+        if isinstance(length, int):
+            out[field] = length
+    return out

@@ -13,6 +13,7 @@ import polars as pl
 from core.errors import LedgerError
 from core.keys import open_key
 from expectations.issued import check_issued_numbers
+from ledger import Ledger
 from ledger.queries import issued_runs
 from pipeline.existing import settle_brought_numbers
 from pipeline.faults import crash_point
@@ -31,7 +32,9 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStag
 
     Residents who already hold an active number from another run are skipped with a
     reason; numbers this run committed before a crash are counted as reused. Rows that
-    bring a number of their own keep it (``pipeline.existing``).
+    bring a number of their own keep it (``pipeline.existing``). A derived number that the
+    ledger already holds for another resident, or that another row of the register brings,
+    quarantines the rows involved (never the whole run: docs/domain.md#register-input-limits).
     """
     run_dir = opts.run_dir
     accepted = pl.read_parquet(run_dir.accepted_path)
@@ -44,10 +47,6 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStag
 
     t0 = time.perf_counter()
     bringing = accepted.filter(pl.col("has_my_number"))
-    brought = (
-        settle_brought_numbers(opts, run_id, register_path, bringing, ledger)
-        if bringing.height else None
-    )
     accepted = accepted.filter(~pl.col("has_my_number")).select("row", "resident_code")
     existing = issued_runs(ledger, accepted.get_column("resident_code")).select("resident_code", "run_id")
     outcomes = (
@@ -72,6 +71,25 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStag
     crash_point("after_derive")
 
     t0 = time.perf_counter()
+    rejected: list[pl.DataFrame] = []
+    held = _held_by_others(ledger, fresh)
+    if bringing.height:
+        settled, brought_rejected, collided = settle_brought_numbers(
+            opts, run_id, register_path, bringing, ledger, derived=fresh.select("resident_code", "my_number"))
+        outcomes = pl.concat([outcomes, settled.cast(outcomes.schema)])
+        rejected.append(brought_rejected)
+        held = pl.concat([held, collided]).unique()
+    if held.len():
+        hit = pl.col("resident_code").is_in(held.implode()) & (pl.col("outcome") == "issued") \
+            & ~pl.col("is_reused")
+        rejected.append(outcomes.filter(hit).select(
+            pl.col("row").cast(pl.UInt32), pl.lit("my_number").alias("field"), pl.lit(COLLISION_HELD).alias("reason")))
+        outcomes = outcomes.with_columns(pl.when(hit).then(pl.lit("quarantined")).otherwise(pl.col("outcome"))
+                                         .alias("outcome"))
+        fresh = fresh.filter(~pl.col("resident_code").is_in(held.implode()))
+    timings["collisions_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     proof = check_issued_numbers(fresh, out_dir=run_dir.check_dir)
     timings["prove_s"] = time.perf_counter() - t0
     if not proof["success"]:
@@ -85,12 +103,12 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStag
     timings["commit_s"] = time.perf_counter() - t0
     crash_point("after_commit")
     del numbers, fresh
-    if brought is not None:
-        settled, rejected = brought
-        outcomes = pl.concat([outcomes, settled]).sort("row")
+    outcomes = outcomes.sort("row")
+    if rejected:
         quarantine = pl.read_csv(run_dir.quarantine_path, schema_overrides={"row": pl.UInt32},
                                  infer_schema=False).cast({"row": pl.UInt32})
-        write_csv_atomic(pl.concat([quarantine, rejected]).sort("row"), run_dir.quarantine_path)
+        write_csv_atomic(pl.concat([quarantine, *rejected]).unique().sort("row", "field", "reason"),
+                         run_dir.quarantine_path)
     write_parquet_atomic(outcomes, run_dir.outcomes_path)
     counts = outcomes.group_by("outcome").len().to_dicts()
     return {
@@ -104,3 +122,15 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStag
     }
 
 
+#: the reason of a deriving row whose number the ledger or a brought number already holds
+COLLISION_HELD = ("number_collision: the number derived for this resident is already held by"
+                  " another resident (a brought number is wrong)")
+
+
+def _held_by_others(ledger: Ledger, fresh: pl.DataFrame) -> pl.Series:
+    """Resident codes whose derived number the ledger holds for someone else (or revoked)."""
+    owners = ledger.number_owners(fresh.get_column("my_number"))
+    clash = fresh.select("resident_code", "my_number").join(
+        owners.select("my_number", pl.col("resident_code").alias("_owner")), on="my_number", how="inner",
+    ).filter(pl.col("_owner") != pl.col("resident_code"))
+    return clash.get_column("resident_code").unique()

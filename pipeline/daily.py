@@ -14,13 +14,13 @@ from pathlib import Path
 import polars as pl
 
 from core.keys import open_key
-from ledger.queries import issued_runs, known_events
+from ledger.queries import issued_runs, known_events, resident_history
 from pipeline.files import write_csv_atomic, write_parquet_atomic
 from pipeline.options import RunOptions
 from pipeline.register_check import check_register_file
 from pipeline.results import LedgerStageResult
 from pipeline.stages import open_ledger
-from transforms.daily import OUTCOME_OF_ACTION, classify_events
+from transforms.daily import OUTCOME_OF_ACTION, classify_events, hold_contradictions
 from transforms.numbering import derive_my_numbers
 
 EVENT_KEY = ("resident_code", "event", "event_date")
@@ -47,6 +47,8 @@ def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageR
         known_events(ledger, events.select(*EVENT_KEY)),
         run_id,
     )
+    # events the ledger contradicts are held, each row alone, never the whole file
+    classified = hold_contradictions(classified, *resident_history(ledger, codes))
     timings = {"classify_s": time.perf_counter() - t0}
 
     t0 = time.perf_counter()

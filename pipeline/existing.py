@@ -8,6 +8,11 @@ counted as already issued when the ledger already has it for this resident, and
 quarantined when it belongs to someone else, was revoked, or differs from the resident's
 active number. Numbers are read back from the register only here, in memory; work files
 carry a ``has_my_number`` flag instead.
+
+A brought number equal to the number this run derives for another resident is held, and
+so is that other resident (``COLLISION_REASON``): the keyed permutation never maps two
+resident codes to one number, so the brought number is wrong or someone else's, and
+neither row may go on until a person has looked (docs/domain.md#register-input-limits).
 """
 
 from __future__ import annotations
@@ -23,12 +28,21 @@ from pipeline.register_check import check_register_file
 from transforms.daily import classify_events
 
 EMPTY_KNOWN = pl.DataFrame(schema={"resident_code": pl.Utf8, "event": pl.Utf8, "event_date": pl.Date})
+EMPTY_DERIVED = pl.DataFrame(schema={"resident_code": pl.Utf8, "my_number": pl.Utf8})
+#: the rule and reason of both rows of a brought/derived collision (field: reason)
+COLLISION_REASON = ("my_number: number_collision: the number brought by one resident equals the number"
+                    " derived for another")
 
 
 def settle_brought_numbers(
     opts: RunOptions, run_id: str, register_path: str, rows: pl.DataFrame, ledger: Ledger,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(outcomes [row, resident_code, outcome, is_reused], quarantine [row, field, reason])."""
+    derived: pl.DataFrame = EMPTY_DERIVED,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
+    """(outcomes [row, resident_code, outcome, is_reused], quarantine [row, field, reason],
+    resident codes of ``derived`` whose number a brought number collides with).
+
+    ``derived``: [resident_code, my_number] this run is about to commit for other residents.
+    """
     checked = check_register_file(
         Path(register_path), encoding=opts.check.encoding, resident_code_rule=opts.check.resident_code_rule,
         kind="register", today=opts.print.issue_day,
@@ -37,6 +51,10 @@ def settle_brought_numbers(
         checked.accepted.select("resident_code", "my_number"), on="resident_code", how="inner",
         validate="1:1",
     ).with_columns(pl.lit("move_in").alias("event"), pl.lit(opts.print.issue_day).alias("event_date"))
+    clash = derived.join(brought.select("my_number", pl.col("resident_code").alias("_by")),
+                         on="my_number", how="inner").filter(pl.col("resident_code") != pl.col("_by"))
+    collided = brought.filter(pl.col("my_number").is_in(clash.get_column("my_number").implode()))
+    brought = brought.filter(~pl.col("my_number").is_in(clash.get_column("my_number").implode()))
     active = issued_runs(ledger, brought.get_column("resident_code"))
     owners = ledger.number_owners(brought.get_column("my_number"))
     classified = classify_events(
@@ -55,9 +73,16 @@ def settle_brought_numbers(
         .otherwise(pl.lit("kept")).alias("outcome"),
         (pl.col("_run") == run_id).fill_null(False).alias("is_reused"),
     )
-    rejected = classified.filter(pl.col("action") == "quarantine").select(
+    collided_outcomes = collided.select(
+        "row", "resident_code", pl.lit("quarantined").alias("outcome"), pl.lit(False).alias("is_reused"))
+    outcomes = pl.concat([outcomes, collided_outcomes.cast(outcomes.schema)])
+    reasons = pl.concat([
+        classified.filter(pl.col("action") == "quarantine").select("row", "reason"),
+        collided.select("row", pl.lit(COLLISION_REASON).alias("reason")),
+    ])
+    rejected = reasons.select(
         pl.col("row").cast(pl.UInt32),
         pl.col("reason").str.split_exact(":", 1).struct.field("field_0").alias("field"),
         pl.col("reason").str.split_exact(": ", 1).struct.field("field_1").alias("reason"),
     )
-    return outcomes, rejected
+    return outcomes, rejected, clash.get_column("resident_code").unique()

@@ -18,9 +18,9 @@ from typing import Any
 import polars as pl
 
 from core.private import PRIVATE_FILE, private_dir
+from transforms.csv_cells import join_list_cell, neutralise_cell
 
 HASH_CHUNK = 1 << 20
-SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def sha256_file(path: Path) -> str:
@@ -74,10 +74,13 @@ def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
         raise
 
 
-def neutralise_cell(value: object) -> object:
-    """Stop a spreadsheet from reading a cell as a formula (CSV injection)."""
-    if isinstance(value, str) and value.startswith(SPREADSHEET_TRIGGERS):
-        return "'" + value
+def csv_cell(value: object) -> object:
+    """Stop a spreadsheet from reading a cell, or a ``;`` part of it, as a formula
+    (transforms.csv_cells); lists are written as one joined, neutralised cell."""
+    if isinstance(value, str):
+        return neutralise_cell(value)
+    if isinstance(value, list | tuple):
+        return join_list_cell(None if v is None else str(v) for v in value)
     return value
 
 
@@ -89,7 +92,7 @@ def write_csv_atomic(frame: pl.DataFrame, path: Path) -> None:
             writer = csv.writer(handle)
             writer.writerow(frame.columns)
             for row in frame.iter_rows():
-                writer.writerow([neutralise_cell(v) for v in row])
+                writer.writerow([csv_cell(v) for v in row])
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -18,7 +18,8 @@ import polars as pl
 
 from core.private import private_dir, write_private
 from expectations import gx as gxrun
-from expectations.register import RuleParams, check_frame, load_rules, prepare_check_frame
+from expectations.register import TEXT_CAPS, RuleParams, check_frame, load_rules, prepare_check_frame
+from ledger.schema import register_field_limits
 from readers import read_table
 from transforms.identifiers import resident_code as resident_code_id
 from transforms.register import NormaliseParams, normalise_register
@@ -39,21 +40,33 @@ def _rule_of(reason: pl.Expr) -> pl.Expr:
     return reason.str.split(":").list.first()
 
 
+def field_limits() -> tuple[tuple[str, int], ...]:
+    """Text limits of the check: the documented caps, lowered to the ledger's column sizes.
+
+    Only fields that have a length rule in the suite (``TEXT_CAPS``); resident codes and
+    numbers have their own exact-format rules.
+    """
+    db = register_field_limits()
+    return tuple((f, min(cap, db.get(f, cap))) for f, cap in TEXT_CAPS.items())
+
+
 def check_register_file(path: str | Path, *, encoding: str | None = None,
                         resident_code_rule: str = "mod11", kind: str = "register",
                         out_dir: str | Path | None = None,
-                        today: dt.date | None = None) -> RegisterCheck:
+                        today: dt.date | None = None, run_gx: bool = True) -> RegisterCheck:
     """Check a register (or, with ``kind="events"``, a daily events file).
 
     ``today`` bounds plausible dates (default: the real date; tests inject one).
     ``out_dir``: write report.json, quarantine.csv and gx_results.json there.
+    ``run_gx=False``: the same verdicts from the polars flags only (tests of many files).
     """
     resident_code_id.get_rule(resident_code_rule)  # unknown rule → ConfigError before reading
     path = Path(path)
     read = read_table(path, encoding=encoding, kind=kind)
     norm = normalise_register(read.frame, NormaliseParams(kind=kind))
-    params = RuleParams(kind=kind, resident_code_rule=resident_code_rule, today=today)
-    checked = check_frame(prepare_check_frame(norm.frame, read.frame), params)
+    params = RuleParams(kind=kind, resident_code_rule=resident_code_rule, today=today,
+                        field_limits=field_limits())
+    checked = check_frame(prepare_check_frame(norm.frame, read.frame), params, run_gx=run_gx)
 
     quarantine = (
         pl.concat([read.quarantine, norm.quarantine, checked.quarantine])
@@ -84,6 +97,7 @@ def check_register_file(path: str | Path, *, encoding: str | None = None,
         "rules": dict(sorted(rules.items())),
         "quarantine_entries": quarantine.height,
         "ignored_columns": read.ignored_columns,
+        "field_limits": dict(params.field_limits),
         "suite": checked.outcome.suite_name,
         "suite_success": checked.outcome.success,
         "suite_consistent": checked.consistent,

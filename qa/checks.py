@@ -20,6 +20,8 @@ from typing import Any, cast
 
 import polars as pl
 
+from transforms.csv_cells import unneutralise_cell
+
 # check names, in the order qa.json lists them
 SHA256SUMS = "sha256sums"
 MANIFEST = "manifest"
@@ -152,11 +154,8 @@ def _csv_cell(value: object) -> str:
 
 
 def _uncsv(cell: str | None) -> str:
-    """Undo spreadsheet neutralisation (a leading ' before = + - @)."""
-    cell = cell or ""
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r":
-        return cell[1:]
-    return cell
+    """Undo spreadsheet neutralisation (a ' before = + - @ at the start of every ';' part)."""
+    return unneutralise_cell(cell)
 
 
 def missing_manifest_columns(manifest: pl.DataFrame) -> list[Finding]:

@@ -7,6 +7,10 @@ recorded and prints nothing. An event the ledger has already recorded is skipped
 running the same file twice adds nothing and prints nothing.
 
 ``classify_events`` is pure: the ledger lookups are passed in as frames.
+``hold_contradictions`` then quarantines events the ledger contradicts
+(docs/domain.md#register-input-limits): a move-out or death of a resident the ledger never
+knew, and any event dated on or after a recorded death, or after a recorded move-out with
+no move-in since (other than that move-in).
 """
 
 from __future__ import annotations
@@ -100,6 +104,52 @@ def _rules(ev: pl.Expr, has_active: pl.Expr, from_this_run: pl.Expr,
         action = pl.when(condition).then(pl.lit(act)).otherwise(action)
         reason = pl.when(condition).then(pl.lit(why, dtype=pl.Utf8)).otherwise(reason)
     return action, reason
+
+
+#: events that end a resident's record here (nothing but a move-in may follow a move-out)
+EXIT_EVENTS = ("move_out", "death")
+
+
+def hold_contradictions(classified: pl.DataFrame, known_codes: pl.Series,
+                        history: pl.DataFrame) -> pl.DataFrame:
+    """Turn the events the ledger contradicts into quarantine (action, reason).
+
+    classified: rows of ``classify_events`` (row, resident_code, event, event_date, action, reason)
+    known_codes: residents holding or having held a number in the ledger
+    history: resident_code, event, event_date: every event recorded for these residents
+    Events already processed are left alone (a re-run of the same file changes nothing).
+    """
+    dead = history.filter(pl.col("event") == "death").group_by("resident_code").agg(
+        pl.col("event_date").min().alias("_died"))
+    last_out = history.filter(pl.col("event") == "move_out").group_by("resident_code").agg(
+        pl.col("event_date").max().alias("_out"))
+    last_in = history.filter(pl.col("event") == "move_in").group_by("resident_code").agg(
+        pl.col("event_date").max().alias("_in"))
+    frame = (
+        classified.join(dead, on="resident_code", how="left")
+        .join(last_out, on="resident_code", how="left")
+        .join(last_in, on="resident_code", how="left")
+    )
+    ev, when = pl.col("event"), pl.col("event_date")
+    open_case = pl.col("action") != "already_processed"
+    known = pl.col("resident_code").is_in(known_codes.implode())
+    still_out = pl.col("_out").is_not_null() & (pl.col("_in").is_null() | (pl.col("_in") < pl.col("_out")))
+    cases: list[tuple[pl.Expr, str]] = [
+        (ev.is_in(EXIT_EVENTS) & ~known & pl.col("_died").is_null() & pl.col("_out").is_null(),
+         "resident_code: event_unknown_resident: a move-out or death of a resident the ledger never knew"),
+        (pl.col("_died").is_not_null() & (when >= pl.col("_died")),
+         "event_date: event_after_death: the event is dated on or after the resident's recorded death"),
+        (still_out & (ev != "move_in") & (when >= pl.col("_out")),
+         "event_date: event_after_move_out: the event is dated after the resident's recorded move-out"),
+    ]
+    action, reason = pl.col("action"), pl.col("reason")
+    for condition, why in reversed(cases):
+        hit = (open_case & condition).fill_null(False)
+        action = pl.when(hit).then(pl.lit("quarantine")).otherwise(action)
+        reason = pl.when(hit).then(pl.lit(why)).otherwise(reason)
+    return frame.with_columns(action.alias("action"), reason.alias("reason"),
+                              (pl.col("is_reused") & (action != "quarantine")).alias("is_reused"),
+                              ).drop("_died", "_out", "_in")
 
 
 def choose_addressees(members: pl.DataFrame) -> pl.DataFrame:

@@ -2,10 +2,12 @@
 
 Register exports write dates of birth as ISO (1985-04-01), in kanji (平成27年10月5日,
 元年 for year 1), abbreviated (H27.10.05, 昭50/3/1) or as 7-digit era-coded numbers
-(4271005: era code 4 = 平成, year 27, month 10, day 5). Era starts are those of
-docs/domain.md#era-boundaries: 明治 1868-01-01, 大正 1912-07-30, 昭和 1926-12-25, 平成 1989-01-08,
-令和 2019-05-01. An era date outside its era (平成元年1月7日 is 昭和64年) does not exist and
-parses to null, as do impossible calendar dates (2月30日). The caller keeps the original
+(4271005: era code 4 = 平成, year 27, month 10, day 5). Era first and last days are those of
+docs/domain.md#era-boundaries, by the day: 明治 1868-01-01 to 1912-07-30, 大正 1912-07-30 to
+1926-12-25, 昭和 1926-12-25 to 1989-01-07, 平成 1989-01-08 to 2019-04-30, 令和 from 2019-05-01.
+On the two 即日改元 days (1912-07-30, 1926-12-25) both era names are valid. An era date
+outside its era (平成元年1月7日 is 昭和64年) does not exist and parses to null, as do
+impossible calendar dates (2月30日). The caller keeps the original
 text beside the parsed date; nothing here mutates it.
 
 >>> import polars as pl
@@ -17,7 +19,6 @@ text beside the parsed date; nothing here mutates it.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass
 
 import polars as pl
@@ -25,19 +26,24 @@ import polars as pl
 
 @dataclass(frozen=True)
 class Era:
-    """One era: its code in 7-digit dates, kanji name, Latin letter and first day."""
+    """One era: its code in 7-digit dates, kanji name, Latin letter, first and last day.
+
+    ``end`` is the last day a date may be written in this era (None: the current era); it
+    equals the next era's first day when the era changed the same day (即日改元).
+    """
 
     code: int
     kanji: str
     letter: str
     start: dt.date
+    end: dt.date | None = None
 
 
 ERAS: tuple[Era, ...] = (
-    Era(1, "明治", "M", dt.date(1868, 1, 1)),
-    Era(2, "大正", "T", dt.date(1912, 7, 30)),
-    Era(3, "昭和", "S", dt.date(1926, 12, 25)),
-    Era(4, "平成", "H", dt.date(1989, 1, 8)),
+    Era(1, "明治", "M", dt.date(1868, 1, 1), dt.date(1912, 7, 30)),
+    Era(2, "大正", "T", dt.date(1912, 7, 30), dt.date(1926, 12, 25)),
+    Era(3, "昭和", "S", dt.date(1926, 12, 25), dt.date(1989, 1, 7)),
+    Era(4, "平成", "H", dt.date(1989, 1, 8), dt.date(2019, 4, 30)),
     Era(5, "令和", "R", dt.date(2019, 5, 1)),
 )
 
@@ -73,9 +79,9 @@ def _era_start_days(code: pl.Expr) -> pl.Expr:
     return code.replace_strict(mapping, default=None, return_dtype=pl.Int32)
 
 
-def _next_era_start_days(code: pl.Expr) -> pl.Expr:
-    """Day number of the first day of the era after ``code`` (null for the current era)."""
-    mapping = {a.code: _days(b.start) for a, b in itertools.pairwise(ERAS)}
+def _era_end_days(code: pl.Expr) -> pl.Expr:
+    """Day number of the last day of era ``code`` (null for the current era)."""
+    mapping = {e.code: _days(e.end) for e in ERAS if e.end is not None}
     return code.replace_strict(mapping, default=None, return_dtype=pl.Int32)
 
 
@@ -126,11 +132,11 @@ def parse_date(expr: pl.Expr) -> pl.Expr:
     month = pl.coalesce(era.struct.field("3"), coded.struct.field("3")).cast(pl.Int32, strict=False)
     day = pl.coalesce(era.struct.field("4"), coded.struct.field("4")).cast(pl.Int32, strict=False)
     start = _era_start_days(era_code)
-    next_start = _next_era_start_days(era_code)
+    end = _era_end_days(era_code)
     start_year = start.cast(pl.Date).dt.year()
     gregorian = _ymd_date(start_year + era_year - 1, month, day)
     days = gregorian.cast(pl.Int32)
-    in_era = (era_year >= 1) & (days >= start) & (next_start.is_null() | (days < next_start))
+    in_era = (era_year >= 1) & (days >= start) & (end.is_null() | (days <= end))
     era_date = pl.when(in_era).then(gregorian).otherwise(None)
 
     return pl.coalesce(iso_date, era_date).name.keep()

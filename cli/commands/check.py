@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from core.errors import ConfigError
@@ -54,6 +55,9 @@ def check(
         for name, count in sorted(broken.items(), key=lambda kv: -kv[1]):
             rules.add_row(name, str(count))
         console.print(rules)
+    if report["ignored_columns"]:
+        names = ", ".join(escape(repr(n[:40])) for n in report["ignored_columns"])
+        console.print(f"ignored columns (no register meaning, not read): {names}")
     console.print(f"written: {out / 'report.json'}, {out / 'quarantine.csv'}, {out / 'gx_results.json'}")
     return 1 if report["outcomes"]["quarantined"] else 0
 

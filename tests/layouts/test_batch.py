@@ -277,3 +277,22 @@ def test_sigkill_mid_write_leaves_a_batch_that_does_not_verify(tmp_path) -> None
     again = write_batch(tmp_path / "B", plan, numbers, PrintSettings())
     assert not again.skipped and batch_is_complete(tmp_path / "B")
     assert again.sha256 == first.sha256
+
+
+def test_formula_after_a_list_separator_is_neutralised_and_qa_still_agrees(rendered) -> None:
+    """A joined list cell (member names) never carries a formula after a ';' (a spreadsheet
+    split on ';' would run it), and QA still reads the CSV back as the Parquet."""
+    import io
+
+    from layouts.batch import manifest_csv_bytes
+    from qa.checks import check_manifest
+
+    manifest = rendered.manifest.with_columns(
+        pl.col("member_names").list.eval(pl.element() + pl.lit(";=cmd|' /C calc'!A0")))
+    data = manifest_csv_bytes(manifest)
+    text = data.decode("utf-8-sig")
+    assert "=cmd" in text and ";=cmd" not in text and ";'=cmd" in text
+    csv = pl.read_csv(io.BytesIO(data), infer_schema=False)
+    for cell in csv["member_names"]:
+        assert not any(part.startswith(("=", "+", "-", "@")) for part in cell.split(";"))
+    assert check_manifest(manifest, csv) == []

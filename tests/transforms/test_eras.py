@@ -71,3 +71,35 @@ def test_era_boundaries_are_exclusive():
         frame = pl.DataFrame({"d": [last, after.start]})
         kanji = frame.select(format_era(pl.col("d"), "kanji"))["d"].to_list()
         assert kanji[0].startswith(before.kanji) and kanji[1].startswith(after.kanji + "元年")
+
+
+def test_era_days_agree_with_japanera():
+    """First days equal japanera's; last days are japanera's (exclusive) end, or that very day
+    for the two 即日改元 changes (docs/domain.md#era-boundaries), where both names are valid."""
+    from japanera import ERA_DATA_GENERAL
+
+    theirs = {e.kanji: e for e in ERA_DATA_GENERAL if e.kanji in {era.kanji for era in ERAS}}
+    same_day = {"明治", "大正"}
+    for era in ERAS[1:]:  # 明治 starts 1868-01-01 here by convention (lunisolar before 1873)
+        assert theirs[era.kanji].since == era.start
+    for era in ERAS[:-1]:
+        until = theirs[era.kanji].until
+        want = until if era.kanji in same_day else until - dt.timedelta(days=1)
+        assert era.end == want, era.kanji
+
+
+@pytest.mark.parametrize("old, new, day", [
+    ("明治45年7月30日", "大正元年7月30日", dt.date(1912, 7, 30)),
+    ("大正15年12月25日", "昭和元年12月25日", dt.date(1926, 12, 25)),
+])
+def test_both_names_valid_on_the_same_day_changes(old, new, day):
+    assert parse([old, new]) == [day, day]
+    after = day + dt.timedelta(days=1)
+    old_after = old.replace(f"{day.month}月{day.day}日", f"{after.month}月{after.day}日")
+    assert parse([old_after]) == [None]
+
+
+def test_showa_64_and_heisei_1():
+    assert parse(["昭和64年1月7日", "平成元年1月8日", "昭和64年1月8日", "平成元年1月7日", "平成31年4月30日",
+                  "平成31年5月1日"]) == [dt.date(1989, 1, 7), dt.date(1989, 1, 8), None, None,
+                                       dt.date(2019, 4, 30), None]

@@ -1,0 +1,240 @@
+"""No single row stops or spoils a run: the rows involved are quarantined with their rule and
+the rest goes on, in bulk and daily, on SQLite and PostgreSQL; and `check` agrees with bulk
+(a row check accepts is never refused later, also by PostgreSQL's VARCHAR sizes).
+
+The stages are called as plain functions (what the flows call inside Prefect tasks)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.keys import load_key
+from ledger import Ledger
+from pipeline import bulk, daily, stages
+from pipeline.register_check import check_register_file
+from tests.helpers.flow_runs import make_opts
+from tests.readers.hostile_corpus import COLUMNS, FORMULA, base_rows, csv_text, my_number, resident_code
+from transforms.numbering import derive_my_numbers
+
+ISSUE_DAY = "2026-11-26"
+_serial = itertools.count()
+
+
+@pytest.fixture
+def ledger_url(ledger_url, monkeypatch) -> str:  # type: ignore[no-redef]
+    """The run's URL carries no password: it goes to PGPASSWORD, as the CLI does."""
+    import os
+
+    from pipeline.options import strip_ledger_password
+
+    monkeypatch.setenv("PGPASSWORD", os.environ.get("PGPASSWORD", ""))
+    return strip_ledger_password(ledger_url, os.environ)
+
+
+def opts_for(tmp: Path, key: Path, url: str) -> Any:
+    return make_opts(tmp, key, out_dir=str(tmp / f"out{next(_serial)}"), ledger={"url": url})
+
+
+def write(tmp: Path, rows: list[dict], name: str = "register.csv", header: tuple[str, ...] = COLUMNS) -> Path:
+    path = tmp / f"{next(_serial)}-{name}"
+    path.write_text(csv_text(rows, header=header), encoding="utf-8")
+    return path
+
+
+def run_bulk_stages(opts: Any, path: Path) -> dict[str, Any]:
+    """check → start → issue → plan, as the bulk flow runs them; returns outcomes by row."""
+    stages.stage_check(opts, str(path))
+    run_id = stages.stage_start(opts, str(path))["run_id"]
+    issued = bulk.stage_issue(opts, run_id, str(path))
+    plan = stages.stage_plan(opts, run_id)
+    outcomes = pl.read_parquet(opts.run_dir.outcomes_path)
+    quarantine = pl.read_csv(opts.run_dir.quarantine_path, infer_schema=False)
+    stages.stage_finish(opts, run_id, "partial" if quarantine.height else "succeeded", {})
+    return {"run_id": run_id, "issued": issued, "plan": plan, "outcomes": outcomes, "quarantine": quarantine}
+
+
+def final_verdicts(rows: int, result: dict[str, Any]) -> dict[int, str]:
+    """Row → "held" (quarantined by check or issue) or "ok" (issued, kept or already issued)."""
+    out = dict.fromkeys(range(1, rows + 1), "held")
+    for r, outcome in result["outcomes"].select("row", "outcome").iter_rows():
+        out[int(r)] = "held" if outcome == "quarantined" else "ok"
+    return out
+
+
+def rules_of(quarantine: pl.DataFrame, row: int) -> set[str]:
+    q = quarantine.filter(pl.col("row") == str(row))
+    return {r.split(":")[0] for r in q["reason"].to_list()}
+
+
+def derived(key_path: Path, code: str) -> str:
+    return derive_my_numbers(pl.Series([code]), load_key(str(key_path)).secret, 0)[0]
+
+
+# --- bulk ----------------------------------------------------------------------------------
+def test_two_residents_bringing_one_number_are_held_and_the_rest_issued(tmp_path, demo_key_path, ledger_url):
+    rows = base_rows()
+    rows[1]["my_number"] = rows[2]["my_number"] = my_number("71234567890")
+    opts = opts_for(tmp_path, demo_key_path, ledger_url)
+    result = run_bulk_stages(opts, write(tmp_path, rows))
+    verdicts = final_verdicts(len(rows), result)
+    assert [r for r, v in verdicts.items() if v == "held"] == [2, 3]
+    assert rules_of(result["quarantine"], 2) == rules_of(result["quarantine"], 3) == {"my_number_unique"}
+    assert result["issued"]["outcomes"] == {"issued": 6}
+
+
+def test_brought_number_equal_to_anothers_derived_number_holds_both(tmp_path, demo_key_path, ledger_url):
+    rows = base_rows()
+    rows[0]["my_number"] = derived(demo_key_path, str(rows[4]["resident_code"]))
+    opts = opts_for(tmp_path, demo_key_path, ledger_url)
+    result = run_bulk_stages(opts, write(tmp_path, rows))
+    verdicts = final_verdicts(len(rows), result)
+    assert [r for r, v in verdicts.items() if v == "held"] == [1, 5]
+    assert rules_of(result["quarantine"], 1) == rules_of(result["quarantine"], 5) == {"number_collision"}
+    numbers = Ledger(ledger_url).active_numbers()
+    assert str(rows[4]["resident_code"]) not in numbers["resident_code"].to_list()
+    assert str(rows[0]["resident_code"]) not in numbers["resident_code"].to_list()
+    # and a re-run finishes too
+    again = run_bulk_stages(opts_for(tmp_path, demo_key_path, ledger_url), write(tmp_path, rows))
+    assert final_verdicts(len(rows), again) == verdicts
+
+
+def test_a_number_recorded_earlier_never_blocks_later_runs(tmp_path, demo_key_path, ledger_url):
+    """Run 1 records a brought number that is really another resident's derived number; run 2,
+    with that resident in it, holds both rows (it used to exit 2 on every re-run), and so does
+    every re-run. The recorded number stays in the ledger for a person to resolve."""
+    rows = base_rows()
+    rows[0]["my_number"] = derived(demo_key_path, str(rows[4]["resident_code"]))
+    first = run_bulk_stages(opts_for(tmp_path, demo_key_path, ledger_url),
+                            write(tmp_path, [rows[0], rows[1]]))
+    assert final_verdicts(2, first) == {1: "ok", 2: "ok"}
+    for _ in range(2):
+        later = run_bulk_stages(opts_for(tmp_path, demo_key_path, ledger_url), write(tmp_path, rows))
+        verdicts = final_verdicts(len(rows), later)
+        assert [r for r, v in verdicts.items() if v == "held"] == [1, 5]
+        assert rules_of(later["quarantine"], 1) == rules_of(later["quarantine"], 5) == {"number_collision"}
+
+
+def test_household_id_at_the_ledger_column_size_goes_through_the_plan(tmp_path, demo_key_path, ledger_url):
+    rows = base_rows()
+    rows[0]["household_id"] = "H" * 64
+    rows[1]["household_id"] = "H" * 300
+    result = run_bulk_stages(opts_for(tmp_path, demo_key_path, ledger_url), write(tmp_path, rows))
+    verdicts = final_verdicts(len(rows), result)
+    assert verdicts[1] == "ok" and verdicts[2] == "held"
+    assert rules_of(result["quarantine"], 2) == {"household_id_length"}
+    assert result["plan"]["households"] == 7
+
+
+# --- check and bulk agree ------------------------------------------------------------------
+MUTATIONS: list[tuple[str, str]] = [
+    ("household_id", "H" * 64), ("household_id", "H" * 65), ("household_id", "9" * 300),
+    ("household_id", "H\x0012"), ("household_id", "H\x1b1"), ("household_id", FORMULA),
+    ("family_name", "山" * 100), ("family_name", "山" * 101), ("given_name", "花\u2028子"),
+    ("family_name_kana", "ヤ" * 101), ("alias", FORMULA), ("address", "練" * 201),
+    ("address_extra", "棟\x7f"), ("date_of_birth", "明治45年7月30日"), ("date_of_birth", "昭和64年1月8日"),
+    ("resident_code", "0123456789"), ("postal_code", FORMULA), ("relationship", "子"),
+    ("my_number", "dup"), ("my_number", "123"),
+]
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(picks=st.lists(st.tuples(st.integers(0, 7), st.sampled_from(MUTATIONS)), min_size=1, max_size=6))
+def test_check_and_bulk_agree_on_hostile_rows(tmp_path, demo_key_path, ledger_url, picks):
+    rows = base_rows()
+    for i, (field, value) in picks:
+        rows[i][field] = my_number("81234567890") if value == "dup" else value
+    path = write(tmp_path, rows)
+    checked = check_register_file(path, today=pl.Series([ISSUE_DAY]).str.to_date()[0])
+    held_by_check = set(checked.quarantine["row"].to_list())
+    result = run_bulk_stages(opts_for(tmp_path, demo_key_path, ledger_url), path)
+    verdicts = final_verdicts(len(rows), result)
+    assert {r for r, v in verdicts.items() if v == "held"} == held_by_check
+
+
+# --- daily ---------------------------------------------------------------------------------
+EVENT_COLUMNS = (*COLUMNS, "event", "event_date")
+
+
+def bulk_world(tmp: Path, key: Path, url: str) -> list[dict]:
+    rows = base_rows()
+    run_bulk_stages(opts_for(tmp, key, url), write(tmp, rows))
+    return rows
+
+
+def run_daily_stages(opts: Any, path: Path) -> dict[str, Any]:
+    stages.stage_check(opts, str(path), "events")
+    run_id = stages.stage_start(opts, str(path), "daily")["run_id"]
+    applied = daily.stage_apply(opts, str(path), run_id)
+    stages.stage_plan(opts, run_id)
+    outcomes = pl.read_parquet(opts.run_dir.outcomes_path)
+    quarantine = pl.read_csv(opts.run_dir.quarantine_path, infer_schema=False)
+    stages.stage_finish(opts, run_id, "partial" if quarantine.height else "succeeded", {})
+    return {"applied": applied, "outcomes": outcomes, "quarantine": quarantine}
+
+
+def event(base: dict, kind: str, date: str = "2026-11-25", **changes: Any) -> dict:
+    return {**base, "event": kind, "event_date": date, **changes}
+
+
+def new_code(serial: int) -> str:
+    return resident_code(f"9{serial:09d}")
+
+
+def test_daily_events_the_ledger_contradicts_are_held_each_alone(tmp_path, demo_key_path, ledger_url):
+    rows = bulk_world(tmp_path, demo_key_path, ledger_url)
+    number = my_number("61234567890")
+    day1 = [
+        event(rows[0], "move_out", "2026-11-20"),
+        event(rows[1], "death", "2026-11-20"),
+    ]
+    opts = make_opts(tmp_path, demo_key_path, out_dir=str(tmp_path / "day1"), ledger={"url": ledger_url},
+                     print={"issue_date": "2026-11-25"})
+    first = run_daily_stages(opts, write(tmp_path, day1, "events.csv", EVENT_COLUMNS))
+    assert first["applied"]["outcomes"] == {"recorded": 2}
+
+    day2 = [
+        event(rows[0], "birth", "2026-11-24", resident_code=rows[0]["resident_code"]),   # after its move-out
+        event(rows[1], "number_change", "2026-11-24"),                                    # after its death
+        event(rows[2], "death", "2026-11-24", resident_code=new_code(1)),                 # never known
+        event(rows[3], "move_out", "2026-11-24", resident_code=new_code(2)),              # never known
+        event(rows[4], "death", "1980-01-01", date_of_birth="1990-01-01"),                # before birth
+        event(rows[5], "move_in", "2026-11-24", resident_code=new_code(3), my_number=number,
+              household_id="NEW-1"),
+        event(rows[6], "move_in", "2026-11-24", resident_code=new_code(4), my_number=number,
+              household_id="NEW-2"),                                                      # same number twice
+        event(rows[7], "move_out", "2026-11-24"),                                         # fine
+    ]
+    opts2 = make_opts(tmp_path, demo_key_path, out_dir=str(tmp_path / "day2"), ledger={"url": ledger_url},
+                      print={"issue_date": "2026-11-25"})
+    second = run_daily_stages(opts2, write(tmp_path, day2, "events.csv", EVENT_COLUMNS))
+    q = second["quarantine"]
+    assert rules_of(q, 1) == {"event_after_move_out"}
+    assert rules_of(q, 2) == {"event_after_death"}
+    assert rules_of(q, 3) == rules_of(q, 4) == {"event_unknown_resident"}
+    assert rules_of(q, 5) == {"event_before_birth"}
+    assert rules_of(q, 6) == rules_of(q, 7) == {"my_number_unique"}
+    assert second["applied"]["outcomes"] == {"recorded": 1, "quarantined": 4}
+    # the same file again: nothing new, nothing refused that was not refused before
+    opts3 = make_opts(tmp_path, demo_key_path, out_dir=str(tmp_path / "day2b"), ledger={"url": ledger_url},
+                      print={"issue_date": "2026-11-25"})
+    again = run_daily_stages(opts3, write(tmp_path, day2, "events.csv", EVENT_COLUMNS))
+    assert again["applied"]["outcomes"] == {"already_processed": 1, "quarantined": 4}
+
+
+def test_move_in_after_move_out_is_allowed(tmp_path, demo_key_path, ledger_url):
+    rows = bulk_world(tmp_path, demo_key_path, ledger_url)
+    numbers = Ledger(ledger_url).active_numbers(pl.Series([str(rows[0]["resident_code"])]))
+    for i, (kind, date) in enumerate([("move_out", "2026-11-10"), ("move_in", "2026-11-20")]):
+        extra = {"my_number": numbers["my_number"][0]} if kind == "move_in" else {}
+        opts = make_opts(tmp_path, demo_key_path, out_dir=str(tmp_path / f"d{i}"), ledger={"url": ledger_url},
+                         print={"issue_date": "2026-11-25"})
+        out = run_daily_stages(opts, write(tmp_path, [event(rows[0], kind, date, **extra)], "events.csv",
+                                           EVENT_COLUMNS))
+        assert "quarantined" not in out["applied"]["outcomes"], out["quarantine"]
