@@ -106,7 +106,7 @@ def patch_reportlab_streams() -> None:
         return out[:-len(_ENDSTREAM)] + b"\n" + _ENDSTREAM
 
     format_with_eol._mn_eol = True  # type: ignore[attr-defined]
-    pdfdoc.PDFStream.format = format_with_eol  # type: ignore[method-assign]
+    pdfdoc.PDFStream.format = format_with_eol
 
 
 def set_page_boxes(canvas: Any, width_pt: float, height_pt: float) -> None:
@@ -169,7 +169,8 @@ def _raw_stream_class() -> type:
             content = self._make(document)
             d = pdfdoc.PDFDictionary(dict(self.dictionary.dict))
             d["Length"] = len(content)
-            return d.format(document) + b"\nstream\n" + content + b"\nendstream\n"
+            head: bytes = d.format(document)
+            return head + b"\nstream\n" + content + b"\nendstream\n"
 
     return RawStream
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -60,7 +60,8 @@ def decode_datamatrix(image: np.ndarray) -> list[str]:
     """Texts of the valid Data Matrix symbols in a grayscale image."""
     import zxingcpp
 
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.DataMatrix,
+    zx: Any = zxingcpp
+    found = zx.read_barcodes(image, formats=zx.BarcodeFormat.DataMatrix,
                                    try_rotate=False, try_downscale=False, try_invert=False)
     return [code.text for code in found if code.valid]
 
