@@ -21,7 +21,7 @@ decodes all of them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -124,10 +124,17 @@ def check_mark_sequence(marks: list[Mark | None], envelopes: list[int],
     out: list[Finding] = []
     seen: list[int] = []
     current: Mark | None = None
+    after_unreadable = False    # an unreadable sheet may have been the next one's sheet 1
     for page, mark in enumerate(marks, 1):
         if mark is None:
-            out.append(Finding(INSERTER_MARKS, "sheet without a readable inserter mark", None, page))
-            current = None
+            env_hint = None if current is None else current.envelope_seq
+            out.append(Finding(INSERTER_MARKS, "sheet without a readable inserter mark",
+                               env_hint, page))
+            # assume it was the sheet expected here, so one bad sheet gives one finding
+            if current is not None and current.k < current.n:
+                current = replace(current, k=current.k + 1)
+            else:
+                current, after_unreadable = None, True
             continue
         env = mark.envelope_seq
         if mark.batch_id != batch_id:
@@ -139,14 +146,14 @@ def check_mark_sequence(marks: list[Mark | None], envelopes: list[int],
             if current is not None and current.k != current.n:
                 out.append(Finding(INSERTER_MARKS, "envelope ends before its last sheet",
                                    current.envelope_seq, page - 1))
-            if mark.k != 1:
+            if mark.k != 1 and not (after_unreadable and mark.k == 2):
                 out.append(Finding(INSERTER_MARKS, "envelope does not start with sheet 1", env, page))
             if env in seen:
                 out.append(Finding(INSERTER_MARKS, "envelope split or repeated", env, page))
             elif seen and env < seen[-1]:
                 out.append(Finding(INSERTER_MARKS, "envelopes not in increasing order", env, page))
             seen.append(env)
-        current = mark
+        current, after_unreadable = mark, False
     if current is not None and current.k != current.n:
         out.append(Finding(INSERTER_MARKS, "envelope ends before its last sheet",
                            current.envelope_seq, len(marks)))
