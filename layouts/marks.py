@@ -57,6 +57,7 @@ class MarkSpec:
 MARK_SPEC = MarkSpec()
 MARK_AREA = MARK_SPEC.area
 _PAYLOAD = re.compile(r"^[\x21-\x7e]+$")
+_DARK_RUN = re.compile(b"\x01+")
 
 
 def mark_payload(batch_id: str, envelope_seq: int, k: int, n: int) -> str:
@@ -97,20 +98,26 @@ def datamatrix_modules(payload: str, max_modules: int = MARK_SPEC.max_modules) -
     return matrix
 
 
+def run_rects(padded: bytes, stride: int) -> list[str]:
+    """``col row width 1 re`` for each run of 1-bytes in rows of ``stride`` bytes (each row
+    ends in a 0 byte, so no run crosses rows)."""
+    return [f"{a % stride} {a // stride} {b - a} 1 re"
+            for a, b in (x.span() for x in _DARK_RUN.finditer(padded))]
+
+
 def mark_ops(payload: str, page_height_mm: float, spec: MarkSpec = MARK_SPEC) -> str:
-    """PDF operators (points) filling the dark modules of the payload's Data Matrix."""
+    """PDF operators filling the dark modules of the payload's Data Matrix.
+
+    The path is written in module units under one ``cm`` (scale and flip), so each run of
+    dark modules is ``col row width 1 re`` in small integers: formatting floats per run
+    cost more than everything else on a sheet.
+    """
     matrix = datamatrix_modules(payload, spec.max_modules)
-    box = spec.symbol_box(matrix.shape[0])
+    size = matrix.shape[0]
+    box = spec.symbol_box(size)
     m = spec.module * PT_PER_MM
-    x0 = box.x * PT_PER_MM
-    y_top = (page_height_mm - box.y) * PT_PER_MM
-    parts = ["q", BLACK.fill_op]
-    ms = f"{m:.3f}"
-    for r, row in enumerate(matrix):
-        y = f"{y_top - (r + 1) * m:.3f}"
-        padded = np.concatenate(([0], row, [0]))
-        edges = np.flatnonzero(np.diff(padded))
-        for a, b in zip(edges[::2], edges[1::2], strict=True):
-            parts.append(f"{x0 + a * m:.3f} {y} {(b - a) * m:.3f} {ms} re")
+    parts = [f"q {BLACK.fill_op} {m:.4f} 0 0 {-m:.4f} {box.x * PT_PER_MM:.3f} "
+             f"{(page_height_mm - box.y) * PT_PER_MM:.3f} cm"]
+    parts += run_rects(np.pad(matrix, ((0, 0), (0, 1))).tobytes(), size + 1)
     parts.append("f Q")
     return "\n".join(parts)
