@@ -2,7 +2,7 @@
 
 PDF/X-4 with a CMYK output intent (:mod:`layouts.pdfx`) allows DeviceGray (printed on the
 black plate) and DeviceCMYK; DeviceRGB would need a colour conversion the print shop did
-not agree to (docs/domain.md#pdfx-4). Every sheet takes its colours from here, as values
+not agree to (docs/domain.md#pdfx-4-for-print-shops). Every sheet takes its colours from here, as values
 for reportlab (``setFillGray``/``setFillColorCMYK``) or as raw PDF operators for paths.
 """
 

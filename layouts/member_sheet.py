@@ -56,7 +56,7 @@ def _furniture(settings: PrintSettings) -> Callable[[Document], None]:
         s, m = doc.spec, doc.spec.member
         card, p = m.card, m.card_padding
         c = doc.c
-        c.saveState()      # the tint bleeds past the cut line (docs/domain.md#pdfx-4)
+        c.saveState()      # tint bleeds past the cut line: docs/domain.md#pdfx-4-for-print-shops
         c.setFillColorCMYK(*CARD_TINT.components)
         b = m.card_bleed
         c.rect(doc.pt(card.x - b), doc.y(card.bottom + b), doc.pt(card.w + 2 * b),

@@ -1,6 +1,6 @@
 """PDF/X-4 for print batches: version, page boxes, the CMYK output intent, XMP, stream syntax.
 
-What a print shop's preflight checks (ISO 15930-7, docs/domain.md#pdfx-4), and where it
+What a print shop's preflight checks (ISO 15930-7, docs/domain.md#pdfx-4-for-print-shops), and where it
 is made here:
 
 - PDF 1.6 header (``Document`` passes ``pdfVersion=(1, 6)``);
@@ -37,7 +37,7 @@ from core.errors import ConfigError, ProfileMissing
 
 PDF_VERSION = (1, 6)
 PDFX_VERSION = "PDF/X-4"
-#: (file, package) looked for in order; both are ICC v2 CMYK output (prtr) profiles
+#: (file, package) looked for: an ICC v2 CMYK output (prtr) profile
 PROFILE_FILES = (("default_cmyk.icc", "libgs-common"),)
 PROFILE_DIRS = ("/usr/share/color/icc/ghostscript", "/usr/share/ghostscript/iccprofiles",
                 "/usr/share/color/icc")
@@ -56,6 +56,8 @@ def _check_profile(path: Path) -> Path:
         raise ProfileMissing(f"file {path} is not an ICC profile")
     if head[16:20] != b"CMYK" or head[12:16] != b"prtr":
         raise ProfileMissing(f"ICC profile {path} is not a CMYK output (printer) profile")
+    if int.from_bytes(head[:4], "big") != path.stat().st_size:
+        raise ProfileMissing(f"ICC profile {path} is truncated (its header gives another size)")
     return path
 
 

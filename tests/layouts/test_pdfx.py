@@ -1,6 +1,6 @@
 """PDF/X-4 requirements checked one by one on a rendered batch (pikepdf reads the structure).
 
-ISO 15930-7 items tested (docs/domain.md#pdfx-4): PDF 1.6 or later; TrimBox and BleedBox
+ISO 15930-7 items tested (docs/domain.md#pdfx-4-for-print-shops): PDF 1.6 or later; TrimBox and BleedBox
 on every page, nested in the MediaBox; an OutputIntent GTS_PDFX with an embedded CMYK
 output profile; only DeviceGray/DeviceCMYK colour; XMP with GTS_PDFXVersion PDF/X-4 and
 the Info values; Trapped; every font embedded with widths equal to the font program's;
@@ -209,6 +209,10 @@ def test_missing_or_wrong_profiles_are_refused(tmp_path, monkeypatch):
     junk.write_bytes(b"\0" * 200)
     with pytest.raises(ProfileMissing, match="not an ICC profile"):
         find_output_profile(str(junk))
+    cut = tmp_path / "cut.icc"
+    cut.write_bytes(find_output_profile().read_bytes()[:4000])
+    with pytest.raises(ProfileMissing, match="truncated"):
+        find_output_profile(str(cut))
     rgb = Path("/usr/share/color/icc/ghostscript/srgb.icc")
     if rgb.is_file():
         with pytest.raises(ProfileMissing, match="not a CMYK output"):
