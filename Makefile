@@ -4,7 +4,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := fonts-ipamj-mincho fonts-ipaexfont poppler-utils softhsm2
+# softhsm2: PKCS#11 token for the HSM key tests; libgs-common: the CMYK ICC profile of the
+# PDF/X-4 output intent (run time); libpdfbox2-java (+ activation, jaxb): PDFBox Preflight in the tests only
+APT_PACKAGES := fonts-ipamj-mincho fonts-ipaexfont poppler-utils softhsm2 libgs-common \
+	libpdfbox2-java libactivation-java libjaxb-api-java
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 

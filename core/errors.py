@@ -90,6 +90,10 @@ class FontMissing(ConfigError):
     """A required TrueType font file is not installed."""
 
 
+class ProfileMissing(ConfigError):
+    """The ICC output profile a PDF/X batch needs is not installed."""
+
+
 class MissingGlyph(MyNumberError):
     """A character cannot be drawn by the available fonts (goes to manual handling)."""
 

@@ -76,6 +76,7 @@ class PrintOptions:
     issue_date: str = ""  # ISO date printed as 発行日; "" means the day of the run
     notice_format: NoticeFormat = "auto"
     font_dir: str | None = None  # extra folder to look for the TrueType fonts in
+    output_profile: str | None = None  # CMYK ICC profile of the PDF/X output intent (default: libgs-common's)
 
     @property
     def issue_day(self) -> dt.date:
@@ -184,6 +185,8 @@ def validate(settings: Settings) -> None:
             dt.date.fromisoformat(s.print.issue_date)
         except ValueError:
             raise ConfigError("--issue-date must be a date written YYYY-MM-DD") from None
+    if s.print.output_profile is not None and not Path(s.print.output_profile).is_file():
+        raise ConfigError("print.output_profile (MYNUMBER_OUTPUT_PROFILE) is not a file")
 
 
 def _check_choice(flag: str, value: object, choices: object) -> None:
@@ -207,6 +210,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "MYNUMBER_FONT_DIR": ("print", "font_dir"),
     "MYNUMBER_PREFECT_HOME": ("runner", "prefect_home"),
     "MYNUMBER_API_START_TIMEOUT": ("runner", "api_start_timeout_s"),
+    "MYNUMBER_OUTPUT_PROFILE": ("print", "output_profile"),
 }
 
 

@@ -29,6 +29,7 @@ from core.private import private_dir, write_private
 from layouts.address_sheet import draw_address_sheet
 from layouts.document import Document, draw_demo_watermark
 from layouts.fonts import FontSet, load_fonts, undrawable_characters
+from layouts.marks import mark_ops, mark_payload
 from layouts.member_sheet import draw_member_sheet
 from layouts.records import Household, households_from_plan, mask_my_number
 from layouts.spec import DEFAULT_SPEC, PrintSpec
@@ -55,6 +56,7 @@ class PrintSettings:
     font_paths: tuple[tuple[str, str], ...] = ()   # (role, path): mincho_mj, gothic, mincho
     font_dir: str | None = None
     compress: bool = True
+    output_profile: str | None = None   # ICC CMYK profile for the PDF/X output intent
 
     def fonts(self) -> FontSet:
         return load_fonts(dict(self.font_paths) or None, self.font_dir)
@@ -119,7 +121,7 @@ def render_pdf(households: list[Household], settings: PrintSettings, *,
     buf = io.BytesIO()
     title = f"{settings.municipality} 通知カード {batch_id}" + (" DEMO" if settings.demo else "")
     doc = Document(buf, spec, fonts, title=title, author=settings.municipality,
-                   compress=settings.compress)
+                   compress=settings.compress, output_profile=settings.output_profile)
     ranges: list[PageRange] = []
     for hh in households:
         if not hh.printed:
@@ -132,12 +134,15 @@ def render_pdf(households: list[Household], settings: PrintSettings, *,
         if settings.demo:
             doc.furniture("Demo", draw_demo_watermark)
         draw_address_sheet(doc, spec, hh, settings, bars, footer_text(hh, 1, n))
+        doc.literal(mark_ops(mark_payload(hh.batch_id, hh.envelope_seq, 1, n), spec.page_height))
         doc.end_page()
         for k, member in enumerate(hh.printed, 2):
             if settings.demo:
                 doc.furniture("Demo", draw_demo_watermark)
             payload = settings.qr_template.format(application_id=member.application_id)
             draw_member_sheet(doc, spec, hh, member, settings, payload, footer_text(hh, k, n))
+            doc.literal(mark_ops(mark_payload(hh.batch_id, hh.envelope_seq, k, n),
+                                 spec.page_height))
             doc.end_page()
         ranges.append((first, doc.page_count))
     if doc.page_count == 0:          # a PDF needs a page: say why it is empty

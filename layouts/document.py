@@ -18,7 +18,9 @@ from reportlab import rl_config
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from layouts.colours import WATERMARK
 from layouts.fonts import NAME_CHAIN, TEXT_CHAIN, FontSet
+from layouts.pdfx import PDF_VERSION, find_output_profile, make_pdfx, set_page_boxes
 from layouts.spec import Box, PrintSpec
 
 PT_PER_MM = 72 / 25.4
@@ -50,12 +52,17 @@ class Document:
     """One PDF: a reportlab canvas with mm geometry, font fallback and named forms."""
 
     def __init__(self, out: BinaryIO | str, spec: PrintSpec, fonts: FontSet, *,
-                 title: str, author: str, compress: bool = True) -> None:
+                 title: str, author: str, compress: bool = True,
+                 output_profile: str | None = None) -> None:
         self.spec, self.fonts = spec, fonts
         self.height_pt = spec.page_height * PT_PER_MM
-        self.c = Canvas(out, pagesize=(spec.page_width * PT_PER_MM, self.height_pt),
+        width_pt = spec.page_width * PT_PER_MM
+        self.c = Canvas(out, pagesize=(width_pt, self.height_pt),
                         invariant=1, pageCompression=1 if compress else 0,
-                        initialFontName=fonts.names["gothic"], initialFontSize=10)
+                        initialFontName=fonts.names["gothic"], initialFontSize=10,
+                        pdfVersion=PDF_VERSION)
+        set_page_boxes(self.c, width_pt, self.height_pt)   # PDF/X-4: layouts/pdfx.py
+        make_pdfx(self.c, find_output_profile(output_profile))
         self.c.setTitle(title)
         self.c.setAuthor(author)
         self.c.setSubject("個人番号通知カード・個人番号カード交付申請書")
@@ -209,7 +216,7 @@ def draw_demo_watermark(doc: Document) -> None:
     """DEMO / 見本 across the sheet and at the top, so no sample can pass as real."""
     s, c = doc.spec, doc.c
     c.saveState()
-    c.setFillGray(0.85)
+    c.setFillGray(WATERMARK.level)
     c.translate(doc.pt(s.page_width / 2), doc.y(s.page_height / 2))
     c.rotate(45)
     for dy, label in ((0.0, "見本"), (-s.demo_size * 0.9, "DEMO")):

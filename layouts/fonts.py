@@ -14,10 +14,12 @@ manual handling instead of getting a card with a blank box on it.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from core.errors import ConfigError, FontMissing
 
@@ -109,6 +111,44 @@ def _patch_reportlab() -> None:
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
+def _long_hmetrics(path: str) -> int:
+    """``hhea.numberOfHMetrics`` read from the font file's table directory."""
+    with open(path, "rb") as fh:
+        num_tables = struct.unpack(">H", fh.read(12)[4:6])[0]
+        directory = fh.read(16 * num_tables)
+        for i in range(num_tables):
+            tag, _, offset, _ = struct.unpack(">4sIII", directory[16 * i:16 * i + 16])
+            if tag == b"hhea":
+                fh.seek(offset + 34)
+                return int(struct.unpack(">H", fh.read(2))[0])
+    raise FontMissing(f"font {path} has no hhea table")
+
+
+def fix_subset_advances(face: Any, path: str) -> int:
+    """Repair the advance widths reportlab copies into embedded subsets; returns how many.
+
+    reportlab 5.1 (``TTFontFile.extractInfo``) keeps each glyph's advance in font units
+    for the subset's hmtx, but for glyphs past ``numberOfHMetrics`` (the font lists only
+    their side bearings; they share the last advance) it stores the advance already
+    scaled to 1000/em. IPAmj Mincho has 1,960 long metrics for 61,179 glyphs and 2,048
+    units per em, so most kanji were embedded 1000 units wide on a 2048 em (488/1000)
+    while /W says 1000: validators report "width inconsistent" (PDF/A 6.3.6, PDF/X) and
+    a RIP that trusts the font spaces them at half width. The shared advance is the last
+    long metric, in font units.
+    """
+    n = _long_hmetrics(path)
+    metrics = face.hmetrics
+    if not 0 < n <= len(metrics):
+        return 0
+    shared = metrics[n - 1][0]
+    fixed = 0
+    for g in range(n, len(metrics)):
+        if metrics[g][0] != shared:
+            metrics[g] = (shared, metrics[g][1])
+            fixed += 1
+    return fixed
+
+
 def _is_truetype(path: Path) -> bool:
     with path.open("rb") as fh:
         return fh.read(4) in _TRUETYPE_MAGIC
@@ -159,6 +199,7 @@ def _load(paths: tuple[tuple[str, str], ...]) -> FontSet:
             except (TTFError, OSError) as exc:
                 raise FontMissing(f"font {path} cannot be loaded: {type(exc).__name__}") from None
             font._mn_path = path
+            fix_subset_advances(font.face, path)
             pdfmetrics.registerFont(font)
         font = pdfmetrics.getFont(name)
         names[role] = name

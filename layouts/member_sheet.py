@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from layouts.colours import CARD_TINT, LABEL_FILL
 from layouts.document import Document
 from layouts.fonts import NAME_CHAIN
 from layouts.qr import draw_qr
@@ -55,10 +56,11 @@ def _furniture(settings: PrintSettings) -> Callable[[Document], None]:
         s, m = doc.spec, doc.spec.member
         card, p = m.card, m.card_padding
         c = doc.c
-        c.saveState()
-        c.setFillColorRGB(*m.card_fill_rgb)
-        c.rect(doc.pt(card.x), doc.y(card.bottom), doc.pt(card.w), doc.pt(card.h),
-               stroke=0, fill=1)
+        c.saveState()      # tint bleeds past the cut line: docs/domain.md#pdfx-4-for-print-shops
+        c.setFillColorCMYK(*CARD_TINT.components)
+        b = m.card_bleed
+        c.rect(doc.pt(card.x - b), doc.y(card.bottom + b), doc.pt(card.w + 2 * b),
+               doc.pt(card.h + 2 * b), stroke=0, fill=1)
         c.restoreState()
         _cut_marks(doc, card, m.cut_mark_gap, m.cut_mark_length, m.line_width)
         doc.text(card.x + p, card.y + m.card_title_dy, "通知カード", m.card_title_size)
@@ -82,7 +84,7 @@ def _furniture(settings: PrintSettings) -> Callable[[Document], None]:
         for y, label in zip(tops, FORM_ROWS + BLANK_ROWS, strict=True):
             doc.rect(Box(f.x, y, table_w, m.row_height), width=m.line_width)
             doc.rect(Box(f.x, y, m.label_width, m.row_height), width=m.line_width,
-                     fill_gray=0.93)
+                     fill_gray=LABEL_FILL.level)
             doc.text(f.x + m.label_padding, y + m.row_height / 2 + m.label_baseline_drop,
                      label, m.form_label_size)
         blanks = _blanks_top(m)

@@ -135,9 +135,9 @@ class MemberSheetSpec:
 
     card: Box = Box((210.0 - 85.60) / 2, 16.0, 85.60, 53.98)
     card_padding: float = 3.0
-    card_fill_rgb: tuple[float, float, float] = (0.90, 0.96, 0.91)   # pale green paper
+    card_bleed: float = 3.0              # the tint (layouts.colours.CARD_TINT) past the cut line
     cut_mark_length: float = 5.0
-    cut_mark_gap: float = 2.0
+    cut_mark_gap: float = 3.0            # marks start outside the tint's bleed
     card_title_size: float = 8.0
     card_title_dy: float = 5.0
     card_label_size: float = 5.5
@@ -228,6 +228,7 @@ class PrintSpec:
         assert a.window.contains(Box(a.window.x + a.window_padding, a.barcode_y,
                                      cb.width(), cb.long_bar)), "barcode outside window"
         assert (m.card.w, m.card.h) == (self.id1_width, self.id1_height), "ID-1 card"
+        assert m.cut_mark_gap >= m.card_bleed, "cut marks inside the tint's bleed"
         outer = m.card.bottom + m.cut_mark_gap + m.cut_mark_length
         assert outer < m.tear_line_y < m.form.y, "cut marks cross the tear line"
         assert (m.photo.h, m.photo.w) == (self.photo_height, self.photo_width), "photo 45×35"

@@ -64,5 +64,5 @@ def print_settings(opts: RunOptions) -> PrintSettings:
     return PrintSettings(
         municipality=town.name, sender_postcode=f"{town.postal_code[:3]}-{town.postal_code[3:]}",
         sender_address=town.address, office_title=town.mayor_title, demo=opts.demo,
-        font_dir=opts.print.font_dir,
+        font_dir=opts.print.font_dir, output_profile=opts.print.output_profile,
     )

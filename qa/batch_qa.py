@@ -35,6 +35,7 @@ import polars as pl
 from core.errors import InputError, MyNumberError, QAFailure
 from core.private import write_private
 from qa import checks as c
+from qa import marks as mk
 from qa import readback as rb
 from qa.sampling import draw_sample
 
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 QA_NAME = "qa.json"
 DEFAULT_DPI = 100
 MAX_FINDINGS_PER_CHECK = 50
+#: the checks qa.json lists, in order: the page checks, then the inserter marks
+ALL_CHECKS = (*c.ALL_CHECKS, mk.INSERTER_MARKS)
 
 
 class ActiveNumbers(Protocol):
@@ -211,7 +214,7 @@ def _summarise(findings: list[c.Finding], skipped: set[str]) -> dict[str, dict[s
     for f in findings:
         by_check[f.check].append(f)
     result: dict[str, dict[str, Any]] = {}
-    for name in c.ALL_CHECKS:
+    for name in ALL_CHECKS:
         got = by_check.get(name, [])
         verdict = "skipped" if name in skipped and not got else ("fail" if got else "pass")
         result[name] = {"verdict": verdict, "failures": len(got),
@@ -287,7 +290,7 @@ def check_batch(batch_dir: str | os.PathLike[str], *, ledger: ActiveNumbers | No
         finally:
             pdf.close()
     else:
-        skipped.update(c.ALL_CHECKS)
+        skipped.update(ALL_CHECKS)
     if pdf is not None and manifest is None:
         pdf.close()
     timings["total"] = time.perf_counter() - t0
@@ -348,6 +351,10 @@ def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf: pdfium.PdfDocu
     report["sampling"] = {**plan_s.summary(), "dpi": dpi,
                           "crop_renders": reader.crop_renders,
                           "full_page_renders": reader.full_page_renders}
+    t = time.perf_counter()
+    report["marks"] = _check_marks(pdf, manifest, pages, len(texts), findings, full=full_qr,
+                                   sample_size=qr_sample_size, seed=seed, batch_id=batch_id)
+    timings["marks_decode"] = time.perf_counter() - t
     report["counts"] = {"pages": len(texts), "envelopes": manifest.height,
                         "members": int(manifest["members"].sum()),
                         "manual_members": int(manifest["manual_members"].sum()),
@@ -357,6 +364,32 @@ def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf: pdfium.PdfDocu
         "qr": round(len(plan_s.pages) / max(timings["qr_decode"], 1e-9), 1) if plan_s.pages else None,
     }
     return printed["my_number"].to_list()
+
+
+def _check_marks(pdf: pdfium.PdfDocument, manifest: pl.DataFrame, pages: pl.DataFrame,
+                 n_pages: int, findings: list[c.Finding], *, full: bool, sample_size: int,
+                 seed: int, batch_id: str) -> dict[str, Any]:
+    """Decode the inserter marks (every page when ``full``, else a seeded sample) and check
+    them against the page ranges; with every page read, check the sequence as well."""
+    numbered = [p for p in pages["page"].to_list() if p <= n_pages]
+    if not numbered:          # the one page of a batch with nothing printable has no mark
+        return {"pages_decoded": 0, "full": full}
+    plan_s = draw_sample(numbered, sample_size, seed=seed, batch_id=f"{batch_id}:marks",
+                         full=full)
+    reader = mk.MarkReader(pdf)
+    # full: every sheet of the PDF, also those the manifest does not cover
+    to_read = range(1, n_pages + 1) if plan_s.full else plan_s.pages
+    decoded = {p: reader.read(p) for p in to_read}
+    findings += mk.check_marks(decoded, pages)
+    if plan_s.full:
+        marks = [mk.parse_mark(decoded[p][0]) if len(decoded.get(p, [])) == 1 else None
+                 for p in range(1, n_pages + 1)]
+        printed = manifest.filter(pl.col("first_page").is_not_null())
+        findings += mk.check_mark_sequence(marks, [int(e) for e in printed["envelope_seq"]],
+                                           batch_id)
+    return {"pages_decoded": len(decoded), "population": len(numbered), "full": plan_s.full,
+            "sequence_checked": plan_s.full, "seed": seed,
+            "crop_renders": reader.crop_renders, "full_page_renders": reader.full_page_renders}
 
 
 def _expected_qr(manifest: pl.DataFrame,

@@ -99,12 +99,14 @@ def test_qr_matrix_is_segno_version_1_q() -> None:
 
 def test_qr_path_covers_exactly_the_dark_modules() -> None:
     m = qr_matrix("98765432109876543210987")
-    ops = qr_path_ops(m, 0.0, 21.0, 1.0)
+    ops = qr_path_ops(m, 10.0, 21.0, 2.0)
     assert ops.count("\nf Q") == 1 and ops.count(" re") >= 21     # one path, one fill
+    # module units under one cm: 2 pt modules, rows downwards from the top-left (10, 21)
+    assert ops.splitlines()[0] == "q 0 g 2.0000 0 0 -2.0000 10.000 21.000 cm"
     grid = np.zeros((21, 21), dtype=np.uint8)
-    for x, y, w, _h in re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) re", ops):
-        row = 20 - int(float(y))
-        grid[row, int(float(x)):int(float(x)) + int(float(w))] += 1
+    for col, row, w, h in re.findall(r"(\d+) (\d+) (\d+) (\d+) re", ops):
+        assert h == "1"
+        grid[int(row), int(col):int(col) + int(w)] += 1
     assert (grid == np.array(m, dtype=np.uint8)).all()
 
 
