@@ -25,6 +25,7 @@ from typing import cast
 
 import polars as pl
 
+from core.settings import Municipality
 from layouts.address_sheet import draw_address_sheet
 from layouts.document import Document, draw_demo_watermark
 from layouts.fonts import FontSet, load_fonts, undrawable_characters
@@ -33,6 +34,7 @@ from layouts.records import Household, households_from_plan, mask_my_number
 from layouts.spec import DEFAULT_SPEC, PrintSpec
 from transforms.customer_barcode import encode as encode_customer_barcode
 
+_SAMPLE = Municipality()
 BATCH_FILES = ("cards.pdf", "manifest.parquet", "manifest.csv")
 SUMS_FILE = "SHA256SUMS"
 CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -44,10 +46,14 @@ PageRange = tuple[int | None, int | None]
 class PrintSettings:
     """What the municipality prints as sender, and how."""
 
-    municipality: str = "練馬区"
-    sender_postcode: str = "176-8501"
-    sender_address: str = "東京都練馬区豊玉北6-12-1"
-    office_title: str = "練馬区長"
+    # defaults: the sample sender of core.settings (the demo); runs fill them from settings
+    municipality: str = _SAMPLE.name
+    sender_postcode: str = f"{_SAMPLE.postal_code[:3]}-{_SAMPLE.postal_code[3:]}"
+    sender_address: str = _SAMPLE.address
+    office_title: str = _SAMPLE.mayor_title
+    office_name: str = _SAMPLE.office_name
+    telephone: str = _SAMPLE.telephone
+    notice_format: str = "2015-card"       # or "2020-notice" (core.settings: print.notice_format)
     no_barcode_postcodes: frozenset[str] = frozenset({"1760000"})
     qr_template: str = "{application_id}"
     demo: bool = False
