@@ -28,6 +28,7 @@ import polars as pl
 from core.settings import Municipality
 from layouts.address_sheet import draw_address_sheet
 from layouts.document import Document, draw_demo_watermark
+from layouts.fit import member_texts, misfits
 from layouts.fonts import FontSet, load_fonts, undrawable_characters
 from layouts.member_sheet import draw_member_sheet
 from layouts.records import Household, households_from_plan, mask_my_number
@@ -92,13 +93,17 @@ class BatchResult:
 
 
 # --- manual handling ----------------------------------------------------------------------
-def _apply_glyph_checks(hh: Household, fonts: FontSet) -> tuple[Household, list[ManualEntry]]:
+def _apply_glyph_checks(hh: Household, fonts: FontSet,
+                        spec: PrintSpec = DEFAULT_SPEC) -> tuple[Household, list[ManualEntry]]:
     entries, members = [], []
     addr_bad = undrawable_characters(hh.full_address, fonts)
     for m in hh.members:
         bad = undrawable_characters(
             "".join((m.family_name, m.given_name, m.family_name_kana, m.given_name_kana,
                      m.alias or "", m.full_address)), fonts)
+        bad += [f.field for f in misfits(member_texts(
+            spec, name=m.name, kana=m.kana, alias=m.alias, address=m.full_address,
+            head=m.is_head), fonts)]
         members.append(replace(m, is_manual=m.is_manual or bool(bad),
                                manual_reason=tuple(bad)))
     head = next((m for m in members if m.is_head), members[0])
@@ -253,7 +258,7 @@ def write_batch(batch_dir: str | os.PathLike[str], plan_rows: pl.DataFrame, numb
     fonts = settings.fonts()
     households, manual = [], []
     for hh in households_from_plan(plan_rows, numbers):
-        checked, entries = _apply_glyph_checks(hh, fonts)
+        checked, entries = _apply_glyph_checks(hh, fonts, spec)
         households.append(checked)
         manual += entries
     pdf, ranges = render_pdf(households, settings, spec=spec, batch_id=batch_id)

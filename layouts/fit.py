@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+import polars as pl
+
 from layouts.fonts import NAME_CHAIN, TEXT_CHAIN, FontSet
 from layouts.spec import ASCENT, DESCENT, MM_PER_PT, PrintSpec, TextField
 
@@ -232,3 +234,46 @@ def draw_field(doc: Document, field: TextField, text: str | None) -> int:
     for line, y in zip(fitted.lines, fitted.baselines(), strict=True):
         doc.text(x, y, line, fitted.size, chain=chain, anchor=field.anchor)
     return len(fitted.lines)
+
+
+def plan_misfits(residents: pl.DataFrame, fonts: FontSet, spec: PrintSpec) -> pl.DataFrame:
+    """Rows (resident_code, field, reason) whose text cannot be printed legibly.
+
+    Called by the plan stage before anything is printed. Every resident is checked as if
+    they were the head (the envelope's window and letter too): the card is the tighter box,
+    so this only refuses what one of a member's pages could not print. Short texts skip
+    the measuring: anything that fits one full-width line at the minimum size fits.
+    """
+    cols = {c: pl.col(c).fill_null("") if c in residents.columns else pl.lit("")
+            for c in ("family_name", "given_name", "family_name_kana", "given_name_kana",
+                      "alias", "address", "address_extra")}
+    frame = residents.select(
+        "resident_code",
+        pl.concat_str([cols["family_name"], cols["given_name"]], separator=" ").alias("name"),
+        pl.concat_str([cols["family_name_kana"], cols["given_name_kana"]], separator=" ")
+        .alias("kana"),
+        cols["alias"].alias("alias"),
+        pl.when(cols["address_extra"] != "")
+        .then(pl.concat_str([cols["address"], cols["address_extra"]], separator=" "))
+        .otherwise(cols["address"]).alias("address"))
+    # one full-width character is at most 1 em: shorter texts fit every field on one line
+    safe = _safe_chars(spec)
+    long = frame.filter(pl.max_horizontal(pl.col("name").str.len_chars() + 9,
+                                          pl.col("kana").str.len_chars(),
+                                          pl.col("alias").str.len_chars(),
+                                          pl.col("address").str.len_chars()) > safe)
+    rows = []
+    for r in long.iter_rows(named=True):
+        texts = member_texts(spec, name=r["name"], kana=r["kana"], alias=r["alias"] or None,
+                             address=r["address"])
+        for bad in misfits(texts, fonts):
+            rows.append({"resident_code": r["resident_code"], "field": bad.field,
+                         "reason": bad.reason})
+    return pl.DataFrame(rows, schema={"resident_code": pl.Utf8, "field": pl.Utf8,
+                                      "reason": pl.Utf8})
+
+
+def _safe_chars(spec: PrintSpec) -> int:
+    """Characters that fit on one line of every field at its smallest size (1 em each)."""
+    fields = [f for f, _ in member_texts(spec, name="", kana="", alias="", address="")]
+    return int(min(f.box.w / (f.min_size * MM_PER_PT) for f in fields))

@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, cast
 
+import numpy as np
 import polars as pl
 
 # check names, in the order qa.json lists them
@@ -35,9 +36,24 @@ MASKED_NUMBERS = "masked_numbers"
 LEDGER_NUMBERS = "ledger_numbers"
 QR_CODES = "qr_codes"
 PLAN = "plan"
+LAYOUT = "layout"
 ALL_CHECKS = (SHA256SUMS, MANIFEST, PAGE_COUNT, PAGE_RANGES, FOOTERS, NAMES, OTHER_HOUSEHOLDS,
               ADDRESS, REGISTERED_MAIL, APPLICATION_IDS, MASKED_NUMBERS, LEDGER_NUMBERS,
-              QR_CODES, PLAN)
+              QR_CODES, PLAN, LAYOUT)
+
+# --- the page contract's geometry (docs/architecture.md#page-contract), stated here again on
+# purpose: QA never imports layouts. Boxes are (x, y, w, h) in mm from the sheet's top-left.
+PAGE_MM = (210.0, 297.0)
+PAGE_EDGE_MM = 3.0                     # no text within 3 mm of the sheet edge (the trim)
+WINDOW_MM = (20.0, 14.0, 100.0, 52.0)  # 長3 envelope window: text inside is read by the post
+MIN_WINDOW_PT = 9.0                    # docs/domain.md#legible-text-sizes
+MIN_TEXT_PT = 7.0
+WATERMARK_PT = 30.0                    # the DEMO/見本 watermark is the only text this big
+#: frames no character may straddle, per page role: the window and the sender box on the
+#: address sheet, the card (or the 2020 notice's frame) on a member sheet
+FRAMES_MM = {"address": (WINDOW_MM, (132.0, 62.0, 58.0, 26.0)),
+             "member": ((62.2, 16.0, 85.6, 53.98),)}
+OVERLAP_SHARE = 0.3                    # two glyphs sharing 30 % of the smaller one overlap
 REQUIRED_FILES = ("cards.pdf", "manifest.parquet", "manifest.csv")
 LIST_COLUMNS = ("resident_codes", "member_names", "application_ids", "my_numbers_masked")
 MANIFEST_COLUMNS = ("batch_id", "envelope_seq", "household_id", "postal_code",
@@ -399,4 +415,69 @@ def check_qr(decoded: dict[int, list[str]],
             out.append(Finding(QR_CODES, f"{len(texts)} QR codes decoded on page", env, page))
         elif texts[0] != app_id or not re.fullmatch(r"[0-9]{23}", texts[0]):
             out.append(Finding(QR_CODES, "QR code is not the manifest's application id", env, page))
+    return out
+
+
+def layout_findings(chars: np.ndarray, role: str = "address") -> list[str]:
+    """Layout rules one page breaks, from its characters' boxes.
+
+    ``chars``: rows of (x0, top, x1, bottom) in mm from the top-left and the size in pt,
+    one per drawn character (whitespace left out). Rules: no text under its minimum size
+    (9 pt inside the envelope window, 7 pt elsewhere), none within 3 mm of the edge, none
+    straddling a frame (the window, the card, the sender box, the marks), and no two
+    characters overlapping (text running over other text).
+    """
+    out: list[str] = []
+    if chars.size == 0:
+        return out
+    chars = chars[chars[:, 4] < WATERMARK_PT]
+    x0, top, x1, bottom, size = chars.T
+    wx, wy, ww, wh = WINDOW_MM
+    in_window = (x0 >= wx) & (x1 <= wx + ww) & (top >= wy) & (bottom <= wy + wh)
+    if role == "address" and (size[in_window] < MIN_WINDOW_PT - 0.01).any():
+        out.append(f"text under {MIN_WINDOW_PT:g} pt in the envelope window")
+    if (size < MIN_TEXT_PT - 0.01).any():
+        out.append(f"text under {MIN_TEXT_PT:g} pt")
+    e = PAGE_EDGE_MM
+    if ((x0 < e) | (top < e) | (x1 > PAGE_MM[0] - e) | (bottom > PAGE_MM[1] - e)).any():
+        out.append("text outside the page's printable area")
+    for fx, fy, fw, fh in FRAMES_MM.get(role, ()):
+        inside = (x0 >= fx) & (x1 <= fx + fw) & (top >= fy) & (bottom <= fy + fh)
+        apart = (x1 <= fx) | (x0 >= fx + fw) | (bottom <= fy) | (top >= fy + fh)
+        if (~inside & ~apart).any():
+            out.append("text crosses the edge of its box")
+            break
+    if _overlapping(chars):
+        out.append("text overlaps other text")
+    return out
+
+
+def _overlapping(chars: np.ndarray) -> bool:
+    """True when two glyph boxes share more than OVERLAP_SHARE of the smaller one."""
+    n = len(chars)
+    if n < 2:
+        return False
+    x0, top, x1, bottom = (chars[:, i] for i in range(4))
+    order = np.argsort(x0)
+    x0, top, x1, bottom = x0[order], top[order], x1[order], bottom[order]
+    area = np.maximum(x1 - x0, 1e-6) * np.maximum(bottom - top, 1e-6)
+    for shift in range(1, n):        # sweep: only neighbours in x can overlap
+        w = np.minimum(x1[:-shift], x1[shift:]) - np.maximum(x0[:-shift], x0[shift:])
+        if not (w > 0).any():
+            break
+        h = np.minimum(bottom[:-shift], bottom[shift:]) - np.maximum(top[:-shift], top[shift:])
+        shared = np.clip(w, 0, None) * np.clip(h, 0, None)
+        if (shared > OVERLAP_SHARE * np.minimum(area[:-shift], area[shift:])).any():
+            return True
+    return False
+
+
+def check_layout(chars_by_page: dict[int, np.ndarray], pages: pl.DataFrame) -> list[Finding]:
+    """:func:`layout_findings` for each page read back, as findings with the envelope."""
+    envs = dict(zip(pages["page"].to_list(), pages["envelope_seq"].to_list(), strict=True))
+    roles = dict(zip(pages["page"].to_list(), pages["role"].to_list(), strict=True))
+    out = []
+    for p, chars in sorted(chars_by_page.items()):
+        for rule in layout_findings(chars, roles.get(p, "")):
+            out.append(Finding(LAYOUT, rule, envs.get(p), p))
     return out
