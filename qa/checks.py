@@ -421,8 +421,8 @@ def check_qr(decoded: dict[int, list[str]],
 def layout_findings(chars: np.ndarray, role: str = "address") -> list[str]:
     """Layout rules one page breaks, from its characters' boxes.
 
-    ``chars``: rows of (x0, top, x1, bottom) in mm from the top-left and the size in pt,
-    one per drawn character (whitespace left out). Rules: no text under its minimum size
+    ``chars``: rows of (x0, top, x1, bottom) in mm from the top-left, the size in pt and
+    the baseline in mm, one per drawn character (whitespace left out). Rules: no text under its minimum size
     (9 pt inside the envelope window, 7 pt elsewhere), none within 3 mm of the edge, none
     straddling a frame (the window, the card, the sender box, the marks), and no two
     characters overlapping (text running over other text).
@@ -431,7 +431,7 @@ def layout_findings(chars: np.ndarray, role: str = "address") -> list[str]:
     if chars.size == 0:
         return out
     chars = chars[chars[:, 4] < WATERMARK_PT]
-    x0, top, x1, bottom, size = chars.T
+    x0, top, x1, bottom, size = chars.T[:5]
     wx, wy, ww, wh = WINDOW_MM
     in_window = (x0 >= wx) & (x1 <= wx + ww) & (top >= wy) & (bottom <= wy + wh)
     if role == "address" and (size[in_window] < MIN_WINDOW_PT - 0.01).any():
@@ -441,15 +441,34 @@ def layout_findings(chars: np.ndarray, role: str = "address") -> list[str]:
     e = PAGE_EDGE_MM
     if ((x0 < e) | (top < e) | (x1 > PAGE_MM[0] - e) | (bottom > PAGE_MM[1] - e)).any():
         out.append("text outside the page's printable area")
+    runs = _runs(chars)
     for fx, fy, fw, fh in FRAMES_MM.get(role, ()):
         inside = (x0 >= fx) & (x1 <= fx + fw) & (top >= fy) & (bottom <= fy + fh)
         apart = (x1 <= fx) | (x0 >= fx + fw) | (bottom <= fy) | (top >= fy + fh)
-        if (~inside & ~apart).any():
+        # a glyph on the edge, or one run of text with glyphs on both sides of it
+        if (~inside & ~apart).any() or any(inside[r].any() and apart[r].any() for r in runs):
             out.append("text crosses the edge of its box")
             break
     if _overlapping(chars):
         out.append("text overlaps other text")
     return out
+
+
+def _runs(chars: np.ndarray) -> list[np.ndarray]:
+    """Indices of each run of text: glyphs on one baseline less than one em apart."""
+    order = np.lexsort((chars[:, 0], np.round(chars[:, 5], 2)))
+    runs: list[list[int]] = []
+    last = None
+    for i in order.tolist():
+        x0, size, base = chars[i, 0], chars[i, 4], chars[i, 5]
+        em = size * 25.4 / 72
+        if last is not None and abs(chars[last, 5] - base) < 0.05 \
+                and x0 - chars[last, 2] < em:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+        last = i
+    return [np.array(r) for r in runs]
 
 
 def _overlapping(chars: np.ndarray) -> bool:

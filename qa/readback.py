@@ -128,8 +128,8 @@ MM_PER_PT = 25.4 / 72
 
 
 def page_chars(pdf: pdfium.PdfDocument, index: int) -> np.ndarray:
-    """Each drawn character of a page as (x0, top, x1, bottom) in mm from the top-left and
-    its font size in pt (whitespace and generated characters left out)."""
+    """Each drawn character of a page as (x0, top, x1, bottom) in mm from the top-left, its
+    font size in pt and its baseline in mm (whitespace and generated characters left out)."""
     import ctypes
 
     raw = pdfium.raw
@@ -138,8 +138,8 @@ def page_chars(pdf: pdfium.PdfDocument, index: int) -> np.ndarray:
     try:
         height = page.get_height()
         n = raw.FPDFText_CountChars(textpage.raw)
-        out = np.empty((max(n, 0), 5))
-        left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+        out = np.empty((max(n, 0), 6))
+        left, right, bottom, top, ox, oy = (ctypes.c_double() for _ in range(6))
         k = 0
         for i in range(n):
             cp = raw.FPDFText_GetUnicode(textpage.raw, i)
@@ -148,11 +148,12 @@ def page_chars(pdf: pdfium.PdfDocument, index: int) -> np.ndarray:
                 continue
             if not raw.FPDFText_GetCharBox(textpage.raw, i, left, right, bottom, top):
                 continue
+            raw.FPDFText_GetCharOrigin(textpage.raw, i, ox, oy)
             out[k] = (left.value, height - top.value, right.value, height - bottom.value,
-                      raw.FPDFText_GetFontSize(textpage.raw, i))
+                      raw.FPDFText_GetFontSize(textpage.raw, i), height - oy.value)
             k += 1
         out = out[:k]
-        out[:, :4] *= MM_PER_PT
+        out[:, [0, 1, 2, 3, 5]] *= MM_PER_PT
         return out
     finally:
         textpage.close()
