@@ -76,6 +76,7 @@ class PrintOptions:
     issue_date: str = ""  # ISO date printed as 発行日; "" means the day of the run
     notice_format: NoticeFormat = "auto"
     font_dir: str | None = None  # extra folder to look for the TrueType fonts in
+    duplex: bool = False  # every sheet gets a back page: the card's 追記欄 behind the card
 
     @property
     def issue_day(self) -> dt.date:
@@ -199,6 +200,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "MYNUMBER_MAIL_RANGE": ("mail", "mail_range"),
     "MYNUMBER_NOTICE_FORMAT": ("print", "notice_format"),
     "MYNUMBER_FONT_DIR": ("print", "font_dir"),
+    "MYNUMBER_DUPLEX": ("print", "duplex"),
 }
 
 

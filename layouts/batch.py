@@ -30,7 +30,7 @@ from layouts.address_sheet import draw_address_sheet
 from layouts.document import Document, draw_demo_watermark
 from layouts.fit import member_texts, misfits
 from layouts.fonts import FontSet, load_fonts, undrawable_characters
-from layouts.member_sheet import draw_member_sheet
+from layouts.member_sheet import draw_member_sheet, draw_sheet_back
 from layouts.records import Household, households_from_plan, mask_my_number
 from layouts.spec import DEFAULT_SPEC, PrintSpec
 from transforms.customer_barcode import encode as encode_customer_barcode
@@ -55,6 +55,7 @@ class PrintSettings:
     office_name: str = _SAMPLE.office_name
     telephone: str = _SAMPLE.telephone
     notice_format: str = "2015-card"       # or "2020-notice" (core.settings: print.notice_format)
+    duplex: bool = False                   # a back page after every sheet (the card's 追記欄)
     no_barcode_postcodes: frozenset[str] = frozenset({"1760000"})
     qr_template: str = "{application_id}"
     demo: bool = False
@@ -135,7 +136,8 @@ def render_pdf(households: list[Household], settings: PrintSettings, *,
         if not hh.printed:
             ranges.append((None, None))
             continue
-        first, n = doc.page_count + 1, hh.pages
+        first, n = doc.page_count + 1, hh.pages * (2 if settings.duplex else 1)
+        step = 2 if settings.duplex else 1
         bars = None
         if hh.postal_code not in settings.no_barcode_postcodes:
             bars = encode_customer_barcode(hh.postal_code, hh.full_address).bars
@@ -143,12 +145,23 @@ def render_pdf(households: list[Household], settings: PrintSettings, *,
             doc.furniture("Demo", draw_demo_watermark)
         draw_address_sheet(doc, spec, hh, settings, bars, footer_text(hh, 1, n))
         doc.end_page()
-        for k, member in enumerate(hh.printed, 2):
+        if settings.duplex:
+            if settings.demo:
+                doc.furniture("Demo", draw_demo_watermark)
+            draw_sheet_back(doc, settings, None, footer_text(hh, 2, n))
+            doc.end_page()
+        for k, member in enumerate(hh.printed, 1):
             if settings.demo:
                 doc.furniture("Demo", draw_demo_watermark)
             payload = settings.qr_template.format(application_id=member.application_id)
-            draw_member_sheet(doc, spec, hh, member, settings, payload, footer_text(hh, k, n))
+            draw_member_sheet(doc, spec, hh, member, settings, payload,
+                              footer_text(hh, 1 + k * step, n))
             doc.end_page()
+            if settings.duplex:
+                if settings.demo:
+                    doc.furniture("Demo", draw_demo_watermark)
+                draw_sheet_back(doc, settings, member, footer_text(hh, 2 + k * step, n))
+                doc.end_page()
         ranges.append((first, doc.page_count))
     if doc.page_count == 0:          # a PDF needs a page: say why it is empty
         doc.footer(f"BATCH {batch_id} NO PRINTABLE ENVELOPES")

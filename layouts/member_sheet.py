@@ -213,3 +213,49 @@ def draw_member_sheet(doc: Document, spec: PrintSpec, hh: Household, member: Mem
         doc.text(f.x + m.note_indent, y + 2 * m.note_leading, f"代替文字による氏名：{substituted}",
                  m.form_text_size, max_width=m.field_width)
     doc.footer(footer)
+
+
+#: columns of the 追記欄 (docs/domain.md#notification-card-2015): date, what changed, the seal
+BACK_COLUMNS = (("年月日", 0.25), ("追記事項", 0.55), ("職印", 0.20))
+BACK_ROWS = 5
+
+
+def back_card_box(spec: PrintSpec) -> Box:
+    """The card's rectangle on the back page: mirrored left-right (long-edge duplex)."""
+    c = spec.member.card
+    return Box(spec.page_width - c.right, c.y, c.w, c.h)
+
+
+def _back_furniture(settings: PrintSettings) -> Callable[[Document], None]:
+    def draw(doc: Document) -> None:
+        m = doc.spec.member
+        card, p = back_card_box(doc.spec), m.card_padding
+        c = doc.c
+        c.saveState()
+        c.setFillColorRGB(*m.card_fill_rgb)
+        c.rect(doc.pt(card.x), doc.y(card.bottom), doc.pt(card.w), doc.pt(card.h),
+               stroke=0, fill=1)
+        c.restoreState()
+        _cut_marks(doc, card, m.cut_mark_gap, m.cut_mark_length, m.line_width)
+        doc.text(card.x + p, card.y + m.card_title_dy, "追記欄", m.card_title_size)
+        top = card.y + m.card_title_dy + 2.0
+        inner = card.w - 2 * p
+        row_h = (card.bottom - p - top) / (BACK_ROWS + 1)
+        x = card.x + p
+        for label, share in BACK_COLUMNS:
+            w = inner * share
+            doc.rect(Box(x, top, w, row_h), width=m.line_width, fill_gray=0.93)
+            doc.text(x + w / 2, top + row_h / 2 + 1.2, label, m.card_label_size, anchor="middle")
+            for r in range(1, BACK_ROWS + 1):
+                doc.rect(Box(x, top + r * row_h, w, row_h), width=m.line_width)
+            x += w
+    return draw
+
+
+def draw_sheet_back(doc: Document, settings: PrintSettings, member: Member | None,
+                    footer: str) -> None:
+    """The back of a sheet in a duplex batch: the card's 追記欄 behind a 2015 card, else only
+    the footer (the address sheet, the 2020 notice, which has no 追記欄)."""
+    if member is not None and settings.notice_format != "2020-notice":
+        doc.furniture("CardBack", _back_furniture(settings))
+    doc.footer(footer)

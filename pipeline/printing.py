@@ -77,5 +77,5 @@ def print_settings(opts: RunOptions) -> PrintSettings:
         municipality=town.name, sender_postcode=f"{town.postal_code[:3]}-{town.postal_code[3:]}",
         sender_address=town.address, office_title=town.mayor_title, office_name=town.office_name,
         telephone=town.telephone, notice_format=opts.print.effective_notice_format, demo=opts.demo,
-        font_dir=opts.print.font_dir,
+        font_dir=opts.print.font_dir, duplex=opts.print.duplex,
     )

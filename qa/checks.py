@@ -52,7 +52,8 @@ WATERMARK_PT = 30.0                    # the DEMO/見本 watermark is the only t
 #: frames no character may straddle, per page role: the window and the sender box on the
 #: address sheet, the card (or the 2020 notice's frame) on a member sheet
 FRAMES_MM = {"address": (WINDOW_MM, (132.0, 62.0, 58.0, 26.0)),
-             "member": ((62.2, 16.0, 85.6, 53.98),)}
+             "member": ((62.2, 16.0, 85.6, 53.98),),
+             "member_back": ((62.2, 16.0, 85.6, 53.98),)}   # mirrored: centred, so the same
 OVERLAP_SHARE = 0.3                    # two glyphs sharing 30 % of the smaller one overlap
 REQUIRED_FILES = ("cards.pdf", "manifest.parquet", "manifest.csv")
 LIST_COLUMNS = ("resident_codes", "member_names", "application_ids", "my_numbers_masked")
@@ -213,16 +214,23 @@ def check_manifest(manifest: pl.DataFrame, csv: pl.DataFrame | None) -> list[Fin
 
 
 def expected_pages(manifest: pl.DataFrame) -> pl.DataFrame:
-    """One row per page the manifest promises: page, envelope, k of n, role, member index."""
+    """One row per page the manifest promises: page, envelope, k of n, role, member index.
+
+    A duplex batch has twice the pages (1 + members sheets, each front and back): every
+    even page of an envelope is the back of the sheet before it (role ``*_back``).
+    """
     rows = []
     printed = manifest.filter(pl.col("first_page").is_not_null() & pl.col("last_page").is_not_null())
     for r in printed.sort("first_page").iter_rows(named=True):
         n = int(r["last_page"]) - int(r["first_page"]) + 1
+        duplex = n == 2 * (1 + int(r["members"]))
         for k in range(1, max(n, 0) + 1):
+            sheet, back = ((k - 1) // 2, k % 2 == 0) if duplex else (k - 1, False)
+            role = ("address" if sheet == 0 else "member") + ("_back" if back else "")
             rows.append({"page": int(r["first_page"]) + k - 1, "envelope_seq": int(r["envelope_seq"]),
                          "household_id": r["household_id"], "batch_id": r["batch_id"],
-                         "k": k, "n": n, "role": "address" if k == 1 else "member",
-                         "member_index": None if k == 1 else k - 2})
+                         "k": k, "n": n, "role": role,
+                         "member_index": None if sheet == 0 else sheet - 1})
     return pl.DataFrame(rows, schema={"page": pl.Int64, "envelope_seq": pl.Int64,
                                       "household_id": pl.Utf8, "batch_id": pl.Utf8,
                                       "k": pl.Int64, "n": pl.Int64, "role": pl.Utf8,
@@ -270,7 +278,7 @@ def check_page_ranges(manifest: pl.DataFrame) -> list[Finding]:
         first, last = int(r["first_page"]), int(r["last_page"])
         if first != expect_first:
             out.append(Finding(PAGE_RANGES, "page range not contiguous with the previous", env, first))
-        if last - first + 1 != 1 + int(r["members"]):
+        if last - first + 1 not in (1 + int(r["members"]), 2 * (1 + int(r["members"]))):
             out.append(Finding(PAGE_RANGES, "page range is not 1 + members pages", env, first))
         expect_first = last + 1
     return out
@@ -346,6 +354,10 @@ def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataF
                 out.append(Finding(OTHER_HOUSEHOLDS, "another household's name on page", env, p))
                 break
         numbers = printed_numbers(text)
+        if page["role"].endswith("_back"):     # a duplex back: the 追記欄 or nothing
+            if numbers:
+                out.append(Finding(MASKED_NUMBERS, "a My Number on the back of a sheet", env, p))
+            continue
         if page["role"] == "address":
             if not has_name(text, f"{row['head_name']} 様"):
                 out.append(Finding(NAMES, "head's name with 様 missing on address sheet", env, p))

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pypdfium2 as pdfium
 import pytest
@@ -116,8 +117,8 @@ def test_2020_notice_carries_no_address_or_sex_and_says_it_is_no_proof(tmp_path,
 
 def test_sender_comes_from_settings(tmp_path, plan_numbers) -> None:
     plan, numbers, _ = plan_numbers
-    sender = dict(municipality="見本市", sender_postcode="999-8501", sender_address="見本県見本市本町1-1",
-                  office_title="見本市長", office_name="見本市役所", telephone="099-000-0000")
+    sender = {"municipality": "見本市", "sender_postcode": "999-8501", "sender_address": "見本県見本市本町1-1",
+                  "office_title": "見本市長", "office_name": "見本市役所", "telephone": "099-000-0000"}
     pdf, _ = render(tmp_path / "B", plan, numbers, **sender)
     texts = [pdf[i].get_textpage().get_text_bounded() for i in range(len(pdf))]
     pdf.close()
@@ -143,12 +144,45 @@ def test_age_on(born: dt.date, on: dt.date, age: int) -> None:
 
 
 def test_birth_date_calendar_follows_the_residents_status() -> None:
-    common = dict(resident_code="1", member_seq=1, is_head=True, family_name_kana="",
-                  given_name_kana="", date_of_birth=dt.date(1985, 4, 1), sex_code=1,
-                  application_id=None, my_number=None, is_manual=False)
+    common = {"resident_code": "1", "member_seq": 1, "is_head": True, "family_name_kana": "",
+                  "given_name_kana": "", "date_of_birth": dt.date(1985, 4, 1), "sex_code": 1,
+                  "application_id": None, "my_number": None, "is_manual": False}
     assert card_birth_date(Member(family_name="田中", given_name="太郎", alias=None, **common)) \
         == "昭和60年4月1日"
     assert card_birth_date(Member(family_name="金", given_name="敏俊", alias="金田 敏", **common)) \
         == "1985年4月1日"
     assert card_birth_date(Member(family_name="SMITH", given_name="JOHN", alias=None, **common)) \
         == "1985年4月1日"
+
+
+# --- duplex: the card's back (追記欄) -------------------------------------------------------
+def tint_box(pdf: pdfium.PdfDocument, index: int, dpi: float = 72) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) in pixels of the card's pale green tint."""
+    img = np.asarray(pdf[index].render(scale=dpi / 72).to_pil().convert("RGB")).astype(int)
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    ys, xs = np.nonzero((g - r > 8) & (g - b > 8))
+    return int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
+
+
+def test_duplex_back_carries_the_tsuiki_ran_behind_the_card(tmp_path, plan_numbers) -> None:
+    from qa import check_batch
+
+    plan, numbers, _ = plan_numbers
+    out = tmp_path / "B"
+    pdf, manifest = render(out, plan, numbers, duplex=True)
+    row = manifest.row(0, named=True)
+    assert row["last_page"] - row["first_page"] + 1 == 2 * (1 + row["members"])
+    front, back = row["first_page"] + 2, row["first_page"] + 3        # 1-based: member front, back
+    width = pdf[front - 1].get_width()
+    fl, ft, fr, fb = tint_box(pdf, front - 1)
+    bl, bt, br, bb = tint_box(pdf, back - 1)
+    # long-edge duplex: the back is the front mirrored left-right, to the pixel
+    px = int(round(width))
+    assert abs(bl - (px - fr)) <= 1 and abs(br - (px - fl)) <= 1, (fl, fr, bl, br, px)
+    assert abs(bt - ft) <= 1 and abs(bb - fb) <= 1
+    back_text = squash(pdf[back - 1].get_textpage().get_text_bounded())
+    assert "追記欄" in back_text and "年月日" in back_text and "職印" in back_text
+    assert "追記欄" not in squash(pdf[row["first_page"]].get_textpage().get_text_bounded())  # address back
+    pdf.close()
+    report = check_batch(out, full_qr=True)
+    assert report["verdict"] == "pass", report["checks"]
