@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from core.errors import ConfigError
 from layouts.barcodes import codabar_ops, customer_barcode_ops
 from layouts.document import Document
 from layouts.fit import draw_field, enclosed_entry
 from layouts.records import Household, format_postcode, format_registered_mail, wareki
-from layouts.spec import MM_PER_PT, Box, PrintSpec
+from layouts.spec import MIN_PRINT_PT, MM_PER_PT, Box, PrintSpec
 
 if TYPE_CHECKING:  # layouts.batch imports this module
     from layouts.batch import PrintSettings
@@ -54,9 +55,14 @@ def _furniture(settings: PrintSettings) -> Callable[[Document], None]:
         doc.rect(s, width=a.mark_frame / 2)
         lines = ("差出人", f"〒{settings.sender_postcode}", settings.sender_address,
                  settings.office_title, settings.office_name)
+        room = s.w - 2 * a.sender_padding
         for i, line in enumerate(lines):
+            # the sender comes from settings: refuse one that would print under the minimum
+            if doc.text_width(line, MIN_PRINT_PT) > room:
+                raise ConfigError("the sender (municipality settings) is too long for the "
+                                  f"sender box at {MIN_PRINT_PT:g} pt")
             doc.text(s.x + a.sender_padding, s.y + a.sender_first_dy + i * a.sender_leading,
-                     line, a.sender_size, max_width=s.w - 2 * a.sender_padding)
+                     line, a.sender_size, max_width=room)
         lt = a.letter
         notice = _notice(settings)
         doc.text(lt.x + lt.w / 2, lt.y + a.letter_title_dy, LETTER_TITLE.format(notice=notice),

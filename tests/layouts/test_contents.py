@@ -186,3 +186,12 @@ def test_duplex_back_carries_the_tsuiki_ran_behind_the_card(tmp_path, plan_numbe
     pdf.close()
     report = check_batch(out, full_qr=True)
     assert report["verdict"] == "pass", report["checks"]
+
+
+def test_a_sender_too_long_for_its_box_is_refused(tmp_path, plan_numbers) -> None:
+    from core.errors import ConfigError
+
+    plan, numbers, _ = plan_numbers
+    with pytest.raises(ConfigError, match="sender"):
+        write_batch(tmp_path / "B", plan, numbers,
+                    PrintSettings(sender_address="見本県見本郡見本町大字見本字見本一丁目二番三号見本ビル" * 2))
