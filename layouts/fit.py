@@ -12,6 +12,7 @@ goes to manual handling with the reason, before anything is printed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +29,7 @@ NO_LINE_START = frozenset("、。，．,.:;!?)]}）〕］｝〉》」』】〙�
 #: may not end a line (行末禁則)
 NO_LINE_END = frozenset("([{（〔［｛〈《「『【〘〖〝‘“")
 _SPACES = frozenset(" \u3000")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 @dataclass(frozen=True)
 class Fitted:
     """A text laid out in its field: the lines and the size they are drawn at."""
@@ -164,7 +166,11 @@ def width_mm(fonts: FontSet, text: str, size: float, chain: tuple[str, ...]) -> 
 
 @lru_cache(maxsize=1 << 16)
 def fit(text: str, field: TextField, fonts: FontSet) -> Fitted | None:
-    """:func:`fit_with` measured with the registered fonts (cached: names repeat)."""
+    """:func:`fit_with` measured with the registered fonts (cached: names repeat).
+
+    Control characters (a tab or line break from a register export) count as spaces.
+    """
+    text = _CONTROL.sub(" ", text)
     chain = chain_of(field)
     return fit_with(text, field, lambda t, s: width_mm(fonts, t, s, chain))
 

@@ -152,3 +152,23 @@ def test_plan_misfits_names_the_field_and_never_the_text() -> None:
     assert all("練" not in r for r in out["reason"])
     assert misfits([(DEFAULT_SPEC.member.card_field("氏名"), "田中 太郎")], fonts) == []
     assert fit("田中 太郎", DEFAULT_SPEC.member.card_field("氏名"), fonts).size == 10
+
+
+def test_control_characters_from_an_export_are_spaces_not_glyphs() -> None:
+    fonts = PrintSettings().fonts()
+    out = fit("東京都練馬区\n豊玉北\t6-12-1", DEFAULT_SPEC.member.card_field("住所"), fonts)
+    assert out is not None and not any(c in "".join(out.lines) for c in "\n\t")
+
+
+def test_spec_checks_survive_python_minus_o(tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from layouts.spec import Box, MemberSheetSpec, PrintSpec\n"
+            "try:\n    PrintSpec(member=MemberSheetSpec(card=Box(62.2, 16.0, 86.0, 53.98)))\n"
+            "except Exception as e:\n    print(type(e).__name__)\n")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True,
+                         cwd=root, check=True)
+    assert out.stdout.strip() == "ConfigError"
