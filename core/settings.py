@@ -77,6 +77,7 @@ class PrintOptions:
     notice_format: NoticeFormat = "auto"
     font_dir: str | None = None  # extra folder to look for the TrueType fonts in
     output_profile: str | None = None  # CMYK ICC profile of the PDF/X output intent (default: libgs-common's)
+    duplex: bool = False  # every sheet gets a back page: the card's 追記欄 behind the card
 
     @property
     def issue_day(self) -> dt.date:
@@ -211,6 +212,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "MYNUMBER_PREFECT_HOME": ("runner", "prefect_home"),
     "MYNUMBER_API_START_TIMEOUT": ("runner", "api_start_timeout_s"),
     "MYNUMBER_OUTPUT_PROFILE": ("print", "output_profile"),
+    "MYNUMBER_DUPLEX": ("print", "duplex"),
 }
 
 

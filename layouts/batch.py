@@ -26,16 +26,19 @@ from typing import cast
 import polars as pl
 
 from core.private import private_dir, write_private
+from core.settings import Municipality
 from layouts.address_sheet import draw_address_sheet
 from layouts.document import Document, draw_demo_watermark
+from layouts.fit import member_texts, misfits
 from layouts.fonts import FontSet, load_fonts, undrawable_characters
 from layouts.marks import mark_ops, mark_payload
-from layouts.member_sheet import draw_member_sheet
+from layouts.member_sheet import draw_member_sheet, draw_sheet_back
 from layouts.records import Household, households_from_plan, mask_my_number
 from layouts.spec import DEFAULT_SPEC, PrintSpec
 from transforms.csv_cells import LIST_SEPARATOR, neutralise_cell
 from transforms.customer_barcode import encode as encode_customer_barcode
 
+_SAMPLE = Municipality()
 BATCH_FILES = ("cards.pdf", "manifest.parquet", "manifest.csv")
 SUMS_FILE = "SHA256SUMS"
 #: (first_page, last_page) of an envelope; (None, None) when it has no printed page
@@ -46,10 +49,15 @@ PageRange = tuple[int | None, int | None]
 class PrintSettings:
     """What the municipality prints as sender, and how."""
 
-    municipality: str = "練馬区"
-    sender_postcode: str = "176-8501"
-    sender_address: str = "東京都練馬区豊玉北6-12-1"
-    office_title: str = "練馬区長"
+    # defaults: the sample sender of core.settings (the demo); runs fill them from settings
+    municipality: str = _SAMPLE.name
+    sender_postcode: str = f"{_SAMPLE.postal_code[:3]}-{_SAMPLE.postal_code[3:]}"
+    sender_address: str = _SAMPLE.address
+    office_title: str = _SAMPLE.mayor_title
+    office_name: str = _SAMPLE.office_name
+    telephone: str = _SAMPLE.telephone
+    notice_format: str = "2015-card"       # or "2020-notice" (core.settings: print.notice_format)
+    duplex: bool = False                   # a back page after every sheet (the card's 追記欄)
     no_barcode_postcodes: frozenset[str] = frozenset({"1760000"})
     qr_template: str = "{application_id}"
     demo: bool = False
@@ -89,13 +97,17 @@ class BatchResult:
 
 
 # --- manual handling ----------------------------------------------------------------------
-def _apply_glyph_checks(hh: Household, fonts: FontSet) -> tuple[Household, list[ManualEntry]]:
+def _apply_glyph_checks(hh: Household, fonts: FontSet,
+                        spec: PrintSpec = DEFAULT_SPEC) -> tuple[Household, list[ManualEntry]]:
     entries, members = [], []
     addr_bad = undrawable_characters(hh.full_address, fonts)
     for m in hh.members:
         bad = undrawable_characters(
             "".join((m.family_name, m.given_name, m.family_name_kana, m.given_name_kana,
                      m.alias or "", m.full_address)), fonts)
+        bad += [f.field for f in misfits(member_texts(
+            spec, name=m.name, kana=m.kana, alias=m.alias, address=m.full_address,
+            head=m.is_head), fonts)]
         members.append(replace(m, is_manual=m.is_manual or bool(bad),
                                manual_reason=tuple(bad)))
     head = next((m for m in members if m.is_head), members[0])
@@ -127,7 +139,8 @@ def render_pdf(households: list[Household], settings: PrintSettings, *,
         if not hh.printed:
             ranges.append((None, None))
             continue
-        first, n = doc.page_count + 1, hh.pages
+        first, n = doc.page_count + 1, hh.pages * (2 if settings.duplex else 1)
+        step = 2 if settings.duplex else 1
         bars = None
         if hh.postal_code not in settings.no_barcode_postcodes:
             bars = encode_customer_barcode(hh.postal_code, hh.full_address).bars
@@ -136,14 +149,28 @@ def render_pdf(households: list[Household], settings: PrintSettings, *,
         draw_address_sheet(doc, spec, hh, settings, bars, footer_text(hh, 1, n))
         doc.literal(mark_ops(mark_payload(hh.batch_id, hh.envelope_seq, 1, n), spec.page_height))
         doc.end_page()
-        for k, member in enumerate(hh.printed, 2):
+        if settings.duplex:
+            if settings.demo:
+                doc.furniture("Demo", draw_demo_watermark)
+            draw_sheet_back(doc, settings, None, footer_text(hh, 2, n))
+            doc.literal(mark_ops(mark_payload(hh.batch_id, hh.envelope_seq, 2, n), spec.page_height))
+            doc.end_page()
+        for k, member in enumerate(hh.printed, 1):
             if settings.demo:
                 doc.furniture("Demo", draw_demo_watermark)
             payload = settings.qr_template.format(application_id=member.application_id)
-            draw_member_sheet(doc, spec, hh, member, settings, payload, footer_text(hh, k, n))
-            doc.literal(mark_ops(mark_payload(hh.batch_id, hh.envelope_seq, k, n),
+            page = 1 + k * step  # the k-th member's front page among the envelope's n pages
+            draw_member_sheet(doc, spec, hh, member, settings, payload, footer_text(hh, page, n))
+            doc.literal(mark_ops(mark_payload(hh.batch_id, hh.envelope_seq, page, n),
                                  spec.page_height))
             doc.end_page()
+            if settings.duplex:
+                if settings.demo:
+                    doc.furniture("Demo", draw_demo_watermark)
+                draw_sheet_back(doc, settings, member, footer_text(hh, page + 1, n))
+                doc.literal(mark_ops(mark_payload(hh.batch_id, hh.envelope_seq, page + 1, n),
+                                     spec.page_height))
+                doc.end_page()
         ranges.append((first, doc.page_count))
     if doc.page_count == 0:          # a PDF needs a page: say why it is empty
         doc.footer(f"BATCH {batch_id} NO PRINTABLE ENVELOPES")
@@ -252,7 +279,7 @@ def write_batch(batch_dir: str | os.PathLike[str], plan_rows: pl.DataFrame, numb
     fonts = settings.fonts()
     households, manual = [], []
     for hh in households_from_plan(plan_rows, numbers):
-        checked, entries = _apply_glyph_checks(hh, fonts)
+        checked, entries = _apply_glyph_checks(hh, fonts, spec)
         households.append(checked)
         manual += entries
     pdf, ranges = render_pdf(households, settings, spec=spec, batch_id=batch_id)

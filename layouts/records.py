@@ -1,8 +1,8 @@
 """Frozen records the sheets draw, built from print-plan rows, and their printed forms.
 
 Drawing functions take these, never polars rows, so a sheet is a function of
-(canvas, spec, record). Formatting of identifiers goes through transforms.identifiers
-when it is there (the shared helpers), with a local fallback of the same output.
+(canvas, spec, record). Formatting of identifiers goes through transforms.identifiers, eras
+through transforms.eras (one definition each).
 """
 
 from __future__ import annotations
@@ -10,32 +10,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import polars as pl
 
-#: a module's attributes are untyped through ModuleType: each use binds a typed name
-_Formatter = Callable[[str], str]
-_my_number: ModuleType | None
-_registered_mail: ModuleType | None
-_application_id: ModuleType | None
-try:  # shared identifier helpers (another module's work); same output as the fallbacks
-    from transforms.identifiers import my_number as _my_number
-except ImportError:  # pragma: no cover - until they land
-    _my_number = None
-try:
-    from transforms.identifiers import registered_mail as _registered_mail
-except ImportError:  # pragma: no cover
-    _registered_mail = None
-try:
-    from transforms.identifiers import application_id as _application_id
-except ImportError:  # pragma: no cover
-    _application_id = None
+from transforms.eras import ERAS
+from transforms.identifiers import application_id as _application_id
+from transforms.identifiers import my_number as _my_number
+from transforms.identifiers import registered_mail as _registered_mail
 
 #: encoding that is exactly ASCII + JIS X 0201 Roman + JIS X 0208 + JIS X 0212 (RFC 2237).
 #: cp932 adds NEC/IBM extensions (髙 passes) and euc-jis-2004 adds JIS X 0213: both would
@@ -44,45 +29,27 @@ JIS_0208_0212 = "iso2022_jp_1"
 SUBSTITUTE_MARK = "〓"      # geta: the traditional placeholder for an unprintable kanji
 _SUBSTITUTES_FILE = Path(__file__).with_name("substitute_characters.csv")
 
-#: era name, first day (docs/domain.md#era-boundaries)
-ERAS: tuple[tuple[str, dt.date], ...] = (
-    ("令和", dt.date(2019, 5, 1)), ("平成", dt.date(1989, 1, 8)),
-    ("昭和", dt.date(1926, 12, 25)), ("大正", dt.date(1912, 7, 30)),
-    ("明治", dt.date(1868, 1, 1)),
-)
 SEX_LABELS = {1: "男", 2: "女"}
 
 
 def format_my_number(number: str) -> str:
     """``NNNN NNNN NNNN`` (the card's form)."""
-    if _my_number is not None and hasattr(_my_number, "format"):
-        fmt: _Formatter = _my_number.format
-        return fmt(number)
-    return f"{number[0:4]} {number[4:8]} {number[8:12]}"
+    return _my_number.format(number)
 
 
 def mask_my_number(number: str) -> str:
     """``********9012``: the only form of a My Number outside the printed card."""
-    if _my_number is not None and hasattr(_my_number, "mask"):
-        mask: _Formatter = _my_number.mask
-        return mask(number)
-    return "*" * (len(number) - 4) + number[-4:]
+    return _my_number.mask(number)
 
 
 def format_registered_mail(number: str) -> str:
     """``XXX-XX-XXXXX-X`` as on the 簡易書留 label."""
-    if _registered_mail is not None and hasattr(_registered_mail, "format"):
-        fmt: _Formatter = _registered_mail.format
-        return fmt(number)
-    return f"{number[0:3]}-{number[3:5]}-{number[5:10]}-{number[10:]}"
+    return _registered_mail.format(number)
 
 
 def format_application_id(app_id: str) -> str:
     """23 digits in groups of four (``1234 5678 9012 3456 7890 123``) for reading aloud."""
-    if _application_id is not None and hasattr(_application_id, "format"):
-        fmt: _Formatter = _application_id.format
-        return fmt(app_id)
-    return " ".join(app_id[i:i + 4] for i in range(0, len(app_id), 4))
+    return _application_id.format(app_id)
 
 
 def format_postcode(postal_code: str) -> str:
@@ -91,10 +58,10 @@ def format_postcode(postal_code: str) -> str:
 
 def wareki(date: dt.date) -> str:
     """和暦: 平成元年1月8日 (元年 for year 1)."""
-    for name, start in ERAS:
-        if date >= start:
-            year = date.year - start.year + 1
-            return f"{name}{'元' if year == 1 else year}年{date.month}月{date.day}日"
+    for era in reversed(ERAS):      # transforms.eras lists the oldest first
+        if date >= era.start:
+            year = date.year - era.start.year + 1
+            return f"{era.kanji}{'元' if year == 1 else year}年{date.month}月{date.day}日"
     return f"{date.year}年{date.month}月{date.day}日"
 
 
@@ -174,6 +141,13 @@ class Member:
     @property
     def name(self) -> str:
         return f"{self.family_name} {self.given_name}"
+
+    @property
+    def foreign_resident(self) -> bool:
+        """A foreign resident: the register has no nationality column, so a 通称 (only a
+        foreign resident can register one) or a name in Latin letters stands in for it
+        (docs/domain.md#notification-card-2015)."""
+        return bool(self.alias) or any("A" <= c.upper() <= "Z" for c in self.family_name)
 
     @property
     def kana(self) -> str:

@@ -12,6 +12,8 @@ import random
 
 import polars as pl
 
+from transforms.identifiers.my_number import my_number_check_digit as _my_number_check_digit
+
 TOWNS = (("1760012", "豊玉北"), ("1760001", "練馬"), ("1760002", "桜台"), ("1760003", "羽沢"),
          ("1760004", "小竹町"), ("1760005", "旭丘"), ("1760006", "栄町"), ("1760021", "貫井"),
          ("1760022", "向山"), ("1760023", "中村北"), ("1760024", "中村"), ("1770041", "石神井町"),
@@ -34,9 +36,7 @@ DEMO_MY_NUMBER = "123456789018"
 
 def my_number_check_digit(body: str) -> str:
     """Statutory check digit of an 11-digit body (docs/domain.md#my-number-check-digit)."""
-    weights = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-    r = sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11
-    return "0" if r <= 1 else str(11 - r)
+    return str(_my_number_check_digit(body))
 
 
 def registered_mail_number(rng: random.Random) -> str:

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable
 import polars as pl
 
 from layouts.batch import PrintSettings
+from layouts.fit import plan_misfits
+from layouts.spec import DEFAULT_SPEC
 from ledger import Ledger
 from pipeline.options import RunOptions
 from transforms.batching import assign_batches
@@ -32,11 +34,20 @@ def build_plan(
     """Envelopes in bulk-mail order, batches, ids; and the manual-handling list.
 
     Returns (plan, manual): the plan has one row per member and no My Number; the manual
-    list names residents whose characters no font draws, by code point.
+    list names residents whose characters no font draws, by code point, and residents whose
+    text does not fit its box at the minimum legible size (``reason`` says which).
     """
-    manual = flag_undrawable(residents, undrawable)
+    manual = flag_undrawable(residents, undrawable).with_columns(reason=pl.lit("undrawable"))
+    misfit = plan_misfits(residents, print_settings(opts).fonts(), DEFAULT_SPEC)
+    manual = pl.concat([manual, misfit.with_columns(codepoints=pl.lit(""))
+                        .select(manual.columns)])
     plan = plan_envelopes(residents, PlanParams())
     plan = mark_manual(plan, manual.select("resident_code", "codepoints"))
+    if misfit.height:   # the reason a print-QA reader sees: too long, not undrawable
+        plan = plan.with_columns(manual_reason=pl.when(
+            pl.col("resident_code").is_in(misfit["resident_code"].implode())
+            & pl.col("manual_reason").eq("undrawable")).then(pl.lit("does_not_fit"))
+            .otherwise(pl.col("manual_reason")))
     plan = assign_application_ids(plan, application_ids(plan.height))
     # a wholly manual envelope (its head cannot be printed) is numbered when made by hand
     printable = int(envelopes(plan).get_column("is_printed").sum())
@@ -48,7 +59,8 @@ def build_plan(
     manual_list = manual.join(
         plan.select("resident_code", "household_id", "envelope_seq", "batch_id"),
         on="resident_code", how="left",
-    ).select("resident_code", "household_id", "envelope_seq", "batch_id", "field", "codepoints")
+    ).select("resident_code", "household_id", "envelope_seq", "batch_id", "field", "codepoints",
+             "reason")
     return plan, manual_list
 
 
@@ -63,6 +75,7 @@ def print_settings(opts: RunOptions) -> PrintSettings:
     town = opts.municipality
     return PrintSettings(
         municipality=town.name, sender_postcode=f"{town.postal_code[:3]}-{town.postal_code[3:]}",
-        sender_address=town.address, office_title=town.mayor_title, demo=opts.demo,
-        font_dir=opts.print.font_dir, output_profile=opts.print.output_profile,
+        sender_address=town.address, office_title=town.mayor_title, office_name=town.office_name,
+        telephone=town.telephone, notice_format=opts.print.effective_notice_format, demo=opts.demo,
+        font_dir=opts.print.font_dir, duplex=opts.print.duplex, output_profile=opts.print.output_profile,
     )

@@ -328,6 +328,13 @@ def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf: pdfium.PdfDocu
     content, printed = c.check_page_content(texts, manifest, pages, addresses, aliases)
     findings += content
     timings["text_checks"] = time.perf_counter() - t
+    # layout (sizes, boxes, overlaps) reads every glyph box: ~100 pages/s, so every page
+    # with --full, else a seeded sample of pages of both roles
+    t = time.perf_counter()
+    layout_s = draw_sample(list(range(1, len(texts) + 1)), qr_sample_size, seed=seed,
+                           batch_id=f"{batch_id}/layout", full=full_qr)
+    findings += c.check_layout({p: rb.page_chars(pdf, p - 1) for p in layout_s.pages}, pages)
+    timings["layout"] = time.perf_counter() - t
     if ledger is None:
         skipped.add(c.LEDGER_NUMBERS)
     else:

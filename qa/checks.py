@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, cast
 
+import numpy as np
 import polars as pl
 
 from transforms.csv_cells import unneutralise_cell
@@ -37,9 +38,25 @@ MASKED_NUMBERS = "masked_numbers"
 LEDGER_NUMBERS = "ledger_numbers"
 QR_CODES = "qr_codes"
 PLAN = "plan"
+LAYOUT = "layout"
 ALL_CHECKS = (SHA256SUMS, MANIFEST, PAGE_COUNT, PAGE_RANGES, FOOTERS, NAMES, OTHER_HOUSEHOLDS,
               ADDRESS, REGISTERED_MAIL, APPLICATION_IDS, MASKED_NUMBERS, LEDGER_NUMBERS,
-              QR_CODES, PLAN)
+              QR_CODES, PLAN, LAYOUT)
+
+# --- the page contract's geometry (docs/architecture.md#page-contract), stated here again on
+# purpose: QA never imports layouts. Boxes are (x, y, w, h) in mm from the sheet's top-left.
+PAGE_MM = (210.0, 297.0)
+PAGE_EDGE_MM = 3.0                     # no text within 3 mm of the sheet edge (the trim)
+WINDOW_MM = (20.0, 14.0, 100.0, 52.0)  # 長3 envelope window: text inside is read by the post
+MIN_WINDOW_PT = 9.0                    # docs/domain.md#legible-text-sizes
+MIN_TEXT_PT = 7.0
+WATERMARK_PT = 30.0                    # the DEMO/見本 watermark is the only text this big
+#: frames no character may straddle, per page role: the window and the sender box on the
+#: address sheet, the card (or the 2020 notice's frame) on a member sheet
+FRAMES_MM = {"address": (WINDOW_MM, (132.0, 62.0, 58.0, 26.0)),
+             "member": ((62.2, 16.0, 85.6, 53.98),),
+             "member_back": ((62.2, 16.0, 85.6, 53.98),)}   # mirrored: centred, so the same
+OVERLAP_SHARE = 0.3                    # two glyphs sharing 30 % of the smaller one overlap
 REQUIRED_FILES = ("cards.pdf", "manifest.parquet", "manifest.csv")
 LIST_COLUMNS = ("resident_codes", "member_names", "application_ids", "my_numbers_masked")
 MANIFEST_COLUMNS = ("batch_id", "envelope_seq", "household_id", "postal_code",
@@ -196,16 +213,23 @@ def check_manifest(manifest: pl.DataFrame, csv: pl.DataFrame | None) -> list[Fin
 
 
 def expected_pages(manifest: pl.DataFrame) -> pl.DataFrame:
-    """One row per page the manifest promises: page, envelope, k of n, role, member index."""
+    """One row per page the manifest promises: page, envelope, k of n, role, member index.
+
+    A duplex batch has twice the pages (1 + members sheets, each front and back): every
+    even page of an envelope is the back of the sheet before it (role ``*_back``).
+    """
     rows = []
     printed = manifest.filter(pl.col("first_page").is_not_null() & pl.col("last_page").is_not_null())
     for r in printed.sort("first_page").iter_rows(named=True):
         n = int(r["last_page"]) - int(r["first_page"]) + 1
+        duplex = n == 2 * (1 + int(r["members"]))
         for k in range(1, max(n, 0) + 1):
+            sheet, back = ((k - 1) // 2, k % 2 == 0) if duplex else (k - 1, False)
+            role = ("address" if sheet == 0 else "member") + ("_back" if back else "")
             rows.append({"page": int(r["first_page"]) + k - 1, "envelope_seq": int(r["envelope_seq"]),
                          "household_id": r["household_id"], "batch_id": r["batch_id"],
-                         "k": k, "n": n, "role": "address" if k == 1 else "member",
-                         "member_index": None if k == 1 else k - 2})
+                         "k": k, "n": n, "role": role,
+                         "member_index": None if sheet == 0 else sheet - 1})
     return pl.DataFrame(rows, schema={"page": pl.Int64, "envelope_seq": pl.Int64,
                                       "household_id": pl.Utf8, "batch_id": pl.Utf8,
                                       "k": pl.Int64, "n": pl.Int64, "role": pl.Utf8,
@@ -253,7 +277,7 @@ def check_page_ranges(manifest: pl.DataFrame) -> list[Finding]:
         first, last = int(r["first_page"]), int(r["last_page"])
         if first != expect_first:
             out.append(Finding(PAGE_RANGES, "page range not contiguous with the previous", env, first))
-        if last - first + 1 != 1 + int(r["members"]):
+        if last - first + 1 not in (1 + int(r["members"]), 2 * (1 + int(r["members"]))):
             out.append(Finding(PAGE_RANGES, "page range is not 1 + members pages", env, first))
         expect_first = last + 1
     return out
@@ -329,6 +353,10 @@ def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataF
                 out.append(Finding(OTHER_HOUSEHOLDS, "another household's name on page", env, p))
                 break
         numbers = printed_numbers(text)
+        if page["role"].endswith("_back"):     # a duplex back: the 追記欄 or nothing
+            if numbers:
+                out.append(Finding(MASKED_NUMBERS, "a My Number on the back of a sheet", env, p))
+            continue
         if page["role"] == "address":
             if not has_name(text, f"{row['head_name']} 様"):
                 out.append(Finding(NAMES, "head's name with 様 missing on address sheet", env, p))
@@ -398,4 +426,88 @@ def check_qr(decoded: dict[int, list[str]],
             out.append(Finding(QR_CODES, f"{len(texts)} QR codes decoded on page", env, page))
         elif texts[0] != app_id or not re.fullmatch(r"[0-9]{23}", texts[0]):
             out.append(Finding(QR_CODES, "QR code is not the manifest's application id", env, page))
+    return out
+
+
+def layout_findings(chars: np.ndarray, role: str = "address") -> list[str]:
+    """Layout rules one page breaks, from its characters' boxes.
+
+    ``chars``: rows of (x0, top, x1, bottom) in mm from the top-left, the size in pt and
+    the baseline in mm, one per drawn character (whitespace left out). Rules: no text under its minimum size
+    (9 pt inside the envelope window, 7 pt elsewhere), none within 3 mm of the edge, none
+    straddling a frame (the window, the card, the sender box, the marks), and no two
+    characters overlapping (text running over other text).
+    """
+    out: list[str] = []
+    if chars.size == 0:
+        return out
+    chars = chars[chars[:, 4] < WATERMARK_PT]
+    x0, top, x1, bottom, size = chars.T[:5]
+    wx, wy, ww, wh = WINDOW_MM
+    in_window = (x0 >= wx) & (x1 <= wx + ww) & (top >= wy) & (bottom <= wy + wh)
+    if role == "address" and (size[in_window] < MIN_WINDOW_PT - 0.01).any():
+        out.append(f"text under {MIN_WINDOW_PT:g} pt in the envelope window")
+    if (size < MIN_TEXT_PT - 0.01).any():
+        out.append(f"text under {MIN_TEXT_PT:g} pt")
+    e = PAGE_EDGE_MM
+    if ((x0 < e) | (top < e) | (x1 > PAGE_MM[0] - e) | (bottom > PAGE_MM[1] - e)).any():
+        out.append("text outside the page's printable area")
+    runs = _runs(chars)
+    for fx, fy, fw, fh in FRAMES_MM.get(role, ()):
+        inside = (x0 >= fx) & (x1 <= fx + fw) & (top >= fy) & (bottom <= fy + fh)
+        apart = (x1 <= fx) | (x0 >= fx + fw) | (bottom <= fy) | (top >= fy + fh)
+        # a glyph on the edge, or one run of text with glyphs on both sides of it
+        if (~inside & ~apart).any() or any(inside[r].any() and apart[r].any() for r in runs):
+            out.append("text crosses the edge of its box")
+            break
+    if _overlapping(chars):
+        out.append("text overlaps other text")
+    return out
+
+
+def _runs(chars: np.ndarray) -> list[np.ndarray]:
+    """Indices of each run of text: glyphs on one baseline less than one em apart."""
+    order = np.lexsort((chars[:, 0], np.round(chars[:, 5], 2)))
+    runs: list[list[int]] = []
+    last = None
+    for i in order.tolist():
+        x0, size, base = chars[i, 0], chars[i, 4], chars[i, 5]
+        em = size * 25.4 / 72
+        if last is not None and abs(chars[last, 5] - base) < 0.05 \
+                and x0 - chars[last, 2] < em:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+        last = i
+    return [np.array(r) for r in runs]
+
+
+def _overlapping(chars: np.ndarray) -> bool:
+    """True when two glyph boxes share more than OVERLAP_SHARE of the smaller one."""
+    n = len(chars)
+    if n < 2:
+        return False
+    x0, top, x1, bottom = (chars[:, i] for i in range(4))
+    order = np.argsort(x0)
+    x0, top, x1, bottom = x0[order], top[order], x1[order], bottom[order]
+    area = np.maximum(x1 - x0, 1e-6) * np.maximum(bottom - top, 1e-6)
+    for shift in range(1, n):        # sweep: only neighbours in x can overlap
+        w = np.minimum(x1[:-shift], x1[shift:]) - np.maximum(x0[:-shift], x0[shift:])
+        if not (w > 0).any():
+            break
+        h = np.minimum(bottom[:-shift], bottom[shift:]) - np.maximum(top[:-shift], top[shift:])
+        shared = np.clip(w, 0, None) * np.clip(h, 0, None)
+        if (shared > OVERLAP_SHARE * np.minimum(area[:-shift], area[shift:])).any():
+            return True
+    return False
+
+
+def check_layout(chars_by_page: dict[int, np.ndarray], pages: pl.DataFrame) -> list[Finding]:
+    """:func:`layout_findings` for each page read back, as findings with the envelope."""
+    envs = dict(zip(pages["page"].to_list(), pages["envelope_seq"].to_list(), strict=True))
+    roles = dict(zip(pages["page"].to_list(), pages["role"].to_list(), strict=True))
+    out = []
+    for p, chars in sorted(chars_by_page.items()):
+        for rule in layout_findings(chars, roles.get(p, "")):
+            out.append(Finding(LAYOUT, rule, envs.get(p), p))
     return out

@@ -124,6 +124,42 @@ def page_texts(pdf: pdfium.PdfDocument) -> list[str]:
     return texts
 
 
+MM_PER_PT = 25.4 / 72
+
+
+def page_chars(pdf: pdfium.PdfDocument, index: int) -> np.ndarray:
+    """Each drawn character of a page as (x0, top, x1, bottom) in mm from the top-left, its
+    font size in pt and its baseline in mm (whitespace and generated characters left out)."""
+    import ctypes
+
+    raw = pdfium.raw
+    page = pdf[index]
+    textpage = page.get_textpage()
+    try:
+        height = page.get_height()
+        n = raw.FPDFText_CountChars(textpage.raw)
+        out = np.empty((max(n, 0), 6))
+        left, right, bottom, top, ox, oy = (ctypes.c_double() for _ in range(6))
+        k = 0
+        for i in range(n):
+            cp = raw.FPDFText_GetUnicode(textpage.raw, i)
+            if (cp <= 0x20 or cp == 0x3000 or 0xDC00 <= cp <= 0xDFFF   # a surrogate's 2nd half
+                    or raw.FPDFText_IsGenerated(textpage.raw, i) == 1):
+                continue
+            if not raw.FPDFText_GetCharBox(textpage.raw, i, left, right, bottom, top):
+                continue
+            raw.FPDFText_GetCharOrigin(textpage.raw, i, ox, oy)
+            out[k] = (left.value, height - top.value, right.value, height - bottom.value,
+                      raw.FPDFText_GetFontSize(textpage.raw, i), height - oy.value)
+            k += 1
+        out = out[:k]
+        out[:, [0, 1, 2, 3, 5]] *= MM_PER_PT
+        return out
+    finally:
+        textpage.close()
+        page.close()
+
+
 def render_gray(page: pdfium.PdfPage, dpi: float,
                 crop: tuple[float, float, float, float] = (0, 0, 0, 0)) -> np.ndarray:
     """Grayscale page image at ``dpi``; ``crop`` = points cut off (left, bottom, right, top)."""

@@ -5,13 +5,16 @@ Rules follow the Japan Post 郵便番号・バーコードマニュアル as sum
 
 1. NFKC (full-width digits/letters/hyphens become ASCII), upper-case letters.
 2. Drop ``& / ・ .``; every dash-like character is a hyphen.
-3. Kanji numerals in front of 丁目/丁/番地/番/号 become Arabic numerals.
-4. Keep digits, hyphens and single letters; anything else (kanji, kana, blanks, runs of two
+3. Kanji numerals in front of 丁目/丁/番地/番/号/地割/線 become Arabic numerals; so do the
+   numerals of a ``三の五`` pair (の/ノ between two numbers) and a numeral after の/ノ/- that
+   follows a number (``十二番地の三`` → ``12-3``, this project's extension, see the doc).
+4. A digit run followed by ``F`` (floor) drops the F (``10F`` → ``10``, ``1F1号`` → ``1-1``).
+5. Keep digits, hyphens and single letters; anything else (kanji, kana, blanks, runs of two
    or more letters) in front of a kept character becomes one hyphen; hyphens merge, a
    leading hyphen goes, and hyphens next to a letter go (the manual's ``6-7LB106`` and
    ``3-20-5B604``).
-5. A letter takes two positions (control code + digit); pad to 13 with CC4, cut at 13.
-6. Check symbol: values 0-9, ``-`` = 10, CC1..CC8 = 11..18; postcode + positions + check
+6. A letter takes two positions (control code + digit); pad to 13 with CC4, cut at 13.
+7. Check symbol: values 0-9, ``-`` = 10, CC1..CC8 = 11..18; postcode + positions + check
    sum to a multiple of 19.
 
 >>> encode("1000013", "東京都千代田区霞が関1-3-2 郵便プラザ503").check
@@ -50,7 +53,16 @@ _DASHES = re.compile("[\u2010-\u2015\u2212\u30fc\uff70\u2500\u2501\uff0d~\u301c]
 _KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
                  "七": 7, "八": 8, "九": 9}
 _KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
-_KANJI_NUMBER = re.compile("([〇零一二三四五六七八九十百千]+)(?=丁目|丁|番地|番|号)")
+_KANJI = "〇零一二三四五六七八九十百千"
+#: manual p17: a kanji numeral right before one of these counters is an address number
+_KANJI_BEFORE_COUNTER = re.compile(f"([{_KANJI}]+)(?=丁目|丁|番地|番|号|地割|線)")
+_WORD = "\u3005\u3040-\u30ff\u3400-\u9fff"   # 々, kana, kanji: a numeral followed by one is a name
+#: 三の五 / 三ノ5: a numeral, の/ノ, then a number (三ノ輪, 一ノ宮 and 三の五十嵐 stay names)
+_KANJI_PAIR = re.compile(f"([{_KANJI}]+)([のノ])(?=[0-9]|[{_KANJI}]+(?![{_WORD}]))")
+#: a numeral after a number or a counter, optionally joined by の/ノ/- (十二番地の三, 2丁目十五-4)
+_KANJI_AFTER = re.compile(f"([0-9]|丁目|番地|[丁番号])([のノ-]?)([{_KANJI}]+)(?![{_WORD}])")
+#: a floor: digits then F (manual p20: ABCビル10F → 10); the F separates like a hyphen
+_FLOOR = re.compile("(?<=[0-9])F")
 _RUN_OF_LETTERS = re.compile("[A-Z]{2,}")
 _NOT_KEPT = re.compile("[^0-9A-Z-]+")
 
@@ -84,7 +96,10 @@ def extract_address_number(address: str) -> str:
     """The address-number string (住所表示番号) the barcode carries, e.g. ``1-3-2-503``."""
     s = unicodedata.normalize("NFKC", address).upper()
     s = _DASHES.sub("-", s).translate(_DROP)
-    s = _KANJI_NUMBER.sub(lambda m: str(kanji_to_int(m.group(1))), s)
+    s = _KANJI_BEFORE_COUNTER.sub(lambda m: str(kanji_to_int(m.group(1))), s)
+    s = _KANJI_PAIR.sub(lambda m: str(kanji_to_int(m.group(1))) + m.group(2), s)
+    s = _KANJI_AFTER.sub(lambda m: m.group(1) + m.group(2) + str(kanji_to_int(m.group(3))), s)
+    s = _FLOOR.sub("-", s)
     s = _RUN_OF_LETTERS.sub(" ", s)
     s = _NOT_KEPT.sub("-", s)
     s = re.sub("-{2,}", "-", s)

@@ -218,3 +218,32 @@ def test_qa_command_rechecks_a_batch_against_the_recorded_ledger_and_catches_tam
     failed = qa(copy)
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert json.loads((copy / "qa.json").read_text())["verdict"] == "fail"
+
+
+def test_text_that_cannot_be_printed_legibly_goes_to_manual_handling_before_printing(
+        prefect_api, tmp_path, demo_key_path, small_register):
+    """Wrap, then refuse (issue 12): a name too long for the card at 7 pt is never printed
+    at 0.3 pt; the plan stage lists the resident with the field and the reason, not the name."""
+    from flows.bulk_issuance import run_bulk
+
+    register = pl.read_csv(small_register, infer_schema=False)
+    member = register.filter(pl.col("relationship") != "世帯主").row(0, named=True)
+    long_name = "練" * 60
+    marked = register.with_columns(
+        pl.when(pl.col("resident_code") == member["resident_code"])
+        .then(pl.lit(long_name)).otherwise(pl.col("family_name")).alias("family_name"))
+    path = tmp_path / "register.csv"
+    marked.write_csv(path)
+    opts = make_opts(tmp_path, demo_key_path)
+    report = run_bulk(str(path), opts)
+    manual = pl.read_csv(Path(opts.out_dir) / "manual_handling.csv", schema_overrides={"resident_code": pl.Utf8})
+    rows = manual.filter(pl.col("resident_code") == member["resident_code"])
+    assert rows.height >= 1 and all("does not fit" in r for r in rows["reason"])
+    assert "card.氏名" in rows["field"].to_list()
+    plan = pl.read_parquet(Path(opts.out_dir) / "work" / "plan.parquet")
+    assert plan.filter(pl.col("resident_code") == member["resident_code"])["manual_reason"].to_list() \
+        == ["does_not_fit"]
+    assert long_name not in (Path(opts.out_dir) / "manual_handling.csv").read_text(encoding="utf-8")
+    printed = pl.concat(pl.read_parquet(p) for p in Path(opts.out_dir).glob("batches/*/manifest.parquet"))
+    assert member["resident_code"] not in set(printed.select(pl.col("resident_codes").explode())["resident_codes"])
+    assert report["qa"]["verdict"] == "pass" and report["counts_add_up"]

@@ -15,7 +15,7 @@ import segno
 import zint
 import zxingcpp
 
-from core.errors import FontMissing
+from core.errors import ConfigError, FontMissing
 from layouts import fonts as fontmod
 from layouts.barcodes import codabar_elements, customer_bar_boxes
 from layouts.document import Document
@@ -28,7 +28,7 @@ from layouts.records import (
     substitute_name,
     wareki,
 )
-from layouts.spec import DEFAULT_SPEC, Box, MemberSheetSpec
+from layouts.spec import DEFAULT_SPEC, AddressSheetSpec, Box, MemberSheetSpec
 
 
 # --- spec -------------------------------------------------------------------------------
@@ -45,9 +45,13 @@ def test_default_spec_has_the_legal_sizes() -> None:
     {"member": MemberSheetSpec(photo=Box(153.0, 150.0, 45.0, 35.0))},
     {"member": MemberSheetSpec(qr=Box(150.0, 150.0, 30.0, 30.0))},      # hits the photo box
     {"customer_barcode": dataclasses.replace(DEFAULT_SPEC.customer_barcode, long_bar=4.0)},
+    {"address": AddressSheetSpec(name_height=20.0)},      # the name box runs into the barcode
+    {"member": MemberSheetSpec(card_boxes=(("氏名", 6.5, 2.0), ("通称", 14.0, 5.6),
+                                           ("住所", 20.0, 11.0)))},   # no room for one line
 ])
 def test_spec_refuses_wrong_geometry(bad) -> None:
-    with pytest.raises(AssertionError):
+    # ConfigError, not assert: the checks must survive python -O
+    with pytest.raises(ConfigError):
         dataclasses.replace(DEFAULT_SPEC, **bad)
 
 
