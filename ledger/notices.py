@@ -47,8 +47,8 @@ I = issued_numbers.c  # noqa: E741
 MANUAL_BATCH = "MANUAL"
 NOTICE_COLUMNS = ("resident_code", "household_id", "batch_id", "envelope_seq",
                   "registered_mail_number", "is_manual")
-PENDING_SCHEMA = {"number_id": pl.Int64, "resident_code": pl.Utf8, "record": pl.Utf8}
-NOTICE_SCHEMA = {"notice_id": pl.Int64, "resident_code": pl.Utf8, "household_id": pl.Utf8,
+PENDING_SCHEMA: bulk.FrameSchema = {"number_id": pl.Int64, "resident_code": pl.Utf8, "record": pl.Utf8}
+NOTICE_SCHEMA: bulk.FrameSchema = {"notice_id": pl.Int64, "resident_code": pl.Utf8, "household_id": pl.Utf8,
                  "run_id": pl.Utf8, "batch_id": pl.Utf8, "envelope_seq": pl.Int64,
                  "registered_mail_number": pl.Utf8, "is_manual": pl.Boolean, "status": pl.Utf8,
                  "void_reason": pl.Utf8, "updated_at": pl.Datetime("us", "UTC"),
@@ -112,8 +112,12 @@ def _needs_notice() -> sa.ColumnElement[bool]:
     return sa.and_(I.status == "active", issued_numbers.c.key_id.is_not(None))
 
 
+#: states whose notice no longer stands for its number (a new notice may be planned)
+NOT_LIVE = ("voided", "re_sent")
+
+
 def _live(number_id: Any) -> sa.Exists:
-    return sa.exists().where(N.number_id == number_id, N.status != "voided")
+    return sa.exists().where(N.number_id == number_id, N.status.notin_(NOT_LIVE))
 
 
 def pending(ledger: Ledger) -> pl.DataFrame:
@@ -168,7 +172,7 @@ def record_notices(ledger: Ledger, run_id: str, frame: pl.DataFrame) -> int:
     with write_transaction(ledger.engine, "notices") as conn:
         bulk.create_and_load(conn, stage, frame)
         mine = sa.exists().where(N.number_id == I.number_id, N.run_id == run_id,
-                                 N.status != "voided")
+                                 N.status.notin_(NOT_LIVE))
         before = bulk.count(conn, sa.select(N.notice_id).where(N.run_id == run_id))
         conn.execute(sa.insert(notices).from_select(
             ["number_id", "resident_code", "household_id", "run_id", "batch_id", "envelope_seq",
@@ -250,6 +254,8 @@ def transition(ledger: Ledger, numbers: Sequence[str], to_status: str, why: str,
             known = {r for (r,) in conn.execute(sa.select(N.registered_mail_number).where(mine)
                                                  .distinct())}
             already = bulk.count(conn, sa.select(N.notice_id).where(mine, N.status == to_status))
+            live_before = bulk.count(conn, sa.select(N.notice_id).where(
+                mine, N.status.notin_(NOT_LIVE)))
             changed = 0
             for i, step in enumerate(steps):
                 sources = [a for a, b in NOTICE_TRANSITIONS if b == step]
@@ -257,21 +263,24 @@ def transition(ledger: Ledger, numbers: Sequence[str], to_status: str, why: str,
                             void_reason=void_reason, conn=conn)
                 if i == len(steps) - 1:
                     changed = n
-            total = bulk.count(conn, sa.select(N.notice_id).where(mine, N.status != "voided"))
             bulk.drop(conn, stage)
     except sa.exc.DBAPIError:
         raise LedgerError(f"the ledger refused a notice status change to {to_status}; "
                           "nothing was written") from None
-    refused = max(0, total - changed - already)
+    live_already = already if to_status not in NOT_LIVE else 0
+    refused = max(0, live_before - changed - live_already)
     return Transition(changed=changed, already=already, refused=refused,
                       unknown=len(wanted) - len(known))
 
 
 def void_revoked(ledger: Ledger, conn: Connection, number_id: int, run_id: str | None) -> int:
     """Void the unmailed notices of a number just revoked (inside reissue's transaction)."""
-    where = sa.and_(N.number_id == number_id, N.status.in_(("planned", "printed")))
-    return _update(ledger, where, "voided", "number revoked", run_id,
-                   void_reason="number_revoked", conn=conn)
+    printed = _update(ledger, sa.and_(N.number_id == number_id, N.status == "printed"), "voided",
+                      "number revoked: pull the printed envelope", run_id,
+                      void_reason="number_revoked", conn=conn)
+    return printed + _update(ledger, sa.and_(N.number_id == number_id, N.status == "planned"),
+                             "voided", "number revoked", run_id,
+                             void_reason="revoked_unprinted", conn=conn)
 
 
 # --- read-outs ----------------------------------------------------------------------------
@@ -347,3 +356,25 @@ def funnel(issued: int, by_status: dict[str, int]) -> dict[str, int]:
             "delivered": get("delivered", 0) + get("handed_over", 0),
             "held": get("held", 0) + get("returned", 0), "re_sent": get("re_sent", 0),
             "destroyed": get("destroyed", 0)}
+
+
+def records_of(ledger: Ledger, resident_codes: Sequence[str]) -> pl.DataFrame:
+    """The kept printable records of these residents: [resident_code, record]."""
+    r = resident_records.c
+    with read_transaction(ledger.engine) as conn:
+        return bulk.fetch_frame(conn, sa.select(r.resident_code, r.record).where(
+            r.resident_code.in_(sorted(set(resident_codes)))).order_by(r.resident_code),
+            {"resident_code": pl.Utf8, "record": pl.Utf8})
+
+
+def unprinted(ledger: Ledger) -> pl.DataFrame:
+    """Active numbers without a printed notice: none live, or only a planned one.
+    [resident_code, notice_status (null: none), run_id, registered_mail_number]."""
+    live = sa.and_(N.number_id == I.number_id, N.status.notin_(("voided", "re_sent")))
+    query = (sa.select(I.resident_code, N.status, N.run_id, N.registered_mail_number)
+             .select_from(issued_numbers.outerjoin(notices, live))
+             .where(_needs_notice(), sa.or_(N.status.is_(None), N.status == "planned"))
+             .order_by(I.resident_code))
+    with read_transaction(ledger.engine) as conn:
+        return bulk.fetch_frame(conn, query, {"resident_code": pl.Utf8, "notice_status": pl.Utf8,
+                                              "run_id": pl.Utf8, "registered_mail_number": pl.Utf8})

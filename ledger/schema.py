@@ -199,8 +199,8 @@ notices = sa.Table(
         "uq_notices_one_live_per_number",
         "number_id",
         unique=True,
-        sqlite_where=sa.text("status <> 'voided'"),
-        postgresql_where=sa.text("status <> 'voided'"),
+        sqlite_where=sa.text("status NOT IN ('voided', 're_sent')"),
+        postgresql_where=sa.text("status NOT IN ('voided', 're_sent')"),
     ),
 )
 

@@ -144,7 +144,7 @@ def funnel_svg(funnel: dict[str, int]) -> str:
     top = max((n for _, n in rows), default=0) or 1
     width, bar_h, gap, label_w = 520, 22, 8, 90
     height = len(rows) * (bar_h + gap) + gap
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' role='img' width='{width + label_w + 80}' "
+    parts = [f"<svg role='img' width='{width + label_w + 80}' "
              f"height='{height}' aria-label='notice funnel'>"]
     for i, (name, n) in enumerate(rows):
         y = gap + i * (bar_h + gap)

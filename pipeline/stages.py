@@ -24,6 +24,7 @@ import polars as pl
 from layouts.batch import write_batch
 from layouts.fonts import undrawable_characters
 from ledger import Ledger
+from ledger.notices import MANUAL_BATCH
 from pipeline.faults import crash_point
 from pipeline.files import (
     read_json,
@@ -37,7 +38,6 @@ from pipeline.printing import build_plan, print_settings, render_numbers
 from pipeline.register_check import check_register_file
 from qa import check_batch
 from transforms.daily import choose_addressees
-from ledger.notices import MANUAL_BATCH
 from transforms.identifiers.application_id import new_application_ids
 from transforms.notices import card_residents, from_records, manual_manifest, notice_rows, to_records
 

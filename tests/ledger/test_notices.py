@@ -121,7 +121,7 @@ def make_machine(led: Ledger):
             elif before == to:
                 assert (result.changed, result.already) == (0, 1)
             else:
-                assert result.changed == 0 and (result.refused == 1 or before == "voided")
+                assert result.changed == 0 and (result.refused == 1 or before in notices.NOT_LIVE)
 
         @rule(nid=planned)
         def raw_delete_refused(self, nid):
@@ -147,7 +147,7 @@ def make_machine(led: Ledger):
         @rule(nid=consumes(planned), target=planned)
         def replan(self, nid):
             """A second live notice for a number is refused; after voiding it is planned again."""
-            if self.model[nid] == "voided":
+            if self.model[nid] in notices.NOT_LIVE:  # voided, or re-sent in a new envelope
                 return self._new_notice(self.code[nid])
             with pytest.raises(LedgerError):  # one live notice per number
                 led.record_notices(self.other, plan_frame([self.code[nid]], mail_numbers(1)))

@@ -54,8 +54,8 @@ def upgrade() -> None:
     op.create_index("ix_notices_run_id_batch_id", "notices", ["run_id", "batch_id"])
     op.create_index("ix_notices_status", "notices", ["status"])
     op.create_index("uq_notices_one_live_per_number", "notices", ["number_id"], unique=True,
-                    sqlite_where=sa.text("status <> 'voided'"),
-                    postgresql_where=sa.text("status <> 'voided'"))
+                    sqlite_where=sa.text("status NOT IN ('voided', 're_sent')"),
+                    postgresql_where=sa.text("status NOT IN ('voided', 're_sent')"))
 
     op.create_table(
         "notice_history",
