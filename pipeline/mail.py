@@ -300,9 +300,13 @@ def reprint(opts: RunOptions, batch_dir: Path, envelope_seqs: Sequence[int]) -> 
         raise InputError(f"{len(missing)} envelope(s) are not in batch {batch_id}",
                          field="envelopes")
     ledger = open_ledger(opts)
+    state = plan_path.parent / "state.json"
+    source_run = read_json(state).get("run_id") if state.exists() else None
     numbers = rows.get_column("registered_mail_number").unique().to_list()
     current = notices.by_mail_numbers(ledger, numbers)
-    printed = current.filter(pl.col("status") == "printed")
+    # only this batch's own printed pages can be spoiled (a reprint is reprinted from its folder)
+    printed = current.filter((pl.col("status") == "printed") & (pl.col("batch_id") == batch_id)
+                             & (pl.col("run_id") == source_run))
     if printed.get_column("registered_mail_number").n_unique() != len(numbers):
         raise LedgerError("reprint refused: every envelope must be printed and not yet mailed")
     run_id = _small_run(opts, ledger, "reprint", f"{len(numbers)} envelope(s) of batch {batch_id}")

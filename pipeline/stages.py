@@ -141,7 +141,10 @@ def stage_plan(opts: RunOptions, run_id: str) -> dict[str, Any]:
         "members": plan.height,
         "manual_handling": manual.get_column("resident_code").n_unique() if manual.height else 0,
         "notices_planned": plan.height,
-        "notices_from_earlier_runs": plan.join(current, on="resident_code", how="anti").height,
+        # cards of numbers an earlier run issued (its batch failed, its range ran out, ...)
+        "notices_from_earlier_runs": plan.join(
+            outcomes.filter(pl.col("outcome").is_in(PRINTED_OUTCOMES)).select("resident_code"),
+            on="resident_code", how="anti").height,
         "notices_voided_before_planning": voided,
         "numbers_without_record": without_record,
     }
