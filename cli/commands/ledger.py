@@ -142,7 +142,9 @@ def reissue_cmd(
     material = load_key(settings.key.ref)
     result = _open(ledger, operator, config).reissue(resident_code, reason, material)
     out.print(f"number changed: generation {result.generation}, "
-              f"old ****{result.last4_old} revoked, new ****{result.last4_new} active")
+              f"old ****{result.last4_old} revoked, new ****{result.last4_new} active; "
+              "its unmailed card is voided and the next daily run prints the new one "
+              "(`mynumber reconcile` lists a mailed or held card of the old number)")
 
 
 def register(app: typer.Typer) -> None:

@@ -158,3 +158,52 @@ def test_a_second_run_in_the_same_folder_never_reuses_its_batches(prefect_api, t
     batches = sorted(p.name for p in (Path(out) / "batches").iterdir())
     assert len(batches) == day1["batches"] + day2["batches"]
     assert_every_number_printed_once(backend)
+
+
+def test_a_number_change_leads_to_a_card_in_the_next_daily_run(prefect_api, tmp_path, key, backend):
+    """`reissue` voids the unmailed card of the revoked number; QA of the old batch says the
+    number was revoked since printing; the next daily run (about someone else) prints the
+    new card; reconcile lists the old envelope to pull from the mail."""
+    from core.keys import load_key
+    from flows.daily_increment import run_daily
+    from pipeline import mail
+    from pipeline.report import exit_code
+    from qa import check_batch
+    from qa.checks import REVOKED_SINCE
+    from transforms.identifiers import resident_code as resident_code_id
+
+    path = register(tmp_path, 60)
+    opts = make_opts(tmp_path, key, runner={"workers": 1}, ledger={"url": backend},
+                     out_dir=str(tmp_path / "bulk"))
+    assert exit_code(run(path, opts)) == 0
+    frame = pl.read_csv(path, infer_schema=False)
+    head = frame.filter(pl.col("relationship") == "世帯主").row(2, named=True)
+    led = Ledger(backend, operator="counter")
+    led.reissue(head["resident_code"], "leak reported", load_key(key))
+    led.close()
+    old_envelope = next(
+        b for b in sorted(Path(opts.out_dir, "batches").iterdir())
+        if head["resident_code"] in ";".join(pl.read_csv(b / "manifest.csv", infer_schema=False)
+                                             ["resident_codes"].fill_null("")))
+    with Ledger(backend) as led:
+        recheck = check_batch(old_envelope, ledger=led, plan=None, full_qr=False,
+                              qr_sample_size=0, seed=0)
+    rules = {f["rule"] for check in recheck["checks"].values() if isinstance(check, dict)
+             for f in check.get("findings", [])}
+    assert recheck["verdict"] == "fail" and REVOKED_SINCE in rules
+    rec = mail.reconcile(opts)
+    assert rec["revoked_numbers_envelopes"] and rec["without_notice"] == 1
+
+    body = "9000000777"
+    birth = {**frame.filter(pl.col("relationship") == "世帯主").row(5, named=True),
+             "resident_code": body + str(resident_code_id.calc_check_digit(body)),
+             "relationship": "子", "given_name": "陽葵", "given_name_kana": "ヒマリ",
+             "date_of_birth": "2026-11-20", "my_number": "", "event": "birth",
+             "event_date": "2026-11-25"}
+    events = tmp_path / "events-2026-11-25.csv"
+    pl.DataFrame([birth]).select([*frame.columns, "event", "event_date"]).write_csv(events)
+    daily = run_daily(str(events), opts.with_changes(print={"issue_date": "2026-11-25"})
+                      .in_folder(tmp_path / "day"))
+    assert daily["outcomes"]["issued"] == 1 and exit_code(daily) == 0
+    assert daily["notices"]["planned"] == 2 and daily["notices_from_earlier_runs"] == 1
+    assert_every_number_printed_once(backend)
