@@ -55,7 +55,7 @@ def daily_increment(events_path: str, opts: RunOptions) -> dict[str, Any]:
     with timer("render_qa"):
         rendered, checked_batches = render_and_check(opts, plan["batch_ids"])
     report = daily_report(state, checked, applied, plan, rendered, checked_batches, timer.timings, opts)
-    report_and_finish(opts, report)
+    report = report_and_finish(opts, report)
     return outcome(report)  # type: ignore[no-any-return]
 
 

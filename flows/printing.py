@@ -13,7 +13,7 @@ from flows.common import IO_RETRIES, TASK_DEFAULTS, guarded
 from pipeline import stages
 from pipeline.options import RunOptions
 from pipeline.progress import progress
-from pipeline.report import exit_code, publish_report
+from pipeline.report import exit_code, publish_report, with_notices
 from pipeline.results import QAResult, RenderResult
 
 
@@ -28,11 +28,15 @@ def qa_batch(opts: RunOptions, batch_id: str) -> QAResult:
 
 
 @task(name="report-and-finish", **TASK_DEFAULTS, **IO_RETRIES)
-def report_and_finish(opts: RunOptions, report: dict[str, Any]) -> None:
-    """Write report.json/html and the artifact, then close the ledger run with its counts."""
+def report_and_finish(opts: RunOptions, report: dict[str, Any]) -> dict[str, Any]:
+    """Reconcile the run's notices, write report.json/html and the artifact, then close the
+    ledger run with its counts; returns the report with its notice reconciliation."""
+    notices = guarded("notices")(stages.stage_notices)(opts, report["run_id"])
+    report = with_notices(report, notices, guarded("funnel")(stages.stage_funnel)(opts))
     publish_report(opts.run_dir, report, kind=report["kind"])
     status = "succeeded" if exit_code(report) == 0 else "partial"
     guarded("finish")(stages.stage_finish)(opts, report["run_id"], status, report["counts_for_ledger"])
+    return report
 
 
 def render_and_check(opts: RunOptions,

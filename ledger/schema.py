@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 #: the alembic revision this code was written for (the head of migrations/versions)
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 
 NUMBER_STATUSES = ("active", "revoked")
 #: why a number row exists: a short code (first_issue, move_in, number_change, or the event
@@ -24,6 +24,19 @@ ISSUE_REASONS = ("first_issue", "move_in", "number_change")
 REASON_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 MAILING_STATUSES = ("planned", "printed", "mailed", "returned", "held", "re-sent", "destroyed")
 RUN_STATUSES = ("running", "succeeded", "failed", "partial")
+#: the life of one notice (one issued number's card in one envelope), docs/domain.md#registered-mail-lifecycle
+NOTICE_STATUSES = ("planned", "printed", "mailed", "delivered", "returned", "held", "handed_over",
+                   "re_sent", "destroyed", "voided")
+#: (from, to) pairs the database accepts; every other change of status is refused by a trigger
+NOTICE_TRANSITIONS = (
+    ("planned", "printed"), ("planned", "voided"),
+    ("printed", "mailed"), ("printed", "voided"),
+    ("mailed", "delivered"), ("mailed", "returned"),
+    ("returned", "held"),
+    ("held", "handed_over"), ("held", "re_sent"), ("held", "destroyed"),
+)
+#: states a notice never leaves
+NOTICE_TERMINAL = ("delivered", "handed_over", "re_sent", "destroyed", "voided")
 
 #: surrogate keys: 64-bit on PostgreSQL, the rowid alias on SQLite
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -156,6 +169,72 @@ registered_mail_numbers = sa.Table(
     sa.Column("registered_mail_number", sa.String(11), primary_key=True),
     sa.Column("range_id", Id, sa.ForeignKey("mail_number_ranges.range_id"), nullable=False),
     sa.Column("allocated_at", Timestamp, nullable=False),
+)
+
+#: one notice per issued number and envelope: the card's way to its holder, state by state
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("notice_id", Id, primary_key=True, autoincrement=True),
+    sa.Column("number_id", Id, sa.ForeignKey("issued_numbers.number_id"), nullable=False),
+    sa.Column("resident_code", sa.String(11), nullable=False),
+    sa.Column("household_id", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), nullable=False),
+    sa.Column("batch_id", sa.String(32), nullable=False),  # "MANUAL" for hand-made envelopes
+    sa.Column("envelope_seq", sa.Integer, nullable=False),
+    sa.Column("registered_mail_number", sa.String(11), nullable=False),
+    sa.Column("is_manual", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("void_reason", sa.String(32)),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_by", sa.String(128), nullable=False),
+    sa.Column("updated_why", sa.Text, nullable=False),
+    sa.CheckConstraint(_in("status", NOTICE_STATUSES), name="status"),
+    sa.CheckConstraint("length(registered_mail_number) = 11", name="registered_mail_number"),
+    sa.Index(None, "registered_mail_number"),
+    sa.Index(None, "run_id", "batch_id"),
+    sa.Index(None, "status"),
+    sa.Index(
+        "uq_notices_one_live_per_number",
+        "number_id",
+        unique=True,
+        sqlite_where=sa.text("status NOT IN ('voided', 're_sent')"),
+        postgresql_where=sa.text("status NOT IN ('voided', 're_sent')"),
+    ),
+)
+
+#: every status a notice went through, written by the database itself (a trigger)
+notice_history = sa.Table(
+    "notice_history",
+    metadata,
+    sa.Column("history_id", Id, primary_key=True, autoincrement=True),
+    sa.Column("notice_id", Id, sa.ForeignKey("notices.notice_id"), nullable=False),
+    sa.Column("from_status", sa.String(16)),
+    sa.Column("to_status", sa.String(16), nullable=False),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("who", sa.String(128), nullable=False),
+    sa.Column("why", sa.Text, nullable=False),
+    sa.Index(None, "notice_id"),
+)
+
+#: the allowed (from, to) pairs, read by the transition trigger (filled by the migration)
+notice_transitions = sa.Table(
+    "notice_transitions",
+    metadata,
+    sa.Column("from_status", sa.String(16), primary_key=True),
+    sa.Column("to_status", sa.String(16), primary_key=True),
+)
+
+#: what a card needs to be printed for a resident (names, address, household), kept so a
+#: later run can print a notice an earlier run could not: JSON of the canonical columns
+resident_records = sa.Table(
+    "resident_records",
+    metadata,
+    sa.Column("resident_code", sa.String(11), primary_key=True),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
 )
 
 audit_log = sa.Table(
@@ -331,3 +410,104 @@ def register_field_limits() -> dict[str, int]:
         if isinstance(length, int):
             out[field] = length
     return out
+
+# --- notices: transitions and history enforced by the database (migration 0004) ------------
+_NOTICE_FROZEN = ("number_id, resident_code, household_id, run_id, batch_id, envelope_seq, "
+                  "registered_mail_number, is_manual, created_at")
+_NOTICE_HISTORY_COLUMNS = "notice_id, from_status, to_status, at, who, why"
+
+NOTICE_SQLITE_TRIGGERS = (
+    "CREATE TRIGGER notices_start_planned BEFORE INSERT ON notices WHEN NEW.status <> 'planned' "
+    "BEGIN SELECT RAISE(ABORT, 'a notice starts planned'); END",
+    "CREATE TRIGGER notices_transition BEFORE UPDATE OF status ON notices "
+    "WHEN NOT EXISTS (SELECT 1 FROM notice_transitions t "
+    "WHERE t.from_status = OLD.status AND t.to_status = NEW.status) "
+    "BEGIN SELECT RAISE(ABORT, 'notice status change refused by notice_transitions'); END",
+    f"CREATE TRIGGER notices_frozen BEFORE UPDATE OF {_NOTICE_FROZEN} ON notices "
+    "BEGIN SELECT RAISE(ABORT, 'a notice is never re-pointed'); END",
+    "CREATE TRIGGER notices_no_delete BEFORE DELETE ON notices "
+    "BEGIN SELECT RAISE(ABORT, 'notices are never deleted'); END",
+    f"CREATE TRIGGER notices_log_insert AFTER INSERT ON notices "
+    f"BEGIN INSERT INTO notice_history ({_NOTICE_HISTORY_COLUMNS}) VALUES "
+    "(NEW.notice_id, NULL, NEW.status, NEW.updated_at, NEW.updated_by, NEW.updated_why); END",
+    f"CREATE TRIGGER notices_log_update AFTER UPDATE OF status ON notices "
+    f"BEGIN INSERT INTO notice_history ({_NOTICE_HISTORY_COLUMNS}) VALUES "
+    "(NEW.notice_id, OLD.status, NEW.status, NEW.updated_at, NEW.updated_by, NEW.updated_why); END",
+    "CREATE TRIGGER notice_history_no_update BEFORE UPDATE ON notice_history "
+    "BEGIN SELECT RAISE(ABORT, 'notice_history is append-only'); END",
+    "CREATE TRIGGER notice_history_no_delete BEFORE DELETE ON notice_history "
+    "BEGIN SELECT RAISE(ABORT, 'notice_history is append-only'); END",
+    "CREATE TRIGGER notice_transitions_no_insert BEFORE INSERT ON notice_transitions "
+    "BEGIN SELECT RAISE(ABORT, 'notice_transitions is fixed by migrations'); END",
+    "CREATE TRIGGER notice_transitions_no_update BEFORE UPDATE ON notice_transitions "
+    "BEGIN SELECT RAISE(ABORT, 'notice_transitions is fixed by migrations'); END",
+    "CREATE TRIGGER notice_transitions_no_delete BEFORE DELETE ON notice_transitions "
+    "BEGIN SELECT RAISE(ABORT, 'notice_transitions is fixed by migrations'); END",
+)
+NOTICE_SQLITE_TRIGGER_NAMES = (
+    "notices_start_planned", "notices_transition", "notices_frozen", "notices_no_delete",
+    "notices_log_insert", "notices_log_update", "notice_history_no_update",
+    "notice_history_no_delete", "notice_transitions_no_insert", "notice_transitions_no_update",
+    "notice_transitions_no_delete",
+)
+
+NOTICE_POSTGRESQL_TRIGGERS = (
+    "CREATE FUNCTION notice_check_transition() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN IF NOT EXISTS (SELECT 1 FROM notice_transitions t "
+    "WHERE t.from_status = OLD.status AND t.to_status = NEW.status) THEN "
+    "RAISE EXCEPTION 'ledger: notice status % -> % refused by notice_transitions', "
+    "OLD.status, NEW.status; END IF; RETURN NEW; END $$",
+    "CREATE FUNCTION notice_log() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    f"BEGIN INSERT INTO notice_history ({_NOTICE_HISTORY_COLUMNS}) VALUES (NEW.notice_id, "
+    "CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END, NEW.status, NEW.updated_at, "
+    "NEW.updated_by, NEW.updated_why); RETURN NULL; END $$",
+    "CREATE TRIGGER notices_start_planned BEFORE INSERT ON notices FOR EACH ROW "
+    "WHEN (NEW.status <> 'planned') EXECUTE FUNCTION ledger_refuse('a notice starts planned')",
+    "CREATE TRIGGER notices_transition BEFORE UPDATE OF status ON notices FOR EACH ROW "
+    "EXECUTE FUNCTION notice_check_transition()",
+    f"CREATE TRIGGER notices_frozen BEFORE UPDATE OF {_NOTICE_FROZEN} ON notices "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse('never re-pointed')",
+    "CREATE TRIGGER notices_no_delete BEFORE DELETE ON notices "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse('never deleted')",
+    "CREATE TRIGGER notices_no_truncate BEFORE TRUNCATE ON notices "
+    "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse('never deleted')",
+    "CREATE TRIGGER notices_log_insert AFTER INSERT ON notices "
+    "FOR EACH ROW EXECUTE FUNCTION notice_log()",
+    "CREATE TRIGGER notices_log_update AFTER UPDATE OF status ON notices "
+    "FOR EACH ROW EXECUTE FUNCTION notice_log()",
+    "CREATE TRIGGER notice_history_append_only BEFORE UPDATE OR DELETE ON notice_history "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse('append-only')",
+    "CREATE TRIGGER notice_history_no_truncate BEFORE TRUNCATE ON notice_history "
+    "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse('append-only')",
+    "CREATE TRIGGER notice_transitions_fixed BEFORE INSERT OR UPDATE OR DELETE ON notice_transitions "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse('fixed by migrations')",
+    "CREATE TRIGGER notice_transitions_no_truncate BEFORE TRUNCATE ON notice_transitions "
+    "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse('fixed by migrations')",
+)
+NOTICE_POSTGRESQL_DROP = (
+    *(f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table in (
+        ("notices_start_planned", "notices"), ("notices_transition", "notices"),
+        ("notices_frozen", "notices"), ("notices_no_delete", "notices"),
+        ("notices_no_truncate", "notices"), ("notices_log_insert", "notices"),
+        ("notices_log_update", "notices"), ("notice_history_append_only", "notice_history"),
+        ("notice_history_no_truncate", "notice_history"),
+        ("notice_transitions_fixed", "notice_transitions"),
+        ("notice_transitions_no_truncate", "notice_transitions"))),
+    "DROP FUNCTION IF EXISTS notice_check_transition()",
+    "DROP FUNCTION IF EXISTS notice_log()",
+)
+
+
+def notice_triggers_for(dialect_name: str) -> tuple[str, ...]:
+    """DDL of the notice triggers (transitions checked, history written, nothing deleted)."""
+    if dialect_name == "sqlite":
+        return NOTICE_SQLITE_TRIGGERS
+    if dialect_name == "postgresql":
+        return NOTICE_POSTGRESQL_TRIGGERS
+    raise ValueError(f"unsupported database dialect {dialect_name!r}")
+
+
+def drop_notice_triggers_for(dialect_name: str) -> tuple[str, ...]:
+    if dialect_name == "sqlite":
+        return tuple(f"DROP TRIGGER IF EXISTS {n}" for n in NOTICE_SQLITE_TRIGGER_NAMES)
+    return NOTICE_POSTGRESQL_DROP

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from core.errors import InvalidFormat, LedgerError, NotIssued
 
-from . import bulk, events, mailings, migrate
+from . import bulk, events, mailings, migrate, notices
 from . import keys as ledger_keys_
 from .chain import GENESIS, entry_hash
 from .engine import make_engine, read_transaction, resolve_url, safe_url, write_transaction
@@ -292,6 +292,8 @@ class Ledger:
             # audit subjects point at ledger rows, so the audit log holds no personal data
             self._audit(conn, "revoke_number", f"number row {active.number_id} revoked",
                         reason, run_id)
+            # an unmailed card of the revoked number must never be mailed: void it
+            notices.void_revoked(self, conn, active.number_id, run_id)
             new_pk = conn.execute(sa.insert(I).values(
                 my_number=new, resident_code=code, generation=generation, status="active",
                 reason="number_change", run_id=run_id, key_id=key.key_id, issued_at=now)
@@ -352,6 +354,46 @@ class Ledger:
         """Register a sender-printed range (10-digit bodies, inclusive) from the post office."""
         self._ready()
         return mailings.add_range(self, first_body, last_body)
+
+    # --- notices (ledger.notices): one per number and envelope, followed to the holder ------
+    def save_resident_records(self, run_id: str, records: pl.DataFrame) -> int:
+        """Keep residents' printable records (JSON), so a later run can print their notice."""
+        self._ready()
+        return notices.save_records(self, run_id, records)
+
+    def pending_notices(self) -> pl.DataFrame:
+        """Active numbers without a live notice: [number_id, resident_code, record]."""
+        self._ready()
+        return notices.pending(self)
+
+    def void_unprinted_notices(self, run_id: str) -> int:
+        """Void planned notices of ended runs (they go back to planning)."""
+        self._ready()
+        return notices.void_unprinted(self, run_id)
+
+    def record_notices(self, run_id: str, frame: pl.DataFrame) -> int:
+        """Record this run's planned notices (idempotent on resume)."""
+        self._ready()
+        return notices.record_notices(self, run_id, frame)
+
+    def mark_batch_notices(self, run_id: str, batch_id: str, status: str, why: str,
+                           void_reason: str | None = None) -> int:
+        """A batch passed QA (``printed``) or failed it (``voided``)."""
+        self._ready()
+        return notices.mark_batch(self, run_id, batch_id, status, why, void_reason=void_reason)
+
+    def notice_transition(self, registered_mail_numbers: Sequence[str], status: str, why: str, *,
+                          run_id: str | None = None, void_reason: str | None = None,
+                          via: str | None = None) -> notices.Transition:
+        """Move the notices of these envelopes to a status (idempotent; illegal ones refused)."""
+        self._ready()
+        return notices.transition(self, registered_mail_numbers, status, why, run_id=run_id,
+                                  void_reason=void_reason, via=via)
+
+    def notice_counts(self) -> dict[str, Any]:
+        """Notices by status and the funnel (counts only)."""
+        self._ready()
+        return notices.counts(self)
 
     # --- reporting ----------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

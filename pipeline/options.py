@@ -110,6 +110,10 @@ class RunDir:
         return self.root / "manual_handling.csv"
 
     @property
+    def manual_manifest_path(self) -> Path:
+        return self.root / "manual_manifest.csv"
+
+    @property
     def report_json(self) -> Path:
         return self.root / "report.json"
 

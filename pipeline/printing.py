@@ -30,12 +30,14 @@ def build_plan(
     opts: RunOptions,
     *,
     application_ids: Callable[[int], list[str]],
+    first_batch_no: int = 1,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Envelopes in bulk-mail order, batches, ids; and the manual-handling list.
 
     Returns (plan, manual): the plan has one row per member and no My Number; the manual
     list names residents whose characters no font draws, by code point, and residents whose
-    text does not fit its box at the minimum legible size (``reason`` says which).
+    text does not fit its box at the minimum legible size (``reason`` says which). Batches are
+    numbered from ``first_batch_no`` (a run folder that already holds batches continues).
     """
     manual = flag_undrawable(residents, undrawable).with_columns(reason=pl.lit("undrawable"))
     misfit = plan_misfits(residents, print_settings(opts).fonts(), DEFAULT_SPEC)
@@ -49,19 +51,33 @@ def build_plan(
             & pl.col("manual_reason").eq("undrawable")).then(pl.lit("does_not_fit"))
             .otherwise(pl.col("manual_reason")))
     plan = assign_application_ids(plan, application_ids(plan.height))
-    # a wholly manual envelope (its head cannot be printed) is numbered when made by hand
-    printable = int(envelopes(plan).get_column("is_printed").sum())
-    plan = assign_registered_mail_numbers(plan, ledger.allocate_registered_mail_numbers(
-        printable, configured_range=opts.effective_mail_range))
-    plan = assign_batches(plan, opts.print.batch_size).with_columns(
+    # every envelope has a registered-mail number, hand-made ones too (they are tracked like
+    # any other), and a member sent separately travels in an envelope of their own
+    env = envelopes(plan)
+    separate = plan.select((pl.col("is_manual") & pl.col("envelope_seq").is_in(
+        env.filter(pl.col("is_printed"))["envelope_seq"].implode())).sum()).item()
+    numbers = ledger.allocate_registered_mail_numbers(
+        env.height + int(separate), configured_range=opts.effective_mail_range)
+    plan = assign_registered_mail_numbers(plan, numbers[:env.height])
+    plan = assign_batches(plan, opts.print.batch_size, first_batch_no=first_batch_no).with_columns(
         pl.lit(opts.print.issue_day).alias("issue_date")
     )
+    plan = _number_separate(plan, numbers[env.height:])
     manual_list = manual.join(
         plan.select("resident_code", "household_id", "envelope_seq", "batch_id"),
         on="resident_code", how="left",
     ).select("resident_code", "household_id", "envelope_seq", "batch_id", "field", "codepoints",
              "reason")
     return plan, manual_list
+
+
+def _number_separate(plan: pl.DataFrame, numbers: list[str]) -> pl.DataFrame:
+    """``separate_registered_mail_number`` for members sent separately (manual, envelope printed)."""
+    separate = pl.col("is_manual") & pl.col("batch_id").is_not_null()
+    indexed = plan.with_row_index("_i")
+    filled = indexed.filter(separate).select("_i").with_columns(
+        pl.Series("separate_registered_mail_number", numbers, dtype=pl.Utf8))
+    return indexed.join(filled, on="_i", how="left", maintain_order="left").drop("_i")
 
 
 def render_numbers(ledger: Ledger, rows: pl.DataFrame) -> pl.DataFrame:

@@ -33,6 +33,9 @@ def _print_summary(plan: PlanResult, rendered: list[RenderResult],
     return {
         "households": plan.get("households", 0),
         "envelopes": plan.get("envelopes", 0),
+        "envelopes_printed": plan.get("envelopes_printed", plan.get("envelopes", 0)),
+        "envelopes_manual": plan.get("envelopes_manual", 0),
+        "notices_from_earlier_runs": plan.get("notices_from_earlier_runs", 0),
         "members_planned": plan.get("members", 0),
         "batches": len(rendered),
         "pages": sum(r.get("pages", 0) for r in rendered),
@@ -113,11 +116,45 @@ def daily_report(state: StartResult, checked: CheckResult, applied: LedgerStageR
                       timings, opts)
 
 
+def with_notices(report: dict[str, Any], notices: dict[str, Any],
+                 funnel: dict[str, Any]) -> dict[str, Any]:
+    """The report with the run's notice reconciliation and the ledger-wide funnel."""
+    out = {**report, "notices": notices, "funnel": funnel.get("funnel", {}),
+           "notices_by_status": funnel.get("by_status", {})}
+    out["counts_for_ledger"] = {**report.get("counts_for_ledger", {}),
+                                "notices_planned": notices.get("planned", 0),
+                                "notices_printed": notices.get("printed", 0)}
+    return out
+
+
 def exit_code(report: dict[str, Any]) -> int:
-    """0 all done; 1 done with quarantined rows, QA failures or counts that do not add up."""
+    """0 all done; 1 done with quarantined rows, QA failures, counts that do not add up, or
+    a notice this run planned that was not printed and passed by QA."""
     bad_qa = report.get("qa", {}).get("verdict", "pass") != "pass"
     quarantined = report.get("outcomes", {}).get("quarantined", 0) > 0
-    return 1 if (bad_qa or quarantined or not report.get("counts_add_up", True)) else 0
+    unprinted = not report.get("notices", {}).get("all_printed", True)
+    return 1 if (bad_qa or quarantined or unprinted or not report.get("counts_add_up", True)) else 0
+
+
+FUNNEL_STAGES = ("issued", "printed", "mailed", "delivered", "held", "destroyed")
+
+
+def funnel_svg(funnel: dict[str, int]) -> str:
+    """The funnel as an inline SVG bar chart (no scripts, no external files)."""
+    rows = [(k, int(funnel.get(k, 0))) for k in FUNNEL_STAGES]
+    top = max((n for _, n in rows), default=0) or 1
+    width, bar_h, gap, label_w = 520, 22, 8, 90
+    height = len(rows) * (bar_h + gap) + gap
+    parts = [f"<svg role='img' width='{width + label_w + 80}' "
+             f"height='{height}' aria-label='notice funnel'>"]
+    for i, (name, n) in enumerate(rows):
+        y = gap + i * (bar_h + gap)
+        w = round(width * n / top)
+        parts.append(f"<text x='0' y='{y + bar_h - 6}' font-size='13'>{html.escape(name)}</text>"
+                     f"<rect x='{label_w}' y='{y}' width='{w}' height='{bar_h}' fill='#4a7ab5'/>"
+                     f"<text x='{label_w + w + 6}' y='{y + bar_h - 6}' font-size='13'>{n}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -166,13 +203,24 @@ def render_html(report: dict[str, Any]) -> str:
     parts.append("<h2>Outcomes</h2>")
     parts.append(_table([*report["outcomes"].items(), ("input rows", report["input_rows"]),
                          ("counts add up", "yes" if report.get("counts_add_up") else "NO")]))
-    keys = ["households", "envelopes", "batches", "pages", "manual_handling"]
+    keys = ["households", "envelopes", "envelopes_printed", "envelopes_manual",
+            "notices_from_earlier_runs", "batches", "pages", "manual_handling"]
     printed = [(k.replace("_", " "), report[k]) for k in keys if k in report]
     if printed:
         parts += ["<h2>Printing</h2>", _table(printed)]
     if qa:
         parts.append(f"<h2>Print QA: <span class='{esc(verdict)}'>{esc(verdict)}</span></h2>")
         parts.append(_table([(k, v) for k, v in qa.items() if k != "qr_sampling"]))
+    if report.get("notices"):
+        n = report["notices"]
+        parts += ["<h2>Notices of this run</h2>",
+                  _table([("planned (printed in batches)", n.get("planned", 0)),
+                          ("printed and passed QA", n.get("printed", 0)),
+                          ("voided (QA failed)", n.get("voided", 0)),
+                          ("made by hand", n.get("manual", 0)),
+                          ("all printed", "yes" if n.get("all_printed") else "NO")])]
+    if report.get("funnel"):
+        parts += ["<h2>Every number to its holder (whole ledger)</h2>", funnel_svg(report["funnel"])]
     if report.get("quarantine_rules"):
         parts += ["<h2>Quarantine by rule</h2>", _table(sorted(report["quarantine_rules"].items()))]
     parts += ["<h2>Timings (s)</h2>", _table(sorted(report.get("timings", {}).items()))]

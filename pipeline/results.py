@@ -47,9 +47,15 @@ class PlanResult(TypedDict):
     run_id: str
     batch_ids: list[str]
     households: int
-    envelopes: int
+    envelopes: int  # printed + made by hand
+    envelopes_printed: int
+    envelopes_manual: int
     members: int
     manual_handling: int
+    notices_planned: int
+    notices_from_earlier_runs: int  # cards of numbers an earlier run issued but never printed
+    notices_voided_before_planning: int
+    numbers_without_record: int
     reused: bool
 
 

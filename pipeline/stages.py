@@ -25,6 +25,7 @@ from core.keys import open_key
 from layouts.batch import write_batch
 from layouts.fonts import undrawable_characters
 from ledger import Ledger
+from ledger.notices import MANUAL_BATCH
 from pipeline.faults import crash_point
 from pipeline.files import (
     read_json,
@@ -40,11 +41,15 @@ from pipeline.results import CheckResult, PlanResult, QAResult, RenderResult, St
 from qa import check_batch
 from transforms.daily import choose_addressees
 from transforms.identifiers.application_id import new_application_ids
+from transforms.notices import card_residents, from_records, manual_manifest, notice_rows, to_records
 
 #: outcomes that get a card printed
 PRINTED_OUTCOMES = ("issued", "reissued")
 #: runs that derive numbers: their key must be the ledger's current key (ledger.keys)
 ISSUING_KINDS = ("bulk", "daily")
+#: outcomes of residents the ledger knew already: their register row refreshes the record
+#: a pending notice is printed from (a fixed register after a failed run)
+KNOWN_OUTCOMES = ("already_issued", "already_processed")
 #: columns of the register kept in the work folder (never an existing My Number)
 WORK_COLUMNS_DROP = ("my_number",)
 
@@ -99,11 +104,13 @@ def stage_check(opts: RunOptions, register_path: str, kind: str = "register") ->
 
 
 def stage_plan(opts: RunOptions, run_id: str) -> PlanResult:
-    """Plan envelopes and batches for residents who get a card in this run (once per run id).
+    """Plan an envelope for every active number whose notice is not printed yet (once per run id).
 
-    An envelope holds only the members with a new card; when the head of household is not
-    among them (a daily birth, a head issued earlier) the eldest of them is the addressee
-    (``transforms.daily.choose_addressees``).
+    Reconciliation is the plan: whichever run issued a number, if no live notice carries
+    it (never planned, or voided because its batch failed QA or its run ended unprinted),
+    this run plans it, from the register row when this run has one, else from the record
+    the ledger kept. Members are grouped by household; when the head of household is not
+    among them the eldest is the addressee (``transforms.daily.choose_addressees``).
     """
     run_dir = opts.run_dir
     plan_meta = run_dir.work_dir / "plan.json"
@@ -112,33 +119,78 @@ def stage_plan(opts: RunOptions, run_id: str) -> PlanResult:
         # resumed: the same envelopes, ids and registered-mail numbers as before the crash
         plan = pl.read_parquet(run_dir.plan_path)
         ledger.record_mailings(run_id, _envelopes(plan))
+        ledger.record_notices(run_id, notice_rows(plan, MANUAL_BATCH))
         return cast(PlanResult, {**read_json(plan_meta), "reused": True})  # written by this stage
     accepted = pl.read_parquet(run_dir.accepted_path)
-    outcomes = pl.read_parquet(run_dir.outcomes_path, columns=["resident_code", "outcome"])
-    issued = accepted.join(
-        outcomes.filter(pl.col("outcome").is_in(PRINTED_OUTCOMES)), on="resident_code", how="semi"
-    )
-    # a household whose head already holds a number (or brought one) still gets an envelope
-    issued = choose_addressees(issued)
+    outcomes = pl.read_parquet(run_dir.outcomes_path)
+    current = card_residents(accepted, outcomes, (*PRINTED_OUTCOMES, *KNOWN_OUTCOMES))
+    ledger.save_resident_records(run_id, to_records(current))
+    voided = ledger.void_unprinted_notices(run_id)
+    pending = ledger.pending_notices()
+    without_record = int(pending.get_column("record").null_count())
+    residents = from_records(pending.filter(pl.col("record").is_not_null()))
+    if "row" in accepted.columns:
+        residents = residents.join(accepted.select("resident_code", "row"), on="resident_code",
+                                   how="left")
     plan, manual = build_plan(
-        issued, partial(undrawable_characters, fontset=print_settings(opts).fonts()), ledger, opts,
-        application_ids=new_application_ids,
+        choose_addressees(residents), partial(undrawable_characters, fontset=print_settings(opts).fonts()),
+        ledger, opts, application_ids=new_application_ids,
+        first_batch_no=_next_batch_no(run_dir.batches_dir),
     )
+    manual_envelopes = manual_manifest(plan)
+    printed_envelopes = _envelopes(plan).height
     meta = PlanResult(
         run_id=run_id,
         batch_ids=plan.get_column("batch_id").drop_nulls().unique(maintain_order=True).to_list(),
         households=plan.get_column("household_id").n_unique(),
-        envelopes=plan.get_column("envelope_seq").n_unique(),
+        envelopes=printed_envelopes + manual_envelopes.height,
+        envelopes_printed=printed_envelopes,
+        envelopes_manual=manual_envelopes.height,
         members=plan.height,
         manual_handling=manual.get_column("resident_code").n_unique() if manual.height else 0,
+        notices_planned=plan.height,
+        # cards of numbers an earlier run issued (its batch failed, its range ran out, ...)
+        notices_from_earlier_runs=plan.join(
+            outcomes.filter(pl.col("outcome").is_in(PRINTED_OUTCOMES)).select("resident_code"),
+            on="resident_code", how="anti").height,
+        notices_voided_before_planning=voided,
+        numbers_without_record=without_record,
         reused=False,
     )
     write_csv_atomic(manual, run_dir.manual_path)
+    write_csv_atomic(manual_envelopes, run_dir.manual_manifest_path)
     write_parquet_atomic(plan, run_dir.plan_path)
     write_json_atomic(plan_meta, {k: v for k, v in meta.items() if k != "reused"})
     crash_point("after_plan")
     ledger.record_mailings(run_id, _envelopes(plan))
+    ledger.record_notices(run_id, notice_rows(plan, MANUAL_BATCH))
     return meta
+
+
+def _next_batch_no(batches_dir: Path) -> int:
+    """1, or one past the highest batch folder already there: a run folder used again by a
+    new run never mixes its batches with an earlier run's (those verify and would be kept)."""
+    numbers = [int(p.name[1:]) for p in batches_dir.glob("B[0-9][0-9][0-9][0-9][0-9]")
+               if p.is_dir()] if batches_dir.exists() else []
+    return max(numbers, default=0) + 1
+
+
+def stage_notices(opts: RunOptions, run_id: str) -> dict[str, Any]:
+    """The notices this run planned, by status: the run is done only when all are printed."""
+    from ledger.notices import of_run
+
+    mine = of_run(open_ledger(opts), run_id)
+    machine = mine.filter(~pl.col("is_manual"))
+    by_status = {r["status"]: r["len"] for r in machine.group_by("status").len().to_dicts()}
+    return {
+        "planned": machine.height,
+        "printed": machine.filter(pl.col("status") != "planned").filter(
+            pl.col("status") != "voided").height,
+        "voided": by_status.get("voided", 0),
+        "by_status": by_status,
+        "manual": mine.filter(pl.col("is_manual")).height,
+        "all_printed": machine.filter(pl.col("status").is_in(["planned", "voided"])).height == 0,
+    }
 
 
 def stage_render(opts: RunOptions, batch_id: str) -> RenderResult:
@@ -167,9 +219,13 @@ def stage_qa(opts: RunOptions, batch_id: str) -> QAResult:
         run_dir.batch_dir(batch_id), ledger=ledger, plan=rows, full_qr=opts.qa.full_qr,
         qr_sample_size=opts.qa.qr_sample_size, seed=opts.qa.seed,
     )
+    run_id = read_json(run_dir.state_path)["run_id"]
     if report.get("verdict") == "pass":
-        run_id = read_json(run_dir.state_path)["run_id"]
         ledger.set_mailing_status("printed", batch_id=batch_id, batch_run_id=run_id)
+        ledger.mark_batch_notices(run_id, batch_id, "printed", f"batch {batch_id} passed QA")
+    else:  # these cards are never mailed: their numbers go back to planning
+        ledger.mark_batch_notices(run_id, batch_id, "voided", f"batch {batch_id} failed QA",
+                                  void_reason="qa_failed")
     return {
         "batch_id": batch_id,
         "verdict": str(report.get("verdict")),
@@ -210,3 +266,8 @@ def _safe_params(opts: RunOptions) -> dict[str, Any]:
         "resident_code_rule": opts.check.resident_code_rule, "issue_date": opts.print.issue_date,
         "qr_sample_size": opts.qa.qr_sample_size, "demo": opts.demo,
     }
+
+
+def stage_funnel(opts: RunOptions) -> dict[str, Any]:
+    """The ledger-wide funnel issued → printed → mailed → delivered / held / destroyed."""
+    return open_ledger(opts).notice_counts()

@@ -340,7 +340,11 @@ def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf: pdfium.PdfDocu
     else:
         t = time.perf_counter()
         active = ledger.active_numbers(printed["resident_code"].unique().sort())
-        findings += c.check_ledger_numbers(printed, active)
+        owners = None
+        number_owners = getattr(ledger, "number_owners", None)
+        if number_owners is not None and printed.height:
+            owners = number_owners(printed["my_number"].drop_nulls().unique().sort())
+        findings += c.check_ledger_numbers(printed, active, owners)
         timings["ledger"] = time.perf_counter() - t
     if plan_rows is None:
         skipped.add(c.PLAN)

@@ -400,15 +400,30 @@ def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataF
     return out, frame
 
 
-def check_ledger_numbers(printed: pl.DataFrame, active: pl.DataFrame) -> list[Finding]:
-    """Every printed My Number is the ledger's active number for that resident."""
+REVOKED_SINCE = "number revoked since printing"
+
+
+def check_ledger_numbers(printed: pl.DataFrame, active: pl.DataFrame,
+                         owners: pl.DataFrame | None = None) -> list[Finding]:
+    """Every printed My Number is the ledger's active number for that resident.
+
+    ``owners`` (my_number, resident_code, status) tells a number changed after the batch
+    was printed (the card must be pulled, not reprinted) from a wrong number."""
     joined = printed.join(active.select("resident_code", active_number=pl.col("my_number")),
                           on="resident_code", how="left", validate="m:1")
+    revoked: set[tuple[str, str]] = set()
+    if owners is not None and owners.height:
+        revoked = {(r["my_number"], r["resident_code"]) for r in owners.filter(
+            pl.col("status") == "revoked").iter_rows(named=True)}
     out = []
     for r in joined.filter(pl.col("active_number").is_null()
                            | (pl.col("active_number") != pl.col("my_number"))).iter_rows(named=True):
-        rule = ("resident has no active number in the ledger" if r["active_number"] is None
-                else "printed number is not the ledger's active number")
+        if (r["my_number"], r["resident_code"]) in revoked:
+            rule = REVOKED_SINCE
+        elif r["active_number"] is None:
+            rule = "resident has no active number in the ledger"
+        else:
+            rule = "printed number is not the ledger's active number"
         out.append(Finding(LEDGER_NUMBERS, rule, r["envelope_seq"], r["page"]))
     return out
 

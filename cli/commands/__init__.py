@@ -7,7 +7,8 @@ import importlib
 import typer
 
 #: modules under cli.commands that define `register(app: typer.Typer) -> None`
-COMMAND_MODULES: tuple[str, ...] = ("run", "check", "ledger", "sample", "preview", "keys", "init")
+COMMAND_MODULES: tuple[str, ...] = ("run", "check", "ledger", "sample", "preview", "keys", "init",
+                                   "mail")
 
 
 def register_all(app: typer.Typer) -> None:

@@ -240,7 +240,9 @@ def reissue_cmd(
             raise typer.Exit(1)
     result = _open(ledger, operator, config).reissue(resident_code, reason, material)
     out.print(f"number changed: generation {result.generation}, "
-              f"old ****{result.last4_old} revoked, new ****{result.last4_new} active")
+              f"old ****{result.last4_old} revoked, new ****{result.last4_new} active; "
+              "its unmailed card is voided and the next daily run prints the new one "
+              "(`mynumber reconcile` lists a mailed or held card of the old number)")
 
 
 def register(app: typer.Typer) -> None:

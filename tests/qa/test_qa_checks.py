@@ -146,6 +146,22 @@ def test_ledger_with_a_different_active_number(batch):
     assert [f.rule for f in missing] == ["resident has no active number in the ledger"]
 
 
+def test_a_number_changed_after_printing_is_its_own_finding(batch):
+    """A QA re-check after `reissue` says the printed number was revoked since, not a mismatch."""
+    manifest, texts, _, active = batch
+    _, printed = run_text_checks(manifest, texts)
+    code = "10000000044"
+    old = printed.filter(pl.col("resident_code") == code)["my_number"][0]
+    changed = active.with_columns(my_number=pl.when(pl.col("resident_code") == code)
+                                  .then(pl.lit("000000000000")).otherwise(pl.col("my_number")))
+    owners = pl.DataFrame({"my_number": [old], "resident_code": [code], "status": ["revoked"]})
+    findings = c.check_ledger_numbers(printed, changed, owners)
+    assert [f.rule for f in findings] == [c.REVOKED_SINCE]
+    someone_else = owners.with_columns(resident_code=pl.lit("10000000011"))
+    assert [f.rule for f in c.check_ledger_numbers(printed, changed, someone_else)] == [
+        "printed number is not the ledger's active number"]
+
+
 def test_application_id_text_and_qr(batch):
     manifest, texts, _, _ = batch
     texts[1] = texts[1].replace("申請書ID", "申請書ID 0").replace(" 0 9", " 8")  # corrupt the id

@@ -1,0 +1,254 @@
+"""Notices in the ledger: the database itself refuses illegal status changes and keeps the
+history, on SQLite and PostgreSQL (a hypothesis state machine drives random legal and
+illegal transitions through raw SQL and through the Ledger), and voiding sends numbers
+back to planning."""
+
+from __future__ import annotations
+
+import itertools
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from core.errors import LedgerError
+from ledger import Ledger, notices
+from ledger.schema import NOTICE_STATUSES, NOTICE_TRANSITIONS
+from tests.helpers.ledger_data import FakeKey, derive, number_frame
+from transforms.identifiers.registered_mail import from_serials
+
+SERIALS = itertools.count(3606100000)
+
+
+def mail_numbers(n: int) -> list[str]:
+    return from_serials([next(SERIALS) for _ in range(n)]).to_list()
+
+
+def plan_frame(codes: list[str], rmns: list[str], batch: str = "B00001") -> pl.DataFrame:
+    return pl.DataFrame({
+        "resident_code": codes, "household_id": [f"H{i}" for i in range(len(codes))],
+        "batch_id": [batch] * len(codes), "envelope_seq": list(range(1, len(codes) + 1)),
+        "registered_mail_number": rmns, "is_manual": [False] * len(codes)})
+
+
+def statuses(led: Ledger) -> dict[int, str]:
+    with led.engine.connect() as conn:
+        return dict(conn.execute(sa.text("SELECT notice_id, status FROM notices")).all())
+
+
+RAW_UPDATE = ("UPDATE notices SET status = :s, updated_at = CURRENT_TIMESTAMP, "
+              "updated_by = 'raw', updated_why = 'raw sql' WHERE notice_id = :i")
+
+
+def raw(led: Ledger, sql: str, **params) -> None:
+    with led.engine.begin() as conn:
+        conn.execute(sa.text(sql), params)
+
+
+def test_transitions_table_is_the_one_the_code_knows(ledger):
+    with ledger.engine.connect() as conn:
+        rows = set(conn.execute(sa.text("SELECT from_status, to_status FROM notice_transitions")))
+    assert rows == set(NOTICE_TRANSITIONS)
+    with pytest.raises(sa.exc.DatabaseError):  # nobody widens the rules with SQL
+        raw(ledger, "INSERT INTO notice_transitions VALUES ('destroyed', 'mailed')")
+    with pytest.raises(sa.exc.DatabaseError):
+        raw(ledger, "DELETE FROM notice_transitions")
+
+
+def make_machine(led: Ledger):
+    start = itertools.count(10_000 + 1000 * (hash(led.url) % 1000))
+
+    class NoticeMachine(RuleBasedStateMachine):
+        """Model: notice id → status; the database must agree after every step."""
+
+        planned = Bundle("notices")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model: dict[int, str] = {}
+            self.rmn: dict[int, str] = {}
+            self.code: dict[int, str] = {}
+            self.run = led.start_run("prop", "0" * 64, {})
+            self.other = led.start_run("prop", "1" * 64, {})
+            self.transitions: dict[int, int] = {}
+
+        def _new_notice(self, code: str) -> int:
+            rmn = mail_numbers(1)
+            assert led.record_notices(self.run, plan_frame([code], rmn)) == 1
+            with led.engine.connect() as conn:
+                nid = conn.execute(sa.text(
+                    "SELECT max(notice_id) FROM notices WHERE resident_code = :c"), {"c": code}).scalar()
+            self.model[nid], self.rmn[nid], self.code[nid] = "planned", rmn[0], code
+            self.transitions[nid] = 0
+            return int(nid)
+
+        @rule(target=planned)
+        def add(self):
+            frame = number_frame(next(start) * 7, 1)
+            led.commit_numbers(self.run, frame, "k")
+            return self._new_notice(frame["resident_code"][0])
+
+        @rule(nid=planned, to=st.sampled_from(NOTICE_STATUSES))
+        def raw_change(self, nid, to):
+            ok = (self.model[nid], to) in NOTICE_TRANSITIONS
+            try:
+                raw(led, RAW_UPDATE, s=to, i=nid)
+            except sa.exc.DatabaseError:
+                assert not ok, f"legal {self.model[nid]} -> {to} refused"
+            else:
+                assert ok, f"illegal {self.model[nid]} -> {to} accepted"
+                self.model[nid] = to
+                self.transitions[nid] += 1
+
+        @rule(nid=planned, to=st.sampled_from(NOTICE_STATUSES))
+        def ledger_change(self, nid, to):
+            before = self.model[nid]
+            result = led.notice_transition([self.rmn[nid]], to, "property test")
+            if (before, to) in NOTICE_TRANSITIONS:
+                assert (result.changed, result.refused) == (1, 0)
+                self.model[nid] = to
+                self.transitions[nid] += 1
+            elif before == to:
+                assert (result.changed, result.already) == (0, 1)
+            else:
+                assert result.changed == 0 and (result.refused == 1 or before in notices.NOT_LIVE)
+
+        @rule(nid=planned)
+        def raw_delete_refused(self, nid):
+            with pytest.raises(sa.exc.DatabaseError):
+                raw(led, "DELETE FROM notices WHERE notice_id = :i", i=nid)
+
+        @rule(nid=planned)
+        def raw_repoint_refused(self, nid):
+            with pytest.raises(sa.exc.DatabaseError):
+                raw(led, "UPDATE notices SET registered_mail_number = '36061000006' "
+                         "WHERE notice_id = :i", i=nid)
+
+        @rule(nid=planned, to=st.sampled_from([s for s in NOTICE_STATUSES if s != "planned"]))
+        def raw_insert_not_planned_refused(self, nid, to):
+            with pytest.raises(sa.exc.DatabaseError):
+                raw(led, "INSERT INTO notices (number_id, resident_code, household_id, run_id, "
+                         "batch_id, envelope_seq, registered_mail_number, is_manual, status, "
+                         "created_at, updated_at, updated_by, updated_why) SELECT number_id, "
+                         "resident_code, household_id, run_id, batch_id, envelope_seq, "
+                         "registered_mail_number, is_manual, :s, created_at, updated_at, "
+                         "'raw', 'raw' FROM notices WHERE notice_id = :i", s=to, i=nid)
+
+        @rule(nid=consumes(planned), target=planned)
+        def replan(self, nid):
+            """A second live notice for a number is refused; after voiding it is planned again."""
+            if self.model[nid] in notices.NOT_LIVE:  # voided, or re-sent in a new envelope
+                return self._new_notice(self.code[nid])
+            with pytest.raises(LedgerError):  # one live notice per number
+                led.record_notices(self.other, plan_frame([self.code[nid]], mail_numbers(1)))
+            return nid
+
+        @rule(nid=planned)
+        def history_is_append_only(self, nid):
+            with pytest.raises(sa.exc.DatabaseError):
+                raw(led, "UPDATE notice_history SET to_status = 'delivered' WHERE notice_id = :i",
+                    i=nid)
+            with pytest.raises(sa.exc.DatabaseError):
+                raw(led, "DELETE FROM notice_history WHERE notice_id = :i", i=nid)
+
+        @invariant()
+        def database_agrees(self):
+            db = statuses(led)
+            for nid, status in self.model.items():
+                assert db[nid] == status
+
+        @invariant()
+        def history_has_every_step(self):
+            if not self.model:
+                return
+            hist = notices.history(led, list(self.model))
+            per = hist.group_by("notice_id").agg(pl.len().alias("n"), pl.col("to_status").last())
+            for row in per.iter_rows(named=True):
+                nid = row["notice_id"]
+                assert row["n"] == 1 + self.transitions[nid]
+                assert row["to_status"] == self.model[nid]
+
+    return NoticeMachine
+
+
+@pytest.mark.parametrize("examples", [12])
+def test_state_machine_never_accepts_an_illegal_transition(ledger, examples):
+    run_state_machine_as_test(make_machine(ledger), settings=settings(
+        max_examples=examples, stateful_step_count=25, deadline=None,
+        suppress_health_check=list(HealthCheck)))
+
+
+def test_record_notices_is_idempotent_and_one_live_per_number(ledger, run_id):
+    ledger.commit_numbers(run_id, number_frame(1, 3), "k")
+    codes = number_frame(1, 3)["resident_code"].to_list()
+    rmns = mail_numbers(3)
+    assert ledger.record_notices(run_id, plan_frame(codes, rmns)) == 3
+    assert ledger.record_notices(run_id, plan_frame(codes, rmns)) == 0  # resumed run
+    other = ledger.start_run("test", "1" * 64, {})
+    with pytest.raises(LedgerError):  # the same numbers in another run's envelopes
+        ledger.record_notices(other, plan_frame(codes, mail_numbers(3)))
+    assert ledger.pending_notices().height == 0
+
+
+def test_failed_batch_and_ended_run_send_numbers_back_to_planning(ledger, run_id):
+    ledger.commit_numbers(run_id, number_frame(1, 4), "k")
+    codes = number_frame(1, 4)["resident_code"].to_list()
+    frame = plan_frame(codes, mail_numbers(4)).with_columns(
+        batch_id=pl.Series(["B00001", "B00001", "B00002", "B00002"]))
+    ledger.record_notices(run_id, frame)
+    assert ledger.mark_batch_notices(run_id, "B00001", "printed", "qa pass") == 2
+    assert ledger.mark_batch_notices(run_id, "B00001", "printed", "qa pass") == 0  # idempotent
+    assert ledger.pending_notices().height == 0
+    ledger.finish_run(run_id, "partial", {})
+    later = ledger.start_run("test", "2" * 64, {})
+    assert ledger.void_unprinted_notices(later) == 2  # B00002 was never printed
+    pending = ledger.pending_notices()
+    assert sorted(pending["resident_code"].to_list()) == codes[2:]
+    voided = notices.all_notices(ledger, ["voided"])
+    assert set(voided["void_reason"]) == {"not_printed"}
+
+
+def test_reissue_voids_unmailed_notices_of_the_revoked_number(ledger, run_id):
+    ledger.commit_numbers(run_id, number_frame(1, 2), "k")
+    codes = number_frame(1, 2)["resident_code"].to_list()
+    rmns = mail_numbers(2)
+    ledger.record_notices(run_id, plan_frame(codes, rmns))
+    ledger.mark_batch_notices(run_id, "B00001", "printed", "qa pass")
+    ledger.notice_transition([rmns[1]], "mailed", "handed to the post office")
+    ledger.reissue(codes[0], "leak", FakeKey(), derive=derive)
+    ledger.reissue(codes[1], "leak", FakeKey(), derive=derive)
+    got = notices.all_notices(ledger).sort("resident_code")
+    assert got["status"].to_list() == ["voided", "mailed"]  # a mailed card stays mailed
+    assert got["void_reason"][0] == "number_revoked"
+    # both new numbers need a notice; the revoked one no longer does
+    assert sorted(ledger.pending_notices()["resident_code"].to_list()) == codes
+
+
+def test_transition_counts_are_idempotent_and_refuse_illegal(ledger, run_id):
+    ledger.commit_numbers(run_id, number_frame(1, 2), "k")
+    codes = number_frame(1, 2)["resident_code"].to_list()
+    rmns = mail_numbers(2)
+    ledger.record_notices(run_id, plan_frame(codes, rmns))
+    first = ledger.notice_transition(rmns, "mailed", "handover")  # not printed yet: refused
+    assert (first.changed, first.refused) == (0, 2)
+    ledger.mark_batch_notices(run_id, "B00001", "printed", "qa pass")
+    assert ledger.notice_transition(rmns, "mailed", "handover").changed == 2
+    again = ledger.notice_transition(rmns, "mailed", "handover")
+    assert (again.changed, again.already, again.refused) == (0, 2, 0)
+    held = ledger.notice_transition(rmns[:1], "held", "returned", via="returned")
+    assert held.changed == 1
+    hist = notices.history(ledger)
+    assert hist.filter(pl.col("to_status") == "returned").height == 1
+    assert set(hist["who"]) == {"test-operator"}
+    unknown = ledger.notice_transition([mail_numbers(1)[0]], "mailed", "x")
+    assert unknown.unknown == 1
