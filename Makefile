@@ -37,7 +37,7 @@ lock:
 	env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u UV_EXTRA_INDEX_URL -u UV_INDEX_URL \
 	  $(LOCK_VENV)/bin/uv pip compile pyproject.toml --extra test --extra lint --extra build \
 	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes \
-	  --index-url https://pypi.org/simple --no-emit-index-url --no-header --quiet \
+	  --no-emit-index-url --no-header --quiet \
 	  --output-file requirements.lock
 	@echo "requirements.lock: $$(grep -c '==' requirements.lock) packages pinned with hashes"
 
