@@ -3,14 +3,13 @@ nothing is written; a CLI run refused by preflight exits 2 with one line."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError, InputError, KeyFileError, MyNumberError, SchemaTooNew
+from core.errors import InputError, KeyFileError, MyNumberError, SchemaTooNew
 from core.keys import generate_key_file
 from core.settings import resolve_settings
 from pipeline.options import RunOptions
