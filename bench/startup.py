@@ -62,16 +62,18 @@ def main() -> None:
         imports_s = median([sys.executable, "-c", CHECK_IMPORTS], tmp, repeat)
         bare_s = median([sys.executable, "-c", "pass"], tmp, repeat)
         preflight_code = (
-            "import sys, time; sys.path.insert(0, %r)\n"
+            "import sys, time; from pathlib import Path; sys.path.insert(0, sys.argv[1])\n"
             "from core.keys import generate_key_file; from core.settings import resolve_settings\n"
             "from pipeline.options import RunOptions; from pipeline.preflight import run_preflight\n"
-            "generate_key_file(%r, demo=True)\n"
-            "s = resolve_settings({'ledger': {'url': 'sqlite:///%s/l.db'}, 'key': {'ref': %r}}, {}, demo=True)\n"
-            "o = RunOptions.of(s, %r); p = __import__('pathlib').Path(%r)\n"
+            "tmp = Path(sys.argv[2]); generate_key_file(tmp / 'pk.json', demo=True)\n"
+            "s = resolve_settings({'ledger': {'url': f'sqlite:///{tmp}/l.db'}, 'key': {'ref': str(tmp / 'pk.json')}},"
+            " {}, demo=True)\n"
+            "o = RunOptions.of(s, tmp / 'pf'); p = tmp / 'register.csv'\n"
             "t = time.perf_counter(); run_preflight(o, p, 'bulk'); cold = time.perf_counter() - t\n"
             "t = time.perf_counter(); run_preflight(o, p, 'bulk'); print(cold, time.perf_counter() - t)"
-        ) % (str(ROOT), str(tmp / "pk.json"), tmp, str(tmp / "pk.json"), str(tmp / "pf"), str(tmp / "register.csv"))
-        done = subprocess.run([sys.executable, "-c", preflight_code], env=ENV, capture_output=True, text=True)
+        )
+        done = subprocess.run([sys.executable, "-c", preflight_code, str(ROOT), str(tmp)], env=ENV,
+                              capture_output=True, text=True)
         cold_s, warm_s = (float(x) for x in (done.stdout.split() or ["nan", "nan"]))
         print(f"mynumber --help                         {help_s:6.2f} s")
         print(f"mynumber check (300 rows)               {check_s:6.2f} s")

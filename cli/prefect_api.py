@@ -135,7 +135,7 @@ def _flush_logs() -> None:
     with contextlib.suppress(Exception):
         from prefect.logging.handlers import APILogHandler
 
-        APILogHandler.flush()
+        APILogHandler().flush()  # drains the API log worker (waits up to 5 s)
 
 
 @contextmanager

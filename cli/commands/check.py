@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cli.options import ResidentCodeRuleChoice, choice_value
 from core.errors import ConfigError
 
 
@@ -21,7 +22,7 @@ def check(
     register: Path = typer.Argument(..., help="Register or events export: CSV (UTF-8 or CP932) or Parquet."),
     out: Path = typer.Option(Path("check-out"), "--out", help="Folder for report.json, quarantine.csv, gx_results.json."),
     encoding: str | None = typer.Option(None, "--encoding", help="utf-8, utf-8-sig or cp932 (Shift_JIS is read as cp932). Default: detect."),
-    resident_code_rule: str = typer.Option("mod11", "--resident-code-rule", help="Resident-code check digit: mod11 (assumed rule) or none (format only)."),
+    resident_code_rule: ResidentCodeRuleChoice = typer.Option("mod11", "--resident-code-rule", help="Resident-code check digit: mod11 (assumed rule) or none (format only)."),  # type: ignore[valid-type]
     kind: str = typer.Option("register", "--kind", help="register (the whole register) or events (a daily events file)."),
     today: str | None = typer.Option(None, "--today", help="Treat this ISO date as today (dates after it are in the future)."),
 ) -> int:
@@ -36,7 +37,7 @@ def check(
             day = dt.date.fromisoformat(today)
         except ValueError:
             raise ConfigError("--today must be an ISO date (YYYY-MM-DD)") from None
-    result = check_register_file(register, encoding=encoding, resident_code_rule=resident_code_rule,
+    result = check_register_file(register, encoding=encoding, resident_code_rule=str(choice_value(resident_code_rule)),
                                  kind=kind, out_dir=out, today=day)
     report = result.report
     console = Console()

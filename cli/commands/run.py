@@ -203,10 +203,6 @@ def qa(
     plan: Path | None = typer.Option(None, "--plan", help="The run's work/plan.parquet, to check nothing is missing."),
 ) -> None:
     """Re-check print batches against their manifests, the plan and the ledger; writes qa.json."""
-    from cli.logs import quiet_console_tracebacks
-    from flows.print_qa import print_qa
-
-    quiet_console_tracebacks()
     run_folder = batch_dirs[0].resolve().parent.parent
     url = _qa_ledger_url(ledger, config, run_folder)
     if url is None:
@@ -214,7 +210,16 @@ def qa(
     if plan is None:
         guess = run_folder / "work" / "plan.parquet"
         plan = guess if guess.exists() else None
-    results = print_qa([str(b) for b in batch_dirs], url, str(plan) if plan else None, full, sample, seed)
+    from cli.prefect_api import prefect_api
+
+    runner = load_settings(config, ledger=ledger).runner
+    with prefect_api(runner.prefect_home, runner.api_start_timeout_s):
+        from cli.logs import quiet_console_tracebacks
+        from flows.print_qa import print_qa
+
+        quiet_console_tracebacks()
+        results = print_qa([str(b.absolute()) for b in batch_dirs], url, str(plan.absolute()) if plan else None,
+                           full, sample, seed)
     for result in results:
         mark = "[green]pass" if result["verdict"] == "pass" else "[red]FAIL"
         Console().print(f"{mark}[/] {result['batch_dir']} {' '.join(result['failed_checks'])}")
@@ -245,15 +250,19 @@ def serve(
     workers: int | None = WorkersOpt, batch_size: int | None = BatchOpt, operator: str | None = OperatorOpt,
 ) -> None:
     """Serve the daily increment as a Prefect deployment on a cron schedule (Ctrl-C stops)."""
-    from prefect import serve as prefect_serve
-
-    from flows.serve import daily_deployment
+    from cli.prefect_api import prefect_api
 
     settings = load_settings(config, ledger=ledger, key=key, operator=operator,
                              runner={"workers": workers}, print={"batch_size": batch_size})
-    opts = run_options(out, settings)
+    opts = run_options(out.absolute(), settings)
     inbox.mkdir(parents=True, exist_ok=True)
-    prefect_serve(daily_deployment(str(inbox), str(out), opts, cron))
+    # one API for the deployment and every daily run it starts (PREFECT_API_URL: an audited one)
+    with prefect_api(opts.runner.prefect_home, opts.runner.api_start_timeout_s):
+        from prefect import serve as prefect_serve
+
+        from flows.serve import daily_deployment
+
+        prefect_serve(daily_deployment(str(inbox.absolute()), str(out.absolute()), opts, cron))
 
 
 def demo(

@@ -76,3 +76,28 @@ def test_file_size_limit_is_said_in_words_and_no_temp_file_survives(tmp_path):
                           env={**os.environ}, timeout=120)
     assert "stage render failed: file too large" in done.stdout, done.stdout + done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.xdist_group("prefect")
+def test_a_failed_qa_ends_the_flow_failed_and_the_caller_still_gets_the_report(prefect_api, tmp_path):
+    from prefect import flow
+
+    from flows.common import call_flow, outcome
+    from tests.helpers.flow_runs import make_opts
+
+    report = {"run_id": "run-x", "qa": {"verdict": "fail", "failed_batches": ["B00002"]}}
+
+    @flow(name="qa-outcome-probe", persist_result=False)
+    def probe(verdict: str) -> object:
+        return outcome({**report, "qa": {**report["qa"], "verdict": verdict}})
+
+    key = tmp_path / "key.json"
+    from core.keys import generate_key_file
+
+    generate_key_file(key, demo=True)
+    opts = make_opts(tmp_path, key, runner={"workers": 1})
+    got = call_flow(probe, opts, "bulk-2026-11-26-probe.csv", "fail")
+    assert got["qa"]["failed_batches"] == ["B00002"]
+    state = probe.with_options(flow_run_name="x")("fail", return_state=True)
+    assert state.is_failed() and "print QA failed (1 batch(es))" in state.message
+    assert call_flow(probe, opts, None, "pass")["qa"]["verdict"] == "pass"

@@ -41,7 +41,7 @@ def test_init_stats_export_reissue(cli, ledger_url, tmp_path):
     led.commit_numbers(run, pl.DataFrame({"resident_code": codes, "my_number": numbers,
                                           "generation": [0] * 20}), key.key_id)
 
-    changed = cli("reissue", codes[3], "--reason", "leak reported", "--key", str(tmp_path / "key.json"),
+    changed = cli("reissue", codes[3], "--reason", "leak reported", "--yes", "--key", str(tmp_path / "key.json"),
                   "--ledger", ledger_url, "--operator", "bob")
     assert changed.exit_code == 0, changed.output
     assert f"****{numbers[3][-4:]}" in changed.output and "generation 1" in changed.output
