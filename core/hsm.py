@@ -348,10 +348,9 @@ def generate_token_key(uri: str, *, module: str | None = None, pin_file: str | N
         Attribute.VERIFY: False, Attribute.DERIVE: False,
     }
     try:
-        key = session.generate_key(KeyType.AES, 256, label=label, id=label.encode("ascii"),
-                                   store=True, template=template)
+        session.generate_key(KeyType.AES, 256, label=label, id=label.encode("ascii"),
+                             store=True, template=template)
     except pkcs11.PKCS11Error as exc:
         raise KeyFileError(f"pkcs11: the token refused to generate the key ({type(exc).__name__})") \
             from None
-    del key
-    return open_token_key(uri, module=module, pin_file=pin_file)
+    return open_token_key(uri, module=module, pin_file=pin_file)  # found like any other key

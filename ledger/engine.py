@@ -62,9 +62,13 @@ def _sqlite_engine(url: URL) -> Engine:
         # every full number is in this file: 0600 in a 0700 folder (new ones); SQLite gives
         # its -wal and -shm files the database file's mode
         db_path = Path(database).expanduser()
-        private_dir(db_path.parent)
-        if not db_path.exists():
-            create_private_file(db_path)
+        try:
+            private_dir(db_path.parent)
+            if not db_path.exists():
+                create_private_file(db_path)
+        except OSError as exc:  # a read-only or missing folder: one clear line, exit 2
+            raise LedgerError(f"cannot create the ledger file {db_path}: "
+                              f"{exc.strerror or type(exc).__name__}") from None
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @sa.event.listens_for(engine, "connect")

@@ -1,4 +1,5 @@
-"""Least privilege on PostgreSQL: four group roles, each able to do its job and no more.
+"""Least privilege on PostgreSQL: four group roles, each able to do its job and no more
+(docs/domain.md#safeguards).
 
 ``mynumber ledger grant`` (run by the ledger's owner) creates them with a prefix (role
 names are cluster-wide; default ``mynumber_``) and grants on the ledger's schema. Login

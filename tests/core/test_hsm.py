@@ -68,16 +68,18 @@ def test_the_token_derives_the_same_numbers_as_the_file_key(token):
 
 
 def test_speed_is_at_least_0_4_of_the_in_memory_path(token):
-    """Best of 5 runs of each, same process, same codes (the bench prints medians)."""
+    """Best of 5 runs of each, same process, same codes, in CPU time of this process (SoftHSM
+    runs in it): the wall clock on this shared machine also counts other jobs (the bench
+    prints wall-clock medians)."""
     key = _open(token)
     codes = _codes(300_000)
 
     def best(derive_key) -> float:
         times = []
         for _ in range(5):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             derive_my_numbers(codes, derive_key, 0)
-            times.append(time.perf_counter() - t0)
+            times.append(time.process_time() - t0)
         return min(times)
 
     best(SECRET)  # warm-up
@@ -132,3 +134,34 @@ def test_uri_and_pin_handling(token, tmp_path):
     with pytest.raises(KeyFileError, match="group or others") as info:
         read_pin(loose)
     assert "4321" not in str(info.value)
+
+
+def test_a_forked_child_opens_the_key_again_and_gets_the_same_numbers(token):
+    """python-pkcs11 keeps one library handle per process: after fork the child must
+    re-initialise and log in again; the parent's key object refuses to be used there."""
+    key = _open(token)
+    codes = _codes(2_000)
+    expected = derive_my_numbers(codes, SECRET)
+    assert derive_my_numbers(codes, key.derivation_key).equals(expected)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report through the pipe, never return into pytest
+        status = 1
+        try:
+            try:
+                key.derivation_key.encrypt_blocks(bytes(16))
+                inherited = "used"
+            except KeyFileError:
+                inherited = "refused"
+            again = _open(token)
+            same = derive_my_numbers(codes, again.derivation_key).equals(expected)
+            os.write(write, f"{inherited} {same}".encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    answer = os.read(read, 100).decode()
+    os.close(read)
+    assert status == 0 and answer == "refused True", answer
+    assert derive_my_numbers(codes, key.derivation_key).equals(expected)  # the parent still works

@@ -29,3 +29,19 @@ def test_sqlite_ledger_and_export_are_private_under_umask_022(tmp_path):
         led.close()
     finally:
         os.umask(old)
+
+
+def test_a_read_only_folder_is_one_clear_error(tmp_path):
+    import pytest
+
+    from core.errors import LedgerError
+
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.access(locked, os.W_OK):  # root ignores modes: use a file where a folder should be
+        (tmp_path / "file").write_text("x")
+        target = tmp_path / "file" / "ledger.db"
+    else:
+        target = locked / "ledger.db"
+    with pytest.raises(LedgerError, match="cannot create the ledger file"):
+        Ledger(f"sqlite:///{target}")

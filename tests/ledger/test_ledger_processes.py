@@ -76,16 +76,16 @@ def test_two_processes_commit_overlapping_daily_sets(ledger, tmp_path):
     runs = {r: ledger.find_run("daily", f"{s:064d}") for r, s in (("a", 0), ("b", 20000))}
     assert {r["run_id"] for r in runs.values()} == {a["run_id"], b["run_id"]}
     assert {r["status"] for r in runs.values()} == {"succeeded"}
-    _assert_chain_intact(ledger)
+    _assert_chain_intact(ledger, at_least=6)  # 2 x (start, commit, finish)
 
 
-def _assert_chain_intact(ledger) -> None:
+def _assert_chain_intact(ledger, at_least: int = 3) -> None:
     """Concurrent writers never fork the audit hash chain (issue 10)."""
     from ledger.integrity import check_integrity
 
     result = check_integrity(ledger)
     assert result.rules["audit_chain"] == {"problems": 0, "checked": result.rules["audit_chain"]["checked"]}
-    assert result.rules["audit_chain"]["checked"] >= 6
+    assert result.rules["audit_chain"]["checked"] >= at_least
     assert result.rules["rows_match_audit"]["problems"] == 0
 
 
