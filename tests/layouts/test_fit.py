@@ -172,3 +172,18 @@ def test_spec_checks_survive_python_minus_o(tmp_path) -> None:
     out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True,
                          cwd=root, check=True)
     assert out.stdout.strip() == "ConfigError"
+
+
+def test_plan_prefilter_only_skips_texts_that_surely_fit() -> None:
+    """The plan stage measures only texts longer than these limits: at the limit, in the
+    widest characters (1 em), every field still takes them."""
+    from layouts.fit import _safe_chars, member_texts
+
+    fonts = PrintSettings().fonts()
+    limits = _safe_chars(DEFAULT_SPEC)
+    assert limits["name"] >= 20 and limits["address"] >= 60       # typical texts skip the measuring
+    n = limits["name"]
+    texts = member_texts(DEFAULT_SPEC, name="練" * (n // 2) + " " + "練" * (n - n // 2 - 1),
+                         kana="ア" * limits["kana"], alias="練" * limits["alias"],
+                         address="練" * limits["address"])
+    assert misfits(texts, fonts) == []
