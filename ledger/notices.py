@@ -120,14 +120,17 @@ def _live(number_id: Any) -> sa.Exists:
     return sa.exists().where(N.number_id == number_id, N.status.notin_(NOT_LIVE))
 
 
-def pending(ledger: Ledger) -> pl.DataFrame:
+def pending(ledger: Ledger, *, with_records: bool = True) -> pl.DataFrame:
     """Active numbers without a live notice, with the resident's record when one is kept:
-    [number_id, resident_code, record] — what the next run must plan."""
+    [number_id, resident_code, record] — what the next run must plan. ``with_records=False``
+    leaves ``record`` null (fetch only the records a run lacks with ``records_of``)."""
     r = resident_records.c
-    query = (sa.select(I.number_id, I.resident_code, r.record)
-             .select_from(issued_numbers.outerjoin(resident_records,
-                                                   r.resident_code == I.resident_code))
+    record = r.record if with_records else sa.null().label("record")
+    query = (sa.select(I.number_id, I.resident_code, record)
              .where(_needs_notice(), ~_live(I.number_id)).order_by(I.resident_code))
+    if with_records:
+        query = query.select_from(issued_numbers.outerjoin(
+            resident_records, r.resident_code == I.resident_code))
     with read_transaction(ledger.engine) as conn:
         return bulk.fetch_frame(conn, query, PENDING_SCHEMA)
 
@@ -358,13 +361,20 @@ def funnel(issued: int, by_status: dict[str, int]) -> dict[str, int]:
             "destroyed": get("destroyed", 0)}
 
 
-def records_of(ledger: Ledger, resident_codes: Sequence[str]) -> pl.DataFrame:
+def records_of(ledger: Ledger, resident_codes: Sequence[str] | pl.Series) -> pl.DataFrame:
     """The kept printable records of these residents: [resident_code, record]."""
     r = resident_records.c
+    codes = pl.Series("resident_code", resident_codes, dtype=pl.Utf8).unique().to_frame()
+    schema = {"resident_code": pl.Utf8, "record": pl.Utf8}
+    if codes.height == 0:
+        return pl.DataFrame(schema=schema)
+    stage = bulk.stage_table("ledger_stage_record_codes", {"resident_code": sa.String(11)})
     with read_transaction(ledger.engine) as conn:
-        return bulk.fetch_frame(conn, sa.select(r.resident_code, r.record).where(
-            r.resident_code.in_(sorted(set(resident_codes)))).order_by(r.resident_code),
-            {"resident_code": pl.Utf8, "record": pl.Utf8})
+        bulk.create_and_load(conn, stage, codes)
+        out = bulk.fetch_frame(conn, sa.select(r.resident_code, r.record).join(
+            stage, stage.c.resident_code == r.resident_code).order_by(r.resident_code), schema)
+        bulk.drop(conn, stage)
+    return out
 
 
 def unprinted(ledger: Ledger) -> pl.DataFrame:

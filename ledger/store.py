@@ -317,10 +317,15 @@ class Ledger:
         self._ready()
         return notices.save_records(self, run_id, records)
 
-    def pending_notices(self) -> pl.DataFrame:
+    def pending_notices(self, *, with_records: bool = True) -> pl.DataFrame:
         """Active numbers without a live notice: [number_id, resident_code, record]."""
         self._ready()
-        return notices.pending(self)
+        return notices.pending(self, with_records=with_records)
+
+    def resident_records(self, resident_codes: Sequence[str] | pl.Series) -> pl.DataFrame:
+        """The kept printable records of these residents: [resident_code, record]."""
+        self._ready()
+        return notices.records_of(self, resident_codes)
 
     def void_unprinted_notices(self, run_id: str) -> int:
         """Void planned notices of ended runs (they go back to planning)."""

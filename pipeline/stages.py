@@ -39,7 +39,14 @@ from pipeline.register_check import check_register_file
 from qa import check_batch
 from transforms.daily import choose_addressees
 from transforms.identifiers.application_id import new_application_ids
-from transforms.notices import card_residents, from_records, manual_manifest, notice_rows, to_records
+from transforms.notices import (
+    as_records,
+    card_residents,
+    from_records,
+    manual_manifest,
+    notice_rows,
+    to_records,
+)
 
 #: outcomes that get a card printed
 PRINTED_OUTCOMES = ("issued", "reissued")
@@ -118,9 +125,13 @@ def stage_plan(opts: RunOptions, run_id: str) -> dict[str, Any]:
     current = card_residents(accepted, outcomes, (*PRINTED_OUTCOMES, *KNOWN_OUTCOMES))
     ledger.save_resident_records(run_id, to_records(current))
     voided = ledger.void_unprinted_notices(run_id)
-    pending = ledger.pending_notices()
-    without_record = int(pending.get_column("record").null_count())
-    residents = from_records(pending.filter(pl.col("record").is_not_null()))
+    pending = ledger.pending_notices(with_records=False).select("resident_code")
+    # this run's rows as they are; only the others come from the records the ledger kept
+    here = current.join(pending, on="resident_code", how="semi")
+    elsewhere = from_records(ledger.resident_records(
+        pending.join(here, on="resident_code", how="anti").get_column("resident_code")))
+    without_record = pending.height - here.height - elsewhere.height
+    residents = pl.concat([as_records(here), elsewhere])
     if "row" in accepted.columns:
         residents = residents.join(accepted.select("resident_code", "row"), on="resident_code",
                                    how="left")
