@@ -277,13 +277,23 @@ def transition(ledger: Ledger, numbers: Sequence[str], to_status: str, why: str,
 
 
 def void_revoked(ledger: Ledger, conn: Connection, number_id: int, run_id: str | None) -> int:
-    """Void the unmailed notices of a number just revoked (inside reissue's transaction)."""
+    """Void the unmailed notices of a number just revoked (inside reissue's transaction).
+
+    A printed envelope holding the revoked card must be pulled as a whole: the other
+    members' printed notices in it are voided too (``envelope_pulled``), so the next run
+    prints all of them again in a new envelope."""
+    envelopes = sa.select(N.registered_mail_number).where(
+        N.number_id == number_id, N.status == "printed").scalar_subquery()
+    pulled = _update(ledger, sa.and_(N.status == "printed", N.number_id != number_id,
+                                     N.registered_mail_number.in_(envelopes)),
+                     "voided", "envelope pulled: it holds a revoked number's card", run_id,
+                     void_reason="envelope_pulled", conn=conn)
     printed = _update(ledger, sa.and_(N.number_id == number_id, N.status == "printed"), "voided",
                       "number revoked: pull the printed envelope", run_id,
                       void_reason="number_revoked", conn=conn)
-    return printed + _update(ledger, sa.and_(N.number_id == number_id, N.status == "planned"),
-                             "voided", "number revoked", run_id,
-                             void_reason="revoked_unprinted", conn=conn)
+    return pulled + printed + _update(
+        ledger, sa.and_(N.number_id == number_id, N.status == "planned"), "voided",
+        "number revoked", run_id, void_reason="revoked_unprinted", conn=conn)
 
 
 # --- read-outs ----------------------------------------------------------------------------

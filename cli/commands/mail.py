@@ -209,6 +209,11 @@ def reconcile_cmd(as_json: bool = JsonOpt, ledger: str | None = LedgerOpt,
                   f"{len(result['revoked_numbers_envelopes'])}")
         for row in result["revoked_numbers_envelopes"][:50]:
             out.print(f"  {row['registered_mail_number']} {row['status']}")
+        recent = result["recently_pulled_envelopes"]
+        out.print(f"envelopes voided by a number change in the last 14 days (check they were "
+                  f"taken out): {len(recent)}")
+        for rmn in recent[:50]:
+            out.print(f"  {rmn}")
     if not result["clean"]:
         raise typer.Exit(1)
 
