@@ -14,7 +14,8 @@ for changes. Results are counts and registered-mail numbers, never a My Number.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -136,6 +137,39 @@ def pending(ledger: Ledger, *, with_records: bool = True) -> pl.DataFrame:
 
 
 # --- planning -----------------------------------------------------------------------------
+#: PostgreSQL advisory lock id held while a run plans notices
+_PG_PLANNING_LOCK = 0x6D796E6F74  # "mynot"
+
+
+@contextmanager
+def planning_lock(ledger: Ledger) -> Iterator[None]:
+    """One planner at a time per ledger, from reading the pending numbers to recording the
+    notices: a PostgreSQL session advisory lock, or an flock beside the SQLite file. Released
+    when the process dies, so a killed run never blocks the next."""
+    if ledger.engine.dialect.name == "postgresql":
+        with ledger.engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_PLANNING_LOCK})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_PLANNING_LOCK})
+                conn.commit()
+        return
+    database = ledger.engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.planning.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def void_unprinted(ledger: Ledger, run_id: str) -> int:
     """Void printed-by-nobody notices of runs that have ended: their numbers go back to planning.
 

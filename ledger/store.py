@@ -14,6 +14,7 @@ import secrets
 import string
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -326,6 +327,11 @@ class Ledger:
         """The kept printable records of these residents: [resident_code, record]."""
         self._ready()
         return notices.records_of(self, resident_codes)
+
+    def planning_lock(self) -> AbstractContextManager[None]:
+        """Held while a run plans notices: two runs never plan the same pending number."""
+        self._ready()
+        return notices.planning_lock(self)
 
     def void_unprinted_notices(self, run_id: str) -> int:
         """Void planned notices of ended runs (they go back to planning)."""

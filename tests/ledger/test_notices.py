@@ -269,3 +269,31 @@ def test_a_revoked_card_pulls_its_whole_printed_envelope(ledger, run_id):
     assert sorted(ledger.pending_notices()["resident_code"].to_list()) == codes[:2]
     refused = ledger.notice_transition([rmn[0]], "mailed", "handover")
     assert refused.changed == 0
+
+
+def test_one_planner_at_a_time(ledger_url):
+    """Two runs planning at once would both plan the same pending numbers; the second waits."""
+    import threading
+    import time
+
+    first, second = Ledger(ledger_url), Ledger(ledger_url)
+    first.init()
+    order: list[str] = []
+    inside = threading.Event()
+
+    def hold() -> None:
+        with first.planning_lock():
+            order.append("first in")
+            inside.set()
+            time.sleep(1.0)
+            order.append("first out")
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    inside.wait(10)
+    with second.planning_lock():
+        order.append("second in")
+    thread.join()
+    assert order == ["first in", "first out", "second in"]
+    first.close()
+    second.close()
