@@ -14,7 +14,8 @@ for changes. Results are counts and registered-mail numbers, never a My Number.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -120,19 +121,55 @@ def _live(number_id: Any) -> sa.Exists:
     return sa.exists().where(N.number_id == number_id, N.status.notin_(NOT_LIVE))
 
 
-def pending(ledger: Ledger) -> pl.DataFrame:
+def pending(ledger: Ledger, *, with_records: bool = True) -> pl.DataFrame:
     """Active numbers without a live notice, with the resident's record when one is kept:
-    [number_id, resident_code, record] — what the next run must plan."""
+    [number_id, resident_code, record] — what the next run must plan. ``with_records=False``
+    leaves ``record`` null (fetch only the records a run lacks with ``records_of``)."""
     r = resident_records.c
-    query = (sa.select(I.number_id, I.resident_code, r.record)
-             .select_from(issued_numbers.outerjoin(resident_records,
-                                                   r.resident_code == I.resident_code))
+    record = r.record if with_records else sa.null().label("record")
+    query = (sa.select(I.number_id, I.resident_code, record)
              .where(_needs_notice(), ~_live(I.number_id)).order_by(I.resident_code))
+    if with_records:
+        query = query.select_from(issued_numbers.outerjoin(
+            resident_records, r.resident_code == I.resident_code))
     with read_transaction(ledger.engine) as conn:
         return bulk.fetch_frame(conn, query, PENDING_SCHEMA)
 
 
 # --- planning -----------------------------------------------------------------------------
+#: PostgreSQL advisory lock id held while a run plans notices
+_PG_PLANNING_LOCK = 0x6D796E6F74  # "mynot"
+
+
+@contextmanager
+def planning_lock(ledger: Ledger) -> Iterator[None]:
+    """One planner at a time per ledger, from reading the pending numbers to recording the
+    notices: a PostgreSQL session advisory lock, or an flock beside the SQLite file. Released
+    when the process dies, so a killed run never blocks the next."""
+    if ledger.engine.dialect.name == "postgresql":
+        with ledger.engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_PLANNING_LOCK})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_PLANNING_LOCK})
+                conn.commit()
+        return
+    database = ledger.engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.planning.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def void_unprinted(ledger: Ledger, run_id: str) -> int:
     """Void printed-by-nobody notices of runs that have ended: their numbers go back to planning.
 
@@ -274,13 +311,23 @@ def transition(ledger: Ledger, numbers: Sequence[str], to_status: str, why: str,
 
 
 def void_revoked(ledger: Ledger, conn: Connection, number_id: int, run_id: str | None) -> int:
-    """Void the unmailed notices of a number just revoked (inside reissue's transaction)."""
+    """Void the unmailed notices of a number just revoked (inside reissue's transaction).
+
+    A printed envelope holding the revoked card must be pulled as a whole: the other
+    members' printed notices in it are voided too (``envelope_pulled``), so the next run
+    prints all of them again in a new envelope."""
+    envelopes = sa.select(N.registered_mail_number).where(
+        N.number_id == number_id, N.status == "printed").scalar_subquery()
+    pulled = _update(ledger, sa.and_(N.status == "printed", N.number_id != number_id,
+                                     N.registered_mail_number.in_(envelopes)),
+                     "voided", "envelope pulled: it holds a revoked number's card", run_id,
+                     void_reason="envelope_pulled", conn=conn)
     printed = _update(ledger, sa.and_(N.number_id == number_id, N.status == "printed"), "voided",
                       "number revoked: pull the printed envelope", run_id,
                       void_reason="number_revoked", conn=conn)
-    return printed + _update(ledger, sa.and_(N.number_id == number_id, N.status == "planned"),
-                             "voided", "number revoked", run_id,
-                             void_reason="revoked_unprinted", conn=conn)
+    return pulled + printed + _update(
+        ledger, sa.and_(N.number_id == number_id, N.status == "planned"), "voided",
+        "number revoked", run_id, void_reason="revoked_unprinted", conn=conn)
 
 
 # --- read-outs ----------------------------------------------------------------------------
@@ -358,13 +405,20 @@ def funnel(issued: int, by_status: dict[str, int]) -> dict[str, int]:
             "destroyed": get("destroyed", 0)}
 
 
-def records_of(ledger: Ledger, resident_codes: Sequence[str]) -> pl.DataFrame:
+def records_of(ledger: Ledger, resident_codes: Sequence[str] | pl.Series) -> pl.DataFrame:
     """The kept printable records of these residents: [resident_code, record]."""
     r = resident_records.c
+    codes = pl.Series("resident_code", resident_codes, dtype=pl.Utf8).unique().to_frame()
+    schema = {"resident_code": pl.Utf8, "record": pl.Utf8}
+    if codes.height == 0:
+        return pl.DataFrame(schema=schema)
+    stage = bulk.stage_table("ledger_stage_record_codes", {"resident_code": sa.String(11)})
     with read_transaction(ledger.engine) as conn:
-        return bulk.fetch_frame(conn, sa.select(r.resident_code, r.record).where(
-            r.resident_code.in_(sorted(set(resident_codes)))).order_by(r.resident_code),
-            {"resident_code": pl.Utf8, "record": pl.Utf8})
+        bulk.create_and_load(conn, stage, codes)
+        out = bulk.fetch_frame(conn, sa.select(r.resident_code, r.record).join(
+            stage, stage.c.resident_code == r.resident_code).order_by(r.resident_code), schema)
+        bulk.drop(conn, stage)
+    return out
 
 
 def unprinted(ledger: Ledger) -> pl.DataFrame:

@@ -14,6 +14,7 @@ import secrets
 import string
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -361,10 +362,20 @@ class Ledger:
         self._ready()
         return notices.save_records(self, run_id, records)
 
-    def pending_notices(self) -> pl.DataFrame:
+    def pending_notices(self, *, with_records: bool = True) -> pl.DataFrame:
         """Active numbers without a live notice: [number_id, resident_code, record]."""
         self._ready()
-        return notices.pending(self)
+        return notices.pending(self, with_records=with_records)
+
+    def resident_records(self, resident_codes: Sequence[str] | pl.Series) -> pl.DataFrame:
+        """The kept printable records of these residents: [resident_code, record]."""
+        self._ready()
+        return notices.records_of(self, resident_codes)
+
+    def planning_lock(self) -> AbstractContextManager[None]:
+        """Held while a run plans notices: two runs never plan the same pending number."""
+        self._ready()
+        return notices.planning_lock(self)
 
     def void_unprinted_notices(self, run_id: str) -> int:
         """Void planned notices of ended runs (they go back to planning)."""

@@ -55,6 +55,8 @@ ID_DOCUMENTS = {
 }
 #: how long a notice may stay in a state before reconciliation calls it stuck (days)
 DEADLINES = {"planned": 3, "printed": 7, "mailed": 21, "returned": 3}
+#: how long reconcile lists an envelope voided by a number change (to check it was pulled)
+PULL_WINDOW_DAYS = 14
 
 
 def parse_mail_numbers(values: Iterable[str]) -> list[str]:
@@ -104,6 +106,11 @@ def handover(opts: RunOptions, batch_dirs: Sequence[Path], out_dir: Path) -> dic
     if not_ready.len():
         raise LedgerError(f"hand-over refused: {not_ready.len()} envelope(s) are not printed "
                           "(QA not passed, or not yet made by hand); nothing was marked")
+    void = set(numbers) - set(live.get_column("registered_mail_number").to_list())
+    if void:
+        raise LedgerError(f"hand-over refused: {len(void)} envelope(s) hold only voided cards "
+                          "(QA failed, reprinted, or a number revoked since): pull them from "
+                          "the mail (`mynumber reconcile`); nothing was marked")
     t = ledger.notice_transition(numbers, "mailed", "handed over to the post office")
     when = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=9)))
     stamp = when.strftime("%Y%m%dT%H%M%S")
@@ -368,12 +375,15 @@ def reconcile(opts: RunOptions, now: dt.datetime | None = None) -> dict[str, Any
             .get_column("registered_mail_number").unique().sort().to_list():
         stuck.append({"registered_mail_number": rmn, "status": "held",
                       "deadline_days": None, "note": "retention period over: destroy"})
-    revoked = every.filter((pl.col("number_status") == "revoked") & (
-        pl.col("status").is_in(["printed", "mailed", "returned", "held"])
-        | ((pl.col("status") == "voided") & (pl.col("void_reason") == "number_revoked"))))
+    revoked = every.filter(pl.col("number_status") == "revoked")
+    # a card of a revoked number still on its way or on the shelf: it must never be handed over
+    out_there = revoked.filter(pl.col("status").is_in(["printed", "mailed", "returned", "held"]))
     pull = [{"registered_mail_number": r["registered_mail_number"], "status": r["status"]}
-            for r in revoked.unique(subset=["registered_mail_number", "status"])
+            for r in out_there.unique(subset=["registered_mail_number", "status"])
             .sort("registered_mail_number").iter_rows(named=True)]
+    # printed envelopes voided by a number change lately: make sure they were taken out
+    recent = every.filter(pl.col("void_reason").is_in(["number_revoked", "envelope_pulled"])
+                          & (pl.col("updated_at") >= now - dt.timedelta(days=PULL_WINDOW_DAYS)))
     return {
         "active_without_printed_notice": unprinted.height,
         "without_notice": int(unprinted.get_column("notice_status").null_count()),
@@ -382,5 +392,7 @@ def reconcile(opts: RunOptions, now: dt.datetime | None = None) -> dict[str, Any
         .unique().sort().to_list(),
         "stuck": stuck,
         "revoked_numbers_envelopes": pull,
+        "recently_pulled_envelopes": recent.get_column("registered_mail_number").unique()
+        .sort().to_list(),
         "clean": unprinted.height == 0 and not stuck and not pull,
     }

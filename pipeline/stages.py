@@ -41,7 +41,14 @@ from pipeline.results import CheckResult, PlanResult, QAResult, RenderResult, St
 from qa import check_batch
 from transforms.daily import choose_addressees
 from transforms.identifiers.application_id import new_application_ids
-from transforms.notices import card_residents, from_records, manual_manifest, notice_rows, to_records
+from transforms.notices import (
+    as_records,
+    card_residents,
+    from_records,
+    manual_manifest,
+    notice_rows,
+    to_records,
+)
 
 #: outcomes that get a card printed
 PRINTED_OUTCOMES = ("issued", "reissued")
@@ -121,49 +128,54 @@ def stage_plan(opts: RunOptions, run_id: str) -> PlanResult:
         ledger.record_mailings(run_id, _envelopes(plan))
         ledger.record_notices(run_id, notice_rows(plan, MANUAL_BATCH))
         return cast(PlanResult, {**read_json(plan_meta), "reused": True})  # written by this stage
-    accepted = pl.read_parquet(run_dir.accepted_path)
-    outcomes = pl.read_parquet(run_dir.outcomes_path)
-    current = card_residents(accepted, outcomes, (*PRINTED_OUTCOMES, *KNOWN_OUTCOMES))
-    ledger.save_resident_records(run_id, to_records(current))
-    voided = ledger.void_unprinted_notices(run_id)
-    pending = ledger.pending_notices()
-    without_record = int(pending.get_column("record").null_count())
-    residents = from_records(pending.filter(pl.col("record").is_not_null()))
-    if "row" in accepted.columns:
-        residents = residents.join(accepted.select("resident_code", "row"), on="resident_code",
-                                   how="left")
-    plan, manual = build_plan(
-        choose_addressees(residents), partial(undrawable_characters, fontset=print_settings(opts).fonts()),
-        ledger, opts, application_ids=new_application_ids,
-        first_batch_no=_next_batch_no(run_dir.batches_dir),
-    )
-    manual_envelopes = manual_manifest(plan)
-    printed_envelopes = _envelopes(plan).height
-    meta = PlanResult(
-        run_id=run_id,
-        batch_ids=plan.get_column("batch_id").drop_nulls().unique(maintain_order=True).to_list(),
-        households=plan.get_column("household_id").n_unique(),
-        envelopes=printed_envelopes + manual_envelopes.height,
-        envelopes_printed=printed_envelopes,
-        envelopes_manual=manual_envelopes.height,
-        members=plan.height,
-        manual_handling=manual.get_column("resident_code").n_unique() if manual.height else 0,
-        notices_planned=plan.height,
-        # cards of numbers an earlier run issued (its batch failed, its range ran out, ...)
-        notices_from_earlier_runs=plan.join(
-            outcomes.filter(pl.col("outcome").is_in(PRINTED_OUTCOMES)).select("resident_code"),
-            on="resident_code", how="anti").height,
-        notices_voided_before_planning=voided,
-        numbers_without_record=without_record,
-        reused=False,
-    )
-    write_csv_atomic(manual, run_dir.manual_path)
-    write_csv_atomic(manual_envelopes, run_dir.manual_manifest_path)
-    write_parquet_atomic(plan, run_dir.plan_path)
-    write_json_atomic(plan_meta, {k: v for k, v in meta.items() if k != "reused"})
-    crash_point("after_plan")
-    ledger.record_mailings(run_id, _envelopes(plan))
-    ledger.record_notices(run_id, notice_rows(plan, MANUAL_BATCH))
+    with ledger.planning_lock():  # two runs never plan the same pending number
+        accepted = pl.read_parquet(run_dir.accepted_path)
+        outcomes = pl.read_parquet(run_dir.outcomes_path)
+        current = card_residents(accepted, outcomes, (*PRINTED_OUTCOMES, *KNOWN_OUTCOMES))
+        ledger.save_resident_records(run_id, to_records(current))
+        voided = ledger.void_unprinted_notices(run_id)
+        pending = ledger.pending_notices(with_records=False).select("resident_code")
+        # this run's rows as they are; only the others come from the records the ledger kept
+        here = current.join(pending, on="resident_code", how="semi")
+        elsewhere = from_records(ledger.resident_records(
+            pending.join(here, on="resident_code", how="anti").get_column("resident_code")))
+        without_record = pending.height - here.height - elsewhere.height
+        residents = pl.concat([as_records(here), elsewhere])
+        if "row" in accepted.columns:
+            residents = residents.join(accepted.select("resident_code", "row"), on="resident_code",
+                                       how="left")
+        plan, manual = build_plan(
+            choose_addressees(residents), partial(undrawable_characters, fontset=print_settings(opts).fonts()),
+            ledger, opts, application_ids=new_application_ids,
+            first_batch_no=_next_batch_no(run_dir.batches_dir),
+        )
+        manual_envelopes = manual_manifest(plan)
+        printed_envelopes = _envelopes(plan).height
+        meta = PlanResult(
+            run_id=run_id,
+            batch_ids=plan.get_column("batch_id").drop_nulls().unique(maintain_order=True).to_list(),
+            households=plan.get_column("household_id").n_unique(),
+            envelopes=printed_envelopes + manual_envelopes.height,
+            envelopes_printed=printed_envelopes,
+            envelopes_manual=manual_envelopes.height,
+            members=plan.height,
+            manual_handling=manual.get_column("resident_code").n_unique() if manual.height else 0,
+            notices_planned=plan.height,
+            # cards of numbers an earlier run issued (its batch failed, its range ran out, ...)
+            notices_from_earlier_runs=plan.join(
+                outcomes.filter(pl.col("outcome").is_in(PRINTED_OUTCOMES)).select("resident_code"),
+                on="resident_code", how="anti").height,
+            notices_voided_before_planning=voided,
+            numbers_without_record=without_record,
+            reused=False,
+        )
+        write_csv_atomic(manual, run_dir.manual_path)
+        write_csv_atomic(manual_envelopes, run_dir.manual_manifest_path)
+        write_parquet_atomic(plan, run_dir.plan_path)
+        write_json_atomic(plan_meta, {k: v for k, v in meta.items() if k != "reused"})
+        crash_point("after_plan")
+        ledger.record_mailings(run_id, _envelopes(plan))
+        ledger.record_notices(run_id, notice_rows(plan, MANUAL_BATCH))
     return meta
 
 

@@ -47,6 +47,13 @@ def from_records(records: pl.DataFrame) -> pl.DataFrame:
     return out.select([pl.col(k).cast(v) for k, v in RECORD_SCHEMA.items()])
 
 
+def as_records(residents: pl.DataFrame) -> pl.DataFrame:
+    """The RECORD_SCHEMA columns of a canonical frame (what from_records gives), no JSON."""
+    return residents.select([
+        (pl.col(k) if k in residents.columns else pl.lit(None)).cast(v).alias(k)
+        for k, v in RECORD_SCHEMA.items()])
+
+
 def card_residents(accepted: pl.DataFrame, outcomes: pl.DataFrame,
                    outcome_names: tuple[str, ...]) -> pl.DataFrame:
     """Accepted rows whose outcome is one of ``outcome_names`` (and whose event needs a card)."""

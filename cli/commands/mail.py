@@ -10,23 +10,47 @@ unknown (they are counted, never changed), 2 for unusable input.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from cli.options import ConfigOpt, LedgerOpt, OperatorOpt, load_settings, run_options
-from core.errors import InputError
+from core.errors import InputError, LedgerError
 from pipeline.options import RunOptions
 
 mail_app = typer.Typer(help="After the printer: hand-over, returns, counter, re-send, destruction.",
                        no_args_is_help=True)
 out = Console()
 JsonOpt = typer.Option(False, "--json", help="Print the result as JSON.")
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def db_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """A ledger that cannot be reached (or a driver error) is one line and exit 2, no traceback;
+    the driver's message may quote values, so only its type is named."""
+
+    @functools.wraps(func)
+    def inner(*args: P.args, **kwargs: P.kwargs) -> R:
+        import sqlalchemy as sa
+
+        try:
+            return func(*args, **kwargs)
+        except sa.exc.DBAPIError as exc:
+            raise LedgerError(f"the ledger could not be reached or refused the request "
+                              f"({type(exc.orig).__name__ if exc.orig else type(exc).__name__})"
+                              ) from None
+
+    return inner
 
 
 def _opts(ledger: str | None, operator: str | None, config: Path | None,
@@ -68,6 +92,7 @@ NumbersArg = typer.Argument(None, help="Registered-mail numbers (or one per line
 
 
 @mail_app.command("handover")
+@db_errors
 def handover_cmd(
     batch_dirs: list[Path] = typer.Argument(..., help="Batch folders (passed QA), or a run's "
                                             "manual_manifest.csv for hand-made envelopes."),
@@ -84,6 +109,7 @@ def handover_cmd(
 
 
 @mail_app.command("made")
+@db_errors
 def made_cmd(numbers: list[str] | None = NumbersArg, ledger: str | None = LedgerOpt,
              operator: str | None = OperatorOpt, config: Path | None = ConfigOpt) -> None:
     """Hand-made envelopes (manual manifest) checked and sealed: ready for the hand-over."""
@@ -93,6 +119,7 @@ def made_cmd(numbers: list[str] | None = NumbersArg, ledger: str | None = Ledger
 
 
 @mail_app.command("delivered")
+@db_errors
 def delivered_cmd(numbers: list[str] | None = NumbersArg,
                   mailed_before: str | None = typer.Option(
                       None, "--mailed-before", help="All envelopes mailed before this date "
@@ -115,6 +142,7 @@ def delivered_cmd(numbers: list[str] | None = NumbersArg,
 
 
 @mail_app.command("returned")
+@db_errors
 def returned_cmd(numbers: list[str] | None = NumbersArg,
                  reason: str = typer.Option(..., "--reason", help="宛所不明, 受取拒否, 保管期間経過, …"),
                  location: str = typer.Option(..., "--location", help="The shelf it is held on."),
@@ -127,6 +155,7 @@ def returned_cmd(numbers: list[str] | None = NumbersArg,
 
 
 @mail_app.command("collect")
+@db_errors
 def collect_cmd(number: str = typer.Argument(..., help="Registered-mail number of the envelope."),
                 id_document: str = typer.Option(..., "--id-document",
                                                 help="Kind of identity document shown (never its number): "
@@ -140,6 +169,7 @@ def collect_cmd(number: str = typer.Argument(..., help="Registered-mail number o
 
 
 @mail_app.command("resend")
+@db_errors
 def resend_cmd(number: str = typer.Argument(..., help="Registered-mail number of a held envelope."),
                folder: Path = typer.Option(..., "--out", help="New folder for the one-envelope batch."),
                postal_code: str | None = typer.Option(None, "--postal-code", help="New postcode (7 digits)."),
@@ -157,6 +187,7 @@ def resend_cmd(number: str = typer.Argument(..., help="Registered-mail number of
 
 
 @mail_app.command("destroy")
+@db_errors
 def destroy_cmd(held_before: str = typer.Option(..., "--held-before", help="Destroy what has been "
                                                 "held since before this date (YYYY-MM-DD)."),
                 list_dir: Path = typer.Option(Path("destruction"), "--out", help="Folder for the list."),
@@ -169,6 +200,7 @@ def destroy_cmd(held_before: str = typer.Option(..., "--held-before", help="Dest
 
 
 @mail_app.command("status")
+@db_errors
 def status_cmd(as_json: bool = JsonOpt, ledger: str | None = LedgerOpt,
                operator: str | None = OperatorOpt, config: Path | None = ConfigOpt) -> None:
     """Notices by status and age, overdue holds, and the funnel."""
@@ -189,6 +221,7 @@ def status_cmd(as_json: bool = JsonOpt, ledger: str | None = LedgerOpt,
     out.print(f"overdue holds (over {result['retention_months']} months): {result['overdue_holds']}")
 
 
+@db_errors
 def reconcile_cmd(as_json: bool = JsonOpt, ledger: str | None = LedgerOpt,
                   operator: str | None = OperatorOpt, config: Path | None = ConfigOpt) -> None:
     """Active numbers without a printed notice, stuck notices, envelopes of revoked numbers.
@@ -209,10 +242,16 @@ def reconcile_cmd(as_json: bool = JsonOpt, ledger: str | None = LedgerOpt,
                   f"{len(result['revoked_numbers_envelopes'])}")
         for row in result["revoked_numbers_envelopes"][:50]:
             out.print(f"  {row['registered_mail_number']} {row['status']}")
+        recent = result["recently_pulled_envelopes"]
+        out.print(f"envelopes voided by a number change in the last 14 days (check they were "
+                  f"taken out): {len(recent)}")
+        for rmn in recent[:50]:
+            out.print(f"  {rmn}")
     if not result["clean"]:
         raise typer.Exit(1)
 
 
+@db_errors
 def reprint_cmd(batch_dir: Path = typer.Argument(..., help="The batch folder with spoiled sheets."),
                 envelopes: str = typer.Option(..., "--envelopes", help="Envelope numbers, e.g. 12,57."),
                 folder: Path = typer.Option(..., "--out", help="New folder for the reprint batch."),

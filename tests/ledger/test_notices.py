@@ -252,3 +252,48 @@ def test_transition_counts_are_idempotent_and_refuse_illegal(ledger, run_id):
     assert set(hist["who"]) == {"test-operator"}
     unknown = ledger.notice_transition([mail_numbers(1)[0]], "mailed", "x")
     assert unknown.unknown == 1
+
+
+def test_a_revoked_card_pulls_its_whole_printed_envelope(ledger, run_id):
+    ledger.commit_numbers(run_id, number_frame(1, 3), "k")
+    codes = number_frame(1, 3)["resident_code"].to_list()
+    rmn = mail_numbers(2)
+    frame = plan_frame(codes, [rmn[0], rmn[0], rmn[1]]).with_columns(
+        household_id=pl.Series(["H1", "H1", "H2"]), envelope_seq=pl.Series([1, 1, 2]))
+    ledger.record_notices(run_id, frame)
+    ledger.mark_batch_notices(run_id, "B00001", "printed", "qa pass")
+    ledger.reissue(codes[0], "leak", FakeKey(), derive=derive)
+    got = notices.all_notices(ledger).sort("resident_code")
+    assert got["status"].to_list() == ["voided", "voided", "printed"]
+    assert got["void_reason"].to_list() == ["number_revoked", "envelope_pulled", None]
+    assert sorted(ledger.pending_notices()["resident_code"].to_list()) == codes[:2]
+    refused = ledger.notice_transition([rmn[0]], "mailed", "handover")
+    assert refused.changed == 0
+
+
+def test_one_planner_at_a_time(ledger_url):
+    """Two runs planning at once would both plan the same pending numbers; the second waits."""
+    import threading
+    import time
+
+    first, second = Ledger(ledger_url), Ledger(ledger_url)
+    first.init()
+    order: list[str] = []
+    inside = threading.Event()
+
+    def hold() -> None:
+        with first.planning_lock():
+            order.append("first in")
+            inside.set()
+            time.sleep(1.0)
+            order.append("first out")
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    inside.wait(10)
+    with second.planning_lock():
+        order.append("second in")
+    thread.join()
+    assert order == ["first in", "first out", "second in"]
+    first.close()
+    second.close()

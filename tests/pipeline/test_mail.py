@@ -43,3 +43,20 @@ def test_funnel_is_inline_svg_without_external_references():
                         "funnel": {"issued": 10, "printed": 9},
                         "notices": {"planned": 9, "printed": 9, "all_printed": True}})
     assert "<svg" in page and "Notices of this run" in page
+
+
+def test_an_unreachable_ledger_is_one_line_and_exit_2(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers.flow_runs import ROOT
+
+    for args in (["mail", "status"], ["reconcile"], ["mail", "returned", "36060000012",
+                                                      "--reason", "宛所不明", "--location", "A"]):
+        done = subprocess.run([sys.executable, "-m", "cli.main", *args, "--ledger",
+                               "postgresql://nobody@127.0.0.1:1/x"], capture_output=True,
+                              text=True, timeout=120, cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and "could not be reached" in done.stderr

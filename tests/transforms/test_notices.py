@@ -9,6 +9,7 @@ import polars as pl
 
 from transforms.notices import (
     RECORD_SCHEMA,
+    as_records,
     card_residents,
     from_records,
     manual_manifest,
@@ -40,6 +41,7 @@ def test_records_round_trip_and_never_hold_a_number():
     assert back.schema == pl.Schema(RECORD_SCHEMA)
     expected = residents().select(list(RECORD_SCHEMA)).cast(RECORD_SCHEMA)
     assert back.equals(expected)
+    assert as_records(residents()).equals(expected)  # the same frame without the JSON trip
 
 
 def test_missing_keys_decode_as_nulls_and_empty_is_typed():
