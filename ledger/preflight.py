@@ -11,11 +11,14 @@ import sqlalchemy as sa
 
 from core.errors import ConfigError, LedgerError
 
-from . import migrate
+from . import keys, migrate
 from .engine import make_engine, resolve_url, safe_url
+from .keys import LedgerKey
 from .mailings import parse_range
 
 R_TABLE = "mail_number_ranges"
+#: the migration that added ledger_keys (key binding)
+KEYS_REVISION = "0002"
 
 
 @dataclass(frozen=True)
@@ -79,3 +82,24 @@ def look(url: str, configured_range: str | None) -> LedgerLook:
     if first_last is not None and not any((int(f), int(la)) == first_last for f, la, _ in rows):
         left += configured
     return LedgerLook(exists=True, revision=revision, mail_numbers_left=left)
+
+
+def check_key_read_only(url: str, key: LedgerKey) -> None:
+    """Refuse (KeyMismatch, exit 2) a key an existing ledger would not issue under, reading
+    only: a ledger that does not exist yet, or predates key binding, is bound by the run."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return
+    engine = make_engine(resolve_url(url))
+    try:
+        with engine.connect() as conn:
+            revision = migrate.current_revision(conn)
+            if revision is None or revision < KEYS_REVISION:
+                return
+            keys.check(conn, key)
+    except sa.exc.OperationalError as exc:
+        reason = str(getattr(exc, "orig", "")).split("\n")[0][:160]
+        raise LedgerError(f"ledger at {safe_url(resolve_url(url))} cannot be reached ({reason}); "
+                          "check --ledger, the server and the credentials") from None
+    finally:
+        engine.dispose()

@@ -17,9 +17,13 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import ConfigError, InputError, MyNumberError
 from pipeline.options import RunOptions
+
+if TYPE_CHECKING:
+    from ledger.keys import LedgerKey
 
 #: input kinds the readers know (readers.tables): CSV exports and Parquet
 KNOWN_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet")
@@ -114,22 +118,19 @@ def check_out_dir(out: Path) -> Path:
 
 
 def check_key(opts: RunOptions) -> None:
-    """The key loads (a file key: present, 0600, well-formed) and suits this ledger."""
-    if opts.key.is_pkcs11:
-        return  # the token is opened by the issuing stage; the PIN is never read here
-    from core.keys import load_key
+    """The key opens (a file key: present, 0600, well-formed; a token key: module, PIN file,
+    object) and suits this ledger."""
+    from core.keys import open_key
 
-    key = load_key(opts.key.ref)
-    key_acceptable_for_ledger(opts, key)
+    key_acceptable_for_ledger(opts, open_key(opts.key))
 
 
-def key_acceptable_for_ledger(opts: RunOptions, key: object) -> None:
-    """The one place that decides whether this key may issue into this ledger.
+def key_acceptable_for_ledger(opts: RunOptions, key: LedgerKey) -> None:
+    """The one place that decides whether this key may issue into this ledger: the ledger's
+    current key, DEMO with DEMO only (ledger.keys). Read-only; the run binds a new ledger."""
+    from ledger.preflight import check_key_read_only
 
-    Today: a loadable key is acceptable. The key-binding work (a ledger bound to one key id)
-    plugs in here, so preflight refuses a wrong key before anything is written.
-    """
-    return None
+    check_key_read_only(opts.ledger.url, key)
 
 
 def check_sender(opts: RunOptions) -> None:

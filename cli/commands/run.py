@@ -57,29 +57,8 @@ def _run_settings(config: Path | None, ledger: str | None, key: Path | None, ope
     # a DEMO key makes a demo run: DEMO marks on every page, the demo mail range and sender
     if not settings.key.is_pkcs11 and load_key(settings.key.ref).is_demo:
         settings = settings.with_changes(demo={"value": True})
-    _check_key_against_ledger(settings)
-    return settings
+    return settings  # whether the key suits the ledger: preflight (pipeline.preflight.check_key)
 
-
-def _check_key_against_ledger(settings: Settings) -> None:
-    """Refuse, before any flow starts, a key the ledger does not issue under (exit 2)."""
-    import sqlalchemy as sa
-
-    from core.errors import LedgerError
-    from core.keys import open_key
-    from ledger import Ledger
-    from ledger.engine import safe_url
-
-    key = open_key(settings.key)
-    led = Ledger(settings.ledger.url, operator=settings.ledger.operator)
-    try:
-        led.check_key(key)
-    except sa.exc.SQLAlchemyError as exc:  # the driver's text may quote the URL: never shown
-        raise LedgerError(f"cannot use the ledger at {safe_url(led.url)} "
-                          f"({type(getattr(exc, 'orig', exc)).__name__}); nothing was changed") \
-            from None
-    finally:
-        led.close()
 
 
 def print_summary(report: dict[str, Any]) -> None:
