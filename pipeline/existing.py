@@ -32,6 +32,19 @@ EMPTY_DERIVED = pl.DataFrame(schema={"resident_code": pl.Utf8, "my_number": pl.U
 #: the rule and reason of both rows of a brought/derived collision (field: reason)
 COLLISION_REASON = ("my_number: number_collision: the number brought by one resident equals the number"
                     " derived for another")
+#: the reason of a deriving row whose number the ledger or a brought number already holds
+COLLISION_HELD = ("number_collision: the number derived for this resident is already held by"
+                  " another resident (a brought number is wrong)")
+
+
+def held_by_others(ledger: Ledger, fresh: pl.DataFrame) -> pl.Series:
+    """Resident codes whose derived number (``fresh``: resident_code, my_number) the ledger
+    holds for someone else, active or revoked: committing it would fail the whole set."""
+    owners = ledger.number_owners(fresh.get_column("my_number"))
+    clash = fresh.select("resident_code", "my_number").join(
+        owners.select("my_number", pl.col("resident_code").alias("_owner")), on="my_number", how="inner",
+    ).filter(pl.col("_owner") != pl.col("resident_code"))
+    return clash.get_column("resident_code").unique()
 
 
 def settle_brought_numbers(
