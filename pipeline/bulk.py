@@ -70,7 +70,7 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> dict[str, 
 
     t0 = time.perf_counter()
     rejected: list[pl.DataFrame] = []
-    held = held_by_others(ledger, fresh)
+    held = held_by_others(ledger, fresh, key.key_id)
     if bringing.height:
         settled, brought_rejected, collided = settle_brought_numbers(
             opts, run_id, register_path, bringing, ledger, derived=fresh.select("resident_code", "my_number"))

@@ -28,7 +28,7 @@ from transforms.numbering import derive_my_numbers
 EVENT_KEY = ("resident_code", "event", "event_date")
 
 
-def _hold_collisions(classified: pl.DataFrame, ledger: Ledger, secret: bytes) -> pl.DataFrame:
+def _hold_collisions(classified: pl.DataFrame, ledger: Ledger, secret: bytes, key_id: str) -> pl.DataFrame:
     """Hold a birth or first registration whose derived number the ledger or a move-in of this
     file already holds, and that move-in (docs/domain.md#register-input-limits): committing
     either would make the ledger refuse the whole day."""
@@ -39,7 +39,7 @@ def _hold_collisions(classified: pl.DataFrame, ledger: Ledger, secret: bytes) ->
         derive_my_numbers(issuing.get_column("resident_code"), secret, 0).alias("my_number"))
     kept = classified.filter(pl.col("action") == "keep").select("row", "my_number")
     brought_clash = fresh.join(kept, on="my_number", how="inner")
-    held_codes = pl.concat([held_by_others(ledger, fresh), brought_clash.get_column("resident_code")]).unique()
+    held_codes = pl.concat([held_by_others(ledger, fresh, key_id), brought_clash.get_column("resident_code")]).unique()
     held_rows = brought_clash.get_column("row")
     issue_hit = pl.col("resident_code").is_in(held_codes.implode()) & (pl.col("action") == "issue")
     keep_hit = pl.col("row").is_in(held_rows.implode()) & (pl.col("action") == "keep")
@@ -72,7 +72,7 @@ def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> dict[str, An
     )
     # events the ledger contradicts are held, each row alone, never the whole file
     classified = hold_contradictions(classified, *resident_history(ledger, codes))
-    classified = _hold_collisions(classified, ledger, key.secret)
+    classified = _hold_collisions(classified, ledger, key.secret, key.key_id)
     timings = {"classify_s": time.perf_counter() - t0}
 
     t0 = time.perf_counter()

@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from ledger import Ledger
-from ledger.queries import issued_runs
+from ledger.queries import issued_runs, numbers_not_derived_by
 from pipeline.options import RunOptions
 from pipeline.register_check import check_register_file
 from transforms.daily import classify_events
@@ -37,10 +37,12 @@ COLLISION_HELD = ("number_collision: the number derived for this resident is alr
                   " another resident (a brought number is wrong)")
 
 
-def held_by_others(ledger: Ledger, fresh: pl.DataFrame) -> pl.Series:
-    """Resident codes whose derived number (``fresh``: resident_code, my_number) the ledger
-    holds for someone else, active or revoked: committing it would fail the whole set."""
-    owners = ledger.number_owners(fresh.get_column("my_number"))
+def held_by_others(ledger: Ledger, fresh: pl.DataFrame, key_id: str) -> pl.Series:
+    """Resident codes whose derived number (``fresh``: resident_code, my_number, derived
+    with ``key_id``) the ledger holds for someone else, active or revoked: committing it
+    would fail the whole set. Only numbers the key did not derive at generation 0 can
+    clash (``ledger.queries.numbers_not_derived_by``), so only those are read."""
+    owners = numbers_not_derived_by(ledger, key_id)
     clash = fresh.select("resident_code", "my_number").join(
         owners.select("my_number", pl.col("resident_code").alias("_owner")), on="my_number", how="inner",
     ).filter(pl.col("_owner") != pl.col("resident_code"))
