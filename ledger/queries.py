@@ -90,3 +90,20 @@ def resident_history(ledger: Ledger, resident_codes: pl.Series) -> tuple[pl.Seri
         history = bulk.fetch_frame(conn, recorded, EVENT_SCHEMA)
         bulk.drop(conn, stage)
     return known.get_column("resident_code"), history
+
+
+def numbers_not_derived_by(ledger: Ledger, key_id: str) -> pl.DataFrame:
+    """[my_number, resident_code] of every number, active or revoked, that is not a first
+    (generation 0) number derived with ``key_id``: numbers brought by move-ins, reissued
+    numbers and numbers of other keys.
+
+    Only these can equal a number the key derives now for another resident (the keyed
+    permutation never maps two resident codes to one number), so this small set, not the
+    whole ledger, is what a run compares its fresh numbers with.
+    """
+    ledger._ready()
+    inum = issued_numbers.c
+    query = sa.select(inum.my_number, inum.resident_code).where(
+        sa.or_(inum.key_id.is_(None), inum.key_id != key_id, inum.generation != 0))
+    with read_transaction(ledger.engine) as conn:
+        return bulk.fetch_frame(conn, query, {"my_number": pl.Utf8, "resident_code": pl.Utf8})

@@ -13,9 +13,8 @@ import polars as pl
 from core.errors import LedgerError
 from core.keys import open_key
 from expectations.issued import check_issued_numbers
-from ledger import Ledger
 from ledger.queries import issued_runs
-from pipeline.existing import settle_brought_numbers
+from pipeline.existing import COLLISION_HELD, held_by_others, settle_brought_numbers
 from pipeline.faults import crash_point
 from pipeline.files import (
     write_csv_atomic,
@@ -72,7 +71,7 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStag
 
     t0 = time.perf_counter()
     rejected: list[pl.DataFrame] = []
-    held = _held_by_others(ledger, fresh)
+    held = held_by_others(ledger, fresh, key.key_id)
     if bringing.height:
         settled, brought_rejected, collided = settle_brought_numbers(
             opts, run_id, register_path, bringing, ledger, derived=fresh.select("resident_code", "my_number"))
@@ -120,17 +119,3 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStag
         "is_demo_key": key.is_demo,
         "timings": timings,
     }
-
-
-#: the reason of a deriving row whose number the ledger or a brought number already holds
-COLLISION_HELD = ("number_collision: the number derived for this resident is already held by"
-                  " another resident (a brought number is wrong)")
-
-
-def _held_by_others(ledger: Ledger, fresh: pl.DataFrame) -> pl.Series:
-    """Resident codes whose derived number the ledger holds for someone else (or revoked)."""
-    owners = ledger.number_owners(fresh.get_column("my_number"))
-    clash = fresh.select("resident_code", "my_number").join(
-        owners.select("my_number", pl.col("resident_code").alias("_owner")), on="my_number", how="inner",
-    ).filter(pl.col("_owner") != pl.col("resident_code"))
-    return clash.get_column("resident_code").unique()

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import polars as pl
 
-from core.keys import open_key
+from core.keys import BlockCipher, open_key
+from ledger import Ledger
 from ledger.queries import issued_runs, known_events, resident_history
+from pipeline.existing import COLLISION_HELD, COLLISION_REASON, held_by_others
 from pipeline.files import write_csv_atomic, write_parquet_atomic
 from pipeline.options import RunOptions
 from pipeline.register_check import check_register_file
@@ -24,6 +26,29 @@ from transforms.daily import OUTCOME_OF_ACTION, classify_events, hold_contradict
 from transforms.numbering import derive_my_numbers
 
 EVENT_KEY = ("resident_code", "event", "event_date")
+
+
+def _hold_collisions(classified: pl.DataFrame, ledger: Ledger, derivation_key: bytes | BlockCipher,
+                     key_id: str) -> pl.DataFrame:
+    """Hold a birth or first registration whose derived number the ledger or a move-in of this
+    file already holds, and that move-in (docs/domain.md#register-input-limits): committing
+    either would make the ledger refuse the whole day."""
+    issuing = classified.filter((pl.col("action") == "issue") & ~pl.col("is_reused"))
+    if issuing.height == 0:
+        return classified
+    fresh = issuing.select("resident_code").with_columns(
+        derive_my_numbers(issuing.get_column("resident_code"), derivation_key, 0).alias("my_number"))
+    kept = classified.filter(pl.col("action") == "keep").select("row", "my_number")
+    brought_clash = fresh.join(kept, on="my_number", how="inner")
+    held_codes = pl.concat([held_by_others(ledger, fresh, key_id), brought_clash.get_column("resident_code")]).unique()
+    held_rows = brought_clash.get_column("row")
+    issue_hit = pl.col("resident_code").is_in(held_codes.implode()) & (pl.col("action") == "issue")
+    keep_hit = pl.col("row").is_in(held_rows.implode()) & (pl.col("action") == "keep")
+    return classified.with_columns(
+        pl.when(issue_hit | keep_hit).then(pl.lit("quarantine")).otherwise(pl.col("action")).alias("action"),
+        pl.when(issue_hit).then(pl.lit("my_number: " + COLLISION_HELD))
+        .when(keep_hit).then(pl.lit(COLLISION_REASON)).otherwise(pl.col("reason")).alias("reason"),
+    )
 
 
 def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageResult:
@@ -49,6 +74,7 @@ def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageR
     )
     # events the ledger contradicts are held, each row alone, never the whole file
     classified = hold_contradictions(classified, *resident_history(ledger, codes))
+    classified = _hold_collisions(classified, ledger, key.derivation_key, key.key_id)
     timings = {"classify_s": time.perf_counter() - t0}
 
     t0 = time.perf_counter()

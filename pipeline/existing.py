@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from ledger import Ledger
-from ledger.queries import issued_runs
+from ledger.queries import issued_runs, numbers_not_derived_by
 from pipeline.options import RunOptions
 from pipeline.register_check import check_register_file
 from transforms.daily import classify_events
@@ -32,6 +32,21 @@ EMPTY_DERIVED = pl.DataFrame(schema={"resident_code": pl.Utf8, "my_number": pl.U
 #: the rule and reason of both rows of a brought/derived collision (field: reason)
 COLLISION_REASON = ("my_number: number_collision: the number brought by one resident equals the number"
                     " derived for another")
+#: the reason of a deriving row whose number the ledger or a brought number already holds
+COLLISION_HELD = ("number_collision: the number derived for this resident is already held by"
+                  " another resident (a brought number is wrong)")
+
+
+def held_by_others(ledger: Ledger, fresh: pl.DataFrame, key_id: str) -> pl.Series:
+    """Resident codes whose derived number (``fresh``: resident_code, my_number, derived
+    with ``key_id``) the ledger holds for someone else, active or revoked: committing it
+    would fail the whole set. Only numbers the key did not derive at generation 0 can
+    clash (``ledger.queries.numbers_not_derived_by``), so only those are read."""
+    owners = numbers_not_derived_by(ledger, key_id)
+    clash = fresh.select("resident_code", "my_number").join(
+        owners.select("my_number", pl.col("resident_code").alias("_owner")), on="my_number", how="inner",
+    ).filter(pl.col("_owner") != pl.col("resident_code"))
+    return clash.get_column("resident_code").unique()
 
 
 def settle_brought_numbers(

@@ -238,3 +238,34 @@ def test_move_in_after_move_out_is_allowed(tmp_path, demo_key_path, ledger_url):
         out = run_daily_stages(opts, write(tmp_path, [event(rows[0], kind, date, **extra)], "events.csv",
                                            EVENT_COLUMNS))
         assert "quarantined" not in out["applied"]["outcomes"], out["quarantine"]
+
+
+def test_daily_birth_colliding_with_a_move_in_holds_both_and_never_the_day(tmp_path, demo_key_path, ledger_url):
+    rows = bulk_world(tmp_path, demo_key_path, ledger_url)
+    baby, earlier = new_code(10), new_code(11)
+    # a move-in brings the number the key derives for the newborn: both held, the rest applied
+    day = [
+        event(rows[0], "birth", "2026-11-24", resident_code=baby, relationship="子", date_of_birth="2026-11-24"),
+        event(rows[1], "move_in", "2026-11-24", resident_code=new_code(12), household_id="NEW-9",
+              my_number=derived(demo_key_path, baby)),
+        event(rows[2], "birth", "2026-11-24", resident_code=new_code(13), relationship="子",
+              date_of_birth="2026-11-24"),
+    ]
+    opts = make_opts(tmp_path, demo_key_path, out_dir=str(tmp_path / "c1"), ledger={"url": ledger_url},
+                     print={"issue_date": "2026-11-25"})
+    out = run_daily_stages(opts, write(tmp_path, day, "events.csv", EVENT_COLUMNS))
+    assert rules_of(out["quarantine"], 1) == rules_of(out["quarantine"], 2) == {"number_collision"}
+    assert out["applied"]["outcomes"] == {"issued": 1, "quarantined": 2}
+    # a number recorded earlier as a move-in's holds a later birth, never the whole day
+    first = [event(rows[3], "move_in", "2026-11-24", resident_code=new_code(14), household_id="NEW-8",
+                   my_number=derived(demo_key_path, earlier))]
+    opts = make_opts(tmp_path, demo_key_path, out_dir=str(tmp_path / "c2"), ledger={"url": ledger_url},
+                     print={"issue_date": "2026-11-25"})
+    assert run_daily_stages(opts, write(tmp_path, first, "events.csv", EVENT_COLUMNS))["applied"]["outcomes"] == {"kept": 1}
+    later = [event(rows[4], "birth", "2026-11-25", resident_code=earlier, relationship="子",
+                   date_of_birth="2026-11-25")]
+    opts = make_opts(tmp_path, demo_key_path, out_dir=str(tmp_path / "c3"), ledger={"url": ledger_url},
+                     print={"issue_date": "2026-11-25"})
+    out = run_daily_stages(opts, write(tmp_path, later, "events.csv", EVENT_COLUMNS))
+    assert out["applied"]["outcomes"] == {"quarantined": 1}
+    assert rules_of(out["quarantine"], 1) == {"number_collision"}

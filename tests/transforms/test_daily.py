@@ -123,3 +123,47 @@ def test_addressee_is_the_head_when_present_else_the_eldest():
     assert out["resident_code"].to_list() == ["a", "b", "c", "d"]
     assert out["is_head"].to_list() == [False, True, False, True]
     assert out.group_by("household_id").agg(pl.col("is_head").sum())["is_head"].to_list() == [1, 1]
+
+
+def history(*rows: tuple[str, str, dt.date]) -> pl.DataFrame:
+    return pl.DataFrame({"resident_code": [r[0] for r in rows], "event": [r[1] for r in rows],
+                         "event_date": [r[2] for r in rows]},
+                        schema={"resident_code": pl.Utf8, "event": pl.Utf8, "event_date": pl.Date})
+
+
+def contradictions(ev, known_codes, hist, known=EMPTY_KNOWN):
+    from transforms.daily import hold_contradictions
+
+    _, out = classify(ev, active=pl.DataFrame({"resident_code": known_codes, "run_id": ["r0"] * len(known_codes)},
+                                              schema={"resident_code": pl.Utf8, "run_id": pl.Utf8}),
+                      known=known)
+    held = hold_contradictions(out, pl.Series(known_codes, dtype=pl.Utf8), hist)
+    return {c: (a, (r or "").split(":")[1].strip() if a == "quarantine" and r and r.count(":") >= 2 else None)
+            for c, a, r in held.select("resident_code", "action", "reason").iter_rows()}
+
+
+def test_exit_events_of_unknown_residents_are_held():
+    got = contradictions(events(("A", "death", None), ("B", "move_out", None), ("K", "death", None)), ["K"],
+                         history())
+    assert got == {"A": ("quarantine", "event_unknown_resident"), "B": ("quarantine", "event_unknown_resident"),
+                   "K": ("record", None)}
+
+
+def test_events_after_death_or_move_out_are_held_but_a_move_in_after_a_move_out_is_not():
+    earlier = DAY - dt.timedelta(days=3)
+    hist = history(("D", "death", earlier), ("O", "move_out", earlier), ("I", "move_out", earlier),
+                   ("B", "move_out", earlier), ("B", "move_in", DAY - dt.timedelta(days=1)))
+    ev = events(("D", "number_change", None), ("O", "death", None), ("I", "move_in", "123456789018"),
+                ("B", "move_out", None))
+    got = contradictions(ev, ["D", "O", "B"], hist)
+    assert got["D"] == ("quarantine", "event_after_death")
+    assert got["O"] == ("quarantine", "event_after_move_out")
+    assert got["I"][0] == "keep"
+    assert got["B"] == ("record", None)  # moved out, moved back in, moves out again
+
+
+def test_an_event_already_processed_is_never_held_on_a_rerun():
+    hist = history(("D", "death", DAY))
+    known = pl.DataFrame({"resident_code": ["D"], "event": ["death"], "event_date": [DAY]})
+    got = contradictions(events(("D", "death", None)), ["D"], hist, known=known)
+    assert got == {"D": ("already_processed", None)}
