@@ -46,7 +46,10 @@ ROLES = ("issuer", "print", "qa", "auditor")
 _PREFIX = re.compile(r"[a-z][a-z0-9_]{0,40}")
 
 LEDGER_TABLES = ("runs", "issued_numbers", "events", "mailings", "mailing_history",
-                 "mail_number_ranges", "registered_mail_numbers", "ledger_keys")
+                 "mail_number_ranges", "registered_mail_numbers", "ledger_keys",
+                 # notices (migration 0004; history rows are written by triggers as the caller)
+                 # and the run lock (0003)
+                 "notices", "notice_history", "resident_records", "run_locks")
 
 
 def _statements(p: str, schema: str) -> list[str]:
@@ -74,19 +77,22 @@ def _statements(p: str, schema: str) -> list[str]:
         # issuer
         f"GRANT SELECT, INSERT, UPDATE ON {tables} TO {issuer}",
         f"GRANT SELECT, INSERT ON audit_log TO {issuer}",
+        f"GRANT SELECT ON notice_transitions TO {issuer}, {prn}",  # read by the status trigger
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {issuer}",
         # print: read numbers to print them, mark envelopes printed, append audit entries
         f"GRANT SELECT ON runs, issued_numbers, mailings, mailing_history, "
         f"registered_mail_numbers, mail_number_ranges TO {prn}",
         f"GRANT UPDATE ON mailings TO {prn}",
-        f"GRANT INSERT ON mailing_history, audit_log TO {prn}",
+        f"GRANT SELECT, UPDATE ON notices TO {prn}",  # a batch that passed QA: notices printed
+        f"GRANT INSERT ON mailing_history, notice_history, audit_log TO {prn}",
         f"GRANT SELECT (audit_id, entry_hash) ON audit_log TO {prn}",  # to chain its entries
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {prn}",
         # qa: masked numbers only
         f"GRANT SELECT ON issued_numbers_masked, mailings, runs TO {qa}",
         f"GRANT EXECUTE ON FUNCTION number_hash(text) TO {qa}",
         # auditor: the audit log and statistics, no numbers
-        f"GRANT SELECT ON audit_log, runs, ledger_keys, ledger_number_counts TO {auditor}",
+        f"GRANT SELECT ON audit_log, runs, ledger_keys, ledger_number_counts, notice_history "
+        f"TO {auditor}",
         # staging tables of bulk reads and writes are TEMPORARY (ledger.bulk)
         f"GRANT TEMPORARY ON DATABASE \"{{database}}\" TO {issuer}, {prn}",
     ]

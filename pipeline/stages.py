@@ -26,7 +26,7 @@ from layouts.batch import write_batch
 from layouts.fonts import undrawable_characters
 from ledger import Ledger
 from ledger.notices import MANUAL_BATCH
-from pipeline.faults import crash_point
+from pipeline.faults import crash_point, damage_point
 from pipeline.files import (
     read_json,
     sha256_file,
@@ -214,6 +214,7 @@ def stage_render(opts: RunOptions, batch_id: str) -> RenderResult:
     )
     if not result.skipped:
         crash_point("mid_render")
+        damage_point(run_dir.batch_dir(batch_id))
     return {
         "batch_id": batch_id,
         "pages": result.pages,

@@ -74,7 +74,7 @@ def test_choices_are_listed_in_help():
 def test_read_only_ledger_commands_never_create_a_ledger(tmp_path):
     target = tmp_path / "nowhere" / "ledger.db"
     for command in (("ledger", "stats"), ("ledger", "verify"), ("ledger", "audit"),
-                    ("ledger", "export", "--out", str(tmp_path / "x.parquet"))):
+                    ("ledger", "export", "--out", str(tmp_path / "x.parquet"), "--reason", "audit")):
         done = mynumber(*command, "--ledger", f"sqlite:///{target}")
         assert done.returncode == 2, done.stderr
         assert "no ledger at" in one_line(done)

@@ -65,7 +65,7 @@ def test_foreign_and_demo_keys_exit_2_and_change_nothing(keyed_ledger, tmp_path,
                          "--key", key),
         "daily": mynumber("daily", str(ev_path), "--date", "2026-12-01", "--out",
                           str(tmp_path / "daily"), "--ledger", url, "--key", key),
-        "reissue": mynumber("reissue", code, "--reason", "leak", "--ledger", url, "--key", key),
+        "reissue": mynumber("reissue", code, "--reason", "leak", "--ledger", url, "--key", key, "--yes"),
     }
     secret = load_key(keys[which]).secret.hex()
     for name, done in runs.items():
@@ -76,5 +76,5 @@ def test_foreign_and_demo_keys_exit_2_and_change_nothing(keyed_ledger, tmp_path,
     assert not (tmp_path / "bulk" / "batches").exists()
     assert snapshot(url) == before
     # key A still works: the reissue goes through
-    ok = mynumber("reissue", code, "--reason", "leak", "--ledger", url, "--key", str(keys["a"]))
+    ok = mynumber("reissue", code, "--reason", "leak", "--ledger", url, "--key", str(keys["a"]), "--yes")
     assert ok.returncode == 0, ok.stderr[-1500:]

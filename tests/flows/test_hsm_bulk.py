@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -45,7 +46,8 @@ def test_bulk_with_a_token_key_gives_the_file_key_numbers(tmp_path, prefect_api)
     led.add_mail_number_range(3606200000, 3606200999)
     done = subprocess.run(
         [sys.executable, "-m", "cli.main", "bulk", str(tmp_path / "register.csv"), "--out",
-         str(tmp_path / "run"), "--ledger", url, "--key", token.uri(LABEL), "--workers", "1"],
+         str(tmp_path / "run"), "--ledger", url, "--key", token.uri(LABEL), "--workers", "1",
+         "--config", str(Path(__file__).parents[1] / "helpers" / "municipality.toml")],
         capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     active = led.active_numbers().sort("resident_code")

@@ -78,16 +78,19 @@ def run(register_path: Path, opts):
     return run_bulk(str(register_path), opts)
 
 
-def test_bulk_qa_failure_then_fixed_register_prints_the_rest(prefect_api, tmp_path, key, backend):
-    """QA fails on one unprintable address: the fixed register (a new run, every resident
-    already issued) prints the failed batch's notices, and only those."""
+def test_bulk_qa_failure_then_fixed_register_prints_the_rest(prefect_api, tmp_path, key, backend,
+                                                            monkeypatch):
+    """QA fails on one batch (its PDF damaged after rendering, as a bad disk would): the next
+    run (a new folder, every resident already issued) prints that batch's notices, and only
+    those. (An address too long to print no longer reaches QA: the plan diverts it.)"""
     from pipeline.report import exit_code
 
     good = register(tmp_path, 120)
-    bad = with_changed_head(good, tmp_path / "bad.csv", 3, address=LONG_ADDRESS)
     opts = make_opts(tmp_path, key, runner={"workers": 1}, ledger={"url": backend},
                      out_dir=str(tmp_path / "run1"))
-    first = run(bad, opts)
+    monkeypatch.setenv("MYNUMBER_DAMAGE_BATCH", "B00001")
+    first = run(good, opts)
+    monkeypatch.delenv("MYNUMBER_DAMAGE_BATCH")
     assert first["qa"]["verdict"] == "fail" and exit_code(first) == 1
     assert first["notices"]["voided"] > 0 and not first["notices"]["all_printed"]
     second = run(good, opts.in_folder(tmp_path / "run2"))
@@ -122,8 +125,9 @@ def test_registered_mail_range_exhausted_then_a_new_range(prefect_api, tmp_path,
 
 @pytest.mark.postgres
 def test_too_long_household_id_on_postgresql(prefect_api, tmp_path, key, request):
-    """PostgreSQL refuses a household id longer than 64 after the commit; the fixed register
-    (a new run) prints the whole register."""
+    """A household id longer than the ledger's column (64) once made PostgreSQL refuse the plan
+    after the commit; now the check quarantines that household's rows and the rest is issued
+    and printed; the fixed register (a new run) issues and prints the held household."""
     from pipeline.report import exit_code
 
     url = strip_ledger_password(request.getfixturevalue("pg_url"), os.environ)
@@ -135,10 +139,12 @@ def test_too_long_household_id_on_postgresql(prefect_api, tmp_path, key, request
         tmp_path / "long.csv")
     opts = make_opts(tmp_path, key, runner={"workers": 1}, ledger={"url": url},
                      out_dir=str(tmp_path / "run1"))
-    with pytest.raises(Exception):  # noqa: B017 - the stage fails; which error is the driver's
-        run(tmp_path / "long.csv", opts)
+    held = int((frame["household_id"] == first_hh).sum())
+    first = run(tmp_path / "long.csv", opts)
+    assert first["outcomes"]["quarantined"] == held and first["outcomes"]["issued"] == 80 - held
+    assert first["notices"]["all_printed"] and first["counts_add_up"]
     fixed = run(good, opts.in_folder(tmp_path / "run2"))
-    assert fixed["outcomes"]["already_issued"] == 80
+    assert fixed["outcomes"]["already_issued"] == 80 - held and fixed["outcomes"]["issued"] == held
     assert fixed["notices"]["all_printed"] and exit_code(fixed) == 0
     assert_every_number_printed_once(url)
 

@@ -59,7 +59,8 @@ def test_every_file_a_run_writes_is_private_under_umask_022(tmp_path, prefect_ap
     write_export(register, inputs / "register.csv")
     write_export(generate_events(register, EventParams()), inputs / "events.csv")
     ledger = f"sqlite:///{work / 'data' / 'ledger.db'}"
-    common = ("--ledger", ledger, "--key", str(key), "--workers", "1")
+    town = Path(__file__).parents[1] / "helpers" / "municipality.toml"  # a non-sample sender
+    common = ("--ledger", ledger, "--key", str(key), "--workers", "1", "--config", str(town))
 
     rng = mynumber("ledger", "mail-range", "3606100000", "3606199999", "--ledger", ledger)
     assert rng.returncode == 0, rng.stderr[-1500:]

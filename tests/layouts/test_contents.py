@@ -157,10 +157,13 @@ def test_birth_date_calendar_follows_the_residents_status() -> None:
 
 # --- duplex: the card's back (追記欄) -------------------------------------------------------
 def tint_box(pdf: pdfium.PdfDocument, index: int, dpi: float = 72) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) in pixels of the card's pale green tint."""
+    """(left, top, right, bottom) in pixels of the card's tint: the commonest light non-white
+    colour of the page (the tint is CMYK, so a renderer may show it green or grey)."""
     img = np.asarray(pdf[index].render(scale=dpi / 72).to_pil().convert("RGB")).astype(int)
-    r, g, b = img[..., 0], img[..., 1], img[..., 2]
-    ys, xs = np.nonzero((g - r > 8) & (g - b > 8))
+    light = (img.min(axis=2) > 200) & (img.max(axis=2) < 254)
+    colours, counts = np.unique(img[light], axis=0, return_counts=True)
+    tint = colours[counts.argmax()]
+    ys, xs = np.nonzero(np.abs(img - tint).max(axis=2) <= 2)
     return int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
 
 

@@ -11,6 +11,7 @@ from core.keys import KeyMaterial
 from ledger import Ledger, migrate
 from ledger.integrity import check_integrity
 from ledger.keys import known_keys
+from ledger.schema import SCHEMA_HEAD
 
 KEY = KeyMaterial("k-2026-11-26-aaaaaa", bytes(range(32)), "", False)
 
@@ -43,7 +44,7 @@ def _at_0001(url: str) -> Ledger:
 
 def test_upgrade_chains_old_entries_and_registers_old_keys(ledger_url):
     led = _at_0001(ledger_url)
-    assert led.init() == "0002"
+    assert led.init() == SCHEMA_HEAD
     (row,) = known_keys(led)
     assert row["key_id"] == KEY.key_id and row["status"] == "current" and row["check_value"] is None
     result = check_integrity(led, key=KEY)
