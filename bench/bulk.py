@@ -60,7 +60,9 @@ def main() -> None:
     if args.quick:
         args.rows, args.batch_size = 5000, 500
 
+    from cli.prefect_api import prefect_api
     from core.keys import generate_key_file
+    from core.settings import resolve_settings
     from flows.bulk_issuance import run_bulk
     from pipeline.options import RunOptions
     from sample_data.generate import SampleParams, generate_register, write_export
@@ -73,13 +75,17 @@ def main() -> None:
     write_export(generate_register(SampleParams(rows=args.rows, seed=2015, as_of=dt.date(2015, 10, 5))), register)
     generate_s = time.perf_counter() - t0
     generate_key_file(out / "key.json", demo=True)
-    opts = RunOptions(
-        out_dir=str(out / "run"), ledger_url=f"sqlite:///{out / 'ledger.db'}",
-        key_path=str(out / "key.json"), workers=args.workers, batch_size=args.batch_size,
-        qr_sample_size=args.qr_sample, issue_date="2015-10-05", operator="bench", demo=True,
-    )
+    settings = resolve_settings({
+        "ledger": {"url": f"sqlite:///{out / 'ledger.db'}", "operator": "bench"},
+        "key": {"ref": str(out / "key.json")},
+        "runner": {"workers": args.workers, "prefect_home": str(out / "prefect")},
+        "print": {"batch_size": args.batch_size, "issue_date": "2015-10-05"},
+        "qa": {"qr_sample_size": args.qr_sample},
+    }, {}, demo=True)
+    opts = RunOptions.of(settings, out / "run")
     t0 = time.perf_counter()
-    report = run_bulk(str(register), opts)
+    with prefect_api(opts.runner.prefect_home, opts.runner.api_start_timeout_s):  # one API, as the CLI
+        report = run_bulk(str(register), opts)
     wall = time.perf_counter() - t0
     own_mb, child_mb = peak_rss_mb()
     base = baseline_pages_per_s(opts, report_batch(opts))
