@@ -49,7 +49,7 @@ run: venv
 # the PostgreSQL ledger tests run too: .ci/with-postgres starts a throwaway server on
 # loopback (unless MYNUMBER_TEST_PG_URL is set) and stops it afterwards
 test: venv
-	.ci/with-postgres $(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	.ci/with-postgres $(BIN)/python -m pytest -n 2 -q
 
 # ruff (pyflakes, bugbear, isort, pyupgrade), mypy (strict on core, transforms, ledger) and
 # import-linter (layers point one way); .ci/run calls this before the tests

@@ -1,9 +1,11 @@
 """Fixtures for flow tests: ONE Prefect test server for the session, real keys, real
 SQLite ledgers, generated registers.
 
-Every module here marks itself ``xdist_group("prefect")`` so that, under
-``pytest -n 2 --dist loadgroup``, all flow tests share one worker and one server
-(a Prefect server costs ~5 s to start; one per test would dominate the suite).
+The suite runs with ``--dist loadscope`` (pyproject.toml): each flow module stays on one
+worker, and each worker starts at most one Prefect test server for all its flow modules
+(a server costs 5-20 s to start; one per test would dominate the suite, and one for the
+whole suite made every flow test wait on a single worker). The modules' ``xdist_group``
+marks only matter under ``--dist loadgroup``.
 """
 
 from __future__ import annotations
