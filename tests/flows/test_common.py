@@ -14,30 +14,19 @@ import pytest
 from flows.common import StageFailed, guarded
 from layouts.batch import _write_atomic
 from pipeline.files import describe_os_error, write_bytes_atomic
-
-
-def _mount(where: Path, options: str) -> None:
-    where.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+from tests.helpers.disks import tmpfs
 
 
 @pytest.fixture
 def tiny_disk(tmp_path):
-    where = tmp_path / "tiny"
-    _mount(where, "size=64k")
-    yield where
-    subprocess.run(["umount", "-l", str(where)], check=False)
+    with tmpfs(tmp_path / "tiny", "size=64k") as where:
+        yield where
 
 
 @pytest.fixture
 def read_only_disk(tmp_path):
-    where = tmp_path / "ro"
-    _mount(where, "ro,size=64k")
-    yield where
-    subprocess.run(["umount", "-l", str(where)], check=False)
+    with tmpfs(tmp_path / "ro", "ro,size=64k") as where:
+        yield where
 
 
 @pytest.mark.parametrize("writer", [_write_atomic, write_bytes_atomic], ids=["batch", "work-file"])

@@ -3,7 +3,6 @@ nothing is written; a CLI run refused by preflight exits 2 with one line."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from core.settings import resolve_settings
 from pipeline.options import RunOptions
 from pipeline.preflight import run_preflight
 from tests.cli.test_contract import mynumber, one_line
+from tests.helpers.disks import tmpfs
 
 SENDER = {"name": "テスト市", "lg_code": "999990", "mayor_title": "テスト市長",
           "postal_code": "1000001", "address": "東京都テスト市1-1", "telephone": "03-0000-0000"}
@@ -152,28 +152,16 @@ def test_fonts_missing(tmp_path, register, real_key, monkeypatch):
     assert "install the Debian package" in str(error)
 
 
-def _mount_tmpfs(where: Path, options: str) -> None:
-    where.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-
-
 @pytest.fixture
 def tiny_disk(tmp_path):
-    where = tmp_path / "tiny"
-    _mount_tmpfs(where, "size=256k")
-    yield where
-    subprocess.run(["umount", "-l", str(where)], check=False)
+    with tmpfs(tmp_path / "tiny", "size=256k") as where:
+        yield where
 
 
 @pytest.fixture
 def read_only_disk(tmp_path):
-    where = tmp_path / "ro"
-    _mount_tmpfs(where, "ro,size=64k")
-    yield where
-    subprocess.run(["umount", "-l", str(where)], check=False)
+    with tmpfs(tmp_path / "ro", "ro,size=64k") as where:
+        yield where
 
 
 def test_disk_too_small_for_the_batches(tmp_path, register, real_key, tiny_disk):
