@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any, NoReturn
 from urllib.parse import unquote, unquote_to_bytes
 
 from core.errors import KeyFileError
-from core.keys import KCV_BLOCK, KCV_BYTES, validate_key_id
+from core.keys import KCV_BLOCK, KCV_BYTES, read_owner_only, validate_key_id
 
 #: bytes per C_EncryptUpdate (8,192 AES blocks; SoftHSM2 is fastest at up to 128 KiB)
 CALL_BYTES = 128 * 1024
@@ -86,21 +85,7 @@ def parse_uri(uri: str) -> Pkcs11Uri:
 def read_pin(path: str | os.PathLike[str]) -> str:
     """The PIN from a file that only its owner can read (like a key file); never echoed."""
     path = Path(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise KeyFileError(f"cannot open the PIN file {path}: "
-                           f"{exc.strerror or type(exc).__name__}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise KeyFileError(f"PIN file {path} is not a regular file")
-        if st.st_mode & 0o077:
-            raise KeyFileError(f"PIN file {path} is accessible by group or others "
-                               f"(mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}")
-        raw = os.read(fd, 4096)
-    finally:
-        os.close(fd)
+    raw = read_owner_only(path, "PIN file", max_bytes=4096)
     pin = raw.decode("utf-8", errors="strict").strip("\r\n")
     if not pin:
         raise KeyFileError(f"PIN file {path} is empty")

@@ -221,35 +221,46 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def load_key(path: str | os.PathLike[str]) -> KeyMaterial:
-    """Load and check a key file (see the module docstring); `KeyFileError` otherwise."""
+def read_owner_only(path: str | os.PathLike[str], what: str, *, missing_hint: str = "",
+                    max_bytes: int = 64 * 1024) -> bytes:
+    """The bytes of a secret file (a key file, a PIN file) that only its owner may read.
+
+    Refused with `KeyFileError` naming ``what``: missing, not a regular file (a FIFO planted
+    at the path must not hang the run: O_NONBLOCK, then fstat), readable by group or others,
+    or larger than ``max_bytes``. Never quotes the contents.
+    """
     path = Path(path)
     try:
-        # O_NONBLOCK: a FIFO planted at the path must not hang the run (fstat rejects it)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise KeyFileError(f"key file {path} not found; create one with "
-                           f"`mynumber keygen {path}`") from None
+        raise KeyFileError(f"{what} {path} not found{missing_hint}") from None
     except OSError as exc:
-        raise KeyFileError(f"cannot open key file {path}: "
+        raise KeyFileError(f"cannot open {what} {path}: "
                            f"{exc.strerror or type(exc).__name__}") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise KeyFileError(f"key file {path} is not a regular file")
+            raise KeyFileError(f"{what} {path} is not a regular file")
         if st.st_mode & 0o077:
             raise KeyFileError(
-                f"key file {path} is accessible by group or others "
+                f"{what} {path} is accessible by group or others "
                 f"(mode {stat.S_IMODE(st.st_mode):04o}); refusing to use it. "
                 f"Run: chmod 600 {path}")
-        if st.st_size > 64 * 1024:
-            raise KeyFileError(f"key file {path} is too large to be a key file")
+        if st.st_size > max_bytes:
+            raise KeyFileError(f"{what} {path} is too large to be a {what}")
         raw = b""
         while chunk := os.read(fd, 65536):
             raw += chunk
     finally:
         os.close(fd)
-    return _parse(raw, path)
+    return raw
+
+
+def load_key(path: str | os.PathLike[str]) -> KeyMaterial:
+    """Load and check a key file (see the module docstring); `KeyFileError` otherwise."""
+    raw = read_owner_only(path, "key file",
+                          missing_hint=f"; create one with `mynumber keygen {path}`")
+    return _parse(raw, Path(path))
 
 
 def _parse(raw: bytes, path: Path) -> KeyMaterial:
