@@ -379,6 +379,12 @@ def history(ledger: Ledger, notice_ids: Sequence[int] | None = None) -> pl.DataF
                                       "who": pl.Utf8, "why": pl.Utf8}, orient="row")
 
 
+def without_live_notice_count() -> sa.Select[Any]:
+    """How many active numbers have no live notice: one index lookup per number
+    (``ix_notices_number_id``, migration 0005), never a scan of the notices per number."""
+    return sa.select(sa.func.count()).select_from(issued_numbers).where(_needs_notice(), ~_live(I.number_id))
+
+
 def counts(ledger: Ledger) -> dict[str, Any]:
     """Notices by status, and the funnel issued → printed → mailed → delivered/held/destroyed."""
     with read_transaction(ledger.engine) as conn:
@@ -386,8 +392,7 @@ def counts(ledger: Ledger) -> dict[str, Any]:
             sa.select(N.status, sa.func.count()).group_by(N.status)).all()}
         issued = int(conn.execute(sa.select(sa.func.count()).select_from(issued_numbers)
                                   .where(_needs_notice())).scalar_one())
-        pending_n = int(conn.execute(sa.select(sa.func.count()).select_from(issued_numbers)
-                                     .where(_needs_notice(), ~_live(I.number_id))).scalar_one())
+        pending_n = int(conn.execute(without_live_notice_count()).scalar_one())
     return {"by_status": {s: by_status.get(s, 0) for s in NOTICE_STATUSES},
             "active_numbers_needing_notice": issued, "without_live_notice": pending_n,
             "funnel": funnel(issued, by_status)}
