@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from core.keys import BlockCipher, open_key
 from ledger import Ledger
 from ledger.queries import issued_runs, known_events, resident_history
-from pipeline.existing import COLLISION_HELD, COLLISION_REASON, held_by_others
+from pipeline.existing import COLLISION_HELD, COLLISION_REASON, held_by_others, split_reasons
 from pipeline.files import write_csv_atomic, write_parquet_atomic
 from pipeline.options import RunOptions
 from pipeline.register_check import check_register_file
@@ -24,6 +25,10 @@ from pipeline.results import LedgerStageResult
 from pipeline.stages import open_ledger
 from transforms.daily import OUTCOME_OF_ACTION, classify_events, hold_contradictions
 from transforms.numbering import derive_my_numbers
+
+if TYPE_CHECKING:
+    from core.hsm import TokenKey
+    from core.keys import KeyMaterial
 
 EVENT_KEY = ("resident_code", "event", "event_date")
 
@@ -51,6 +56,27 @@ def _hold_collisions(classified: pl.DataFrame, ledger: Ledger, derivation_key: b
     )
 
 
+def decide_events(events: pl.DataFrame, ledger: Ledger, key: KeyMaterial | TokenKey,
+                  run_id: str) -> pl.DataFrame:
+    """Each accepted event's action (and reason) against the ledger, reading only.
+
+    Shared by ``stage_apply``, which then applies the actions, and ``check --key``
+    (``pipeline.foresee``), which only reports the holds, so that the two cannot disagree.
+    """
+    codes = events.get_column("resident_code")
+    brought = events.get_column("my_number").drop_nulls()
+    classified = classify_events(
+        events.select("row", *EVENT_KEY, "my_number"),
+        issued_runs(ledger, codes),
+        ledger.number_owners(brought),
+        known_events(ledger, events.select(*EVENT_KEY)),
+        run_id,
+    )
+    # events the ledger contradicts are held, each row alone, never the whole file
+    classified = hold_contradictions(classified, *resident_history(ledger, codes))
+    return _hold_collisions(classified, ledger, key.derivation_key, key.key_id)
+
+
 def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageResult:
     """Classify each accepted event against the ledger and apply it (idempotently)."""
     run_dir = opts.run_dir
@@ -63,18 +89,7 @@ def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageR
     key = open_key(opts.key)
     ledger.bind_key(key, run_id)
     t0 = time.perf_counter()
-    codes = events.get_column("resident_code")
-    brought = events.get_column("my_number").drop_nulls()
-    classified = classify_events(
-        events.select("row", *EVENT_KEY, "my_number"),
-        issued_runs(ledger, codes),
-        ledger.number_owners(brought),
-        known_events(ledger, events.select(*EVENT_KEY)),
-        run_id,
-    )
-    # events the ledger contradicts are held, each row alone, never the whole file
-    classified = hold_contradictions(classified, *resident_history(ledger, codes))
-    classified = _hold_collisions(classified, ledger, key.derivation_key, key.key_id)
+    classified = decide_events(events, ledger, key, run_id)
     timings = {"classify_s": time.perf_counter() - t0}
 
     t0 = time.perf_counter()
@@ -100,11 +115,7 @@ def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageR
         "reason", "is_reused",
     )
     write_parquet_atomic(outcomes.drop("reason"), run_dir.outcomes_path)
-    rejected = outcomes.filter(pl.col("outcome") == "quarantined").select(
-        "row",
-        pl.col("reason").str.split_exact(":", 1).struct.field("field_0").alias("field"),
-        pl.col("reason").str.split_exact(": ", 1).struct.field("field_1").alias("reason"),
-    )
+    rejected = split_reasons(outcomes.filter(pl.col("outcome") == "quarantined").select("row", "reason"))
     quarantine = pl.concat(
         [checked.quarantine.select("row", "field", "reason").cast({"row": pl.UInt32}),
          rejected.cast({"row": pl.UInt32})]

@@ -6,8 +6,9 @@ never get a new number. It goes through the move-in rules of the daily run
 (``transforms.daily.classify_events``): the number is kept when nobody else holds it,
 counted as already issued when the ledger already has it for this resident, and
 quarantined when it belongs to someone else, was revoked, or differs from the resident's
-active number. Numbers are read back from the register only here, in memory; work files
-carry a ``has_my_number`` flag instead.
+active number. The numbers themselves are read back from the register, in memory only, by
+``pipeline.bulk.stage_issue`` (or come from ``check --key``); work files carry a
+``has_my_number`` flag instead. Deciding reads the ledger only; the caller writes.
 
 A brought number equal to the number this run derives for another resident is held, and
 so is that other resident (``COLLISION_REASON``): the keyed permutation never maps two
@@ -17,14 +18,13 @@ neither row may go on until a person has looked (docs/domain.md#register-input-l
 
 from __future__ import annotations
 
-from pathlib import Path
+import datetime as dt
+from dataclasses import dataclass
 
 import polars as pl
 
 from ledger import Ledger
 from ledger.queries import issued_runs, numbers_not_derived_by
-from pipeline.options import RunOptions
-from pipeline.register_check import check_register_file
 from transforms.daily import classify_events
 
 EMPTY_KNOWN = pl.DataFrame(schema={"resident_code": pl.Utf8, "event": pl.Utf8, "event_date": pl.Date})
@@ -35,6 +35,16 @@ COLLISION_REASON = ("my_number: number_collision: the number brought by one resi
 #: the reason of a deriving row whose number the ledger or a brought number already holds
 COLLISION_HELD = ("number_collision: the number derived for this resident is already held by"
                   " another resident (a brought number is wrong)")
+
+
+@dataclass(frozen=True)
+class BroughtSettlement:
+    """What becomes of the rows that bring a number (``settle_brought_numbers``)."""
+
+    outcomes: pl.DataFrame   # row, resident_code, outcome (kept/already_issued/quarantined), is_reused
+    rejected: pl.DataFrame   # row (UInt32), field, reason: the bringing rows held
+    collided: pl.Series      # resident codes of ``derived`` whose number a brought number equals
+    to_record: pl.DataFrame  # resident_code, my_number: kept numbers the ledger does not have yet
 
 
 def held_by_others(ledger: Ledger, fresh: pl.DataFrame, key_id: str) -> pl.Series:
@@ -50,22 +60,20 @@ def held_by_others(ledger: Ledger, fresh: pl.DataFrame, key_id: str) -> pl.Serie
 
 
 def settle_brought_numbers(
-    opts: RunOptions, run_id: str, register_path: str, rows: pl.DataFrame, ledger: Ledger,
+    run_id: str, issue_day: dt.date, bringing: pl.DataFrame, brought_numbers: pl.DataFrame, ledger: Ledger,
     derived: pl.DataFrame = EMPTY_DERIVED,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
-    """(outcomes [row, resident_code, outcome, is_reused], quarantine [row, field, reason],
-    resident codes of ``derived`` whose number a brought number collides with).
+) -> BroughtSettlement:
+    """Decide, reading the ledger only, what becomes of the rows that bring a number.
 
-    ``derived``: [resident_code, my_number] this run is about to commit for other residents.
+    ``bringing``: [row, resident_code] of those rows; ``brought_numbers``: [resident_code,
+    my_number] as the register has them (in memory only); ``derived``: [resident_code,
+    my_number] this run is about to commit for other residents. The caller records
+    ``BroughtSettlement.to_record`` (bulk) or only reports the holds (``check --key``).
     """
-    checked = check_register_file(
-        Path(register_path), encoding=opts.check.encoding, resident_code_rule=opts.check.resident_code_rule,
-        kind="register", today=opts.print.issue_day,
-    )
-    brought = rows.select("row", "resident_code").join(
-        checked.accepted.select("resident_code", "my_number"), on="resident_code", how="inner",
+    brought = bringing.select("row", "resident_code").join(
+        brought_numbers.select("resident_code", "my_number"), on="resident_code", how="inner",
         validate="1:1",
-    ).with_columns(pl.lit("move_in").alias("event"), pl.lit(opts.print.issue_day).alias("event_date"))
+    ).with_columns(pl.lit("move_in").alias("event"), pl.lit(issue_day).alias("event_date"))
     clash = derived.join(brought.select("my_number", pl.col("resident_code").alias("_by")),
                          on="my_number", how="inner").filter(pl.col("resident_code") != pl.col("_by"))
     collided = brought.filter(pl.col("my_number").is_in(clash.get_column("my_number").implode()))
@@ -79,8 +87,6 @@ def settle_brought_numbers(
     kept = classified.filter(pl.col("action") == "keep")
     already = (pl.col("_run").is_not_null() & (pl.col("_run") != run_id)).fill_null(False)
     new = kept.filter(~already & pl.col("_run").is_null())
-    if new.height:
-        ledger.record_existing_numbers(run_id, new.select("resident_code", "my_number"), reason="existing")
     outcomes = classified.select(
         "row", "resident_code",
         pl.when(pl.col("action") == "quarantine").then(pl.lit("quarantined"))
@@ -95,9 +101,18 @@ def settle_brought_numbers(
         classified.filter(pl.col("action") == "quarantine").select("row", "reason"),
         collided.select("row", pl.lit(COLLISION_REASON).alias("reason")),
     ])
-    rejected = reasons.select(
+    return BroughtSettlement(
+        outcomes=outcomes,
+        rejected=split_reasons(reasons),
+        collided=clash.get_column("resident_code").unique(),
+        to_record=new.select("resident_code", "my_number"),
+    )
+
+
+def split_reasons(reasons: pl.DataFrame) -> pl.DataFrame:
+    """[row, "field: rule: text"] → quarantine rows [row (UInt32), field, "rule: text"]."""
+    return reasons.select(
         pl.col("row").cast(pl.UInt32),
         pl.col("reason").str.split_exact(":", 1).struct.field("field_0").alias("field"),
         pl.col("reason").str.split_exact(": ", 1).struct.field("field_1").alias("reason"),
     )
-    return outcomes, rejected, clash.get_column("resident_code").unique()

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cli.options import ResidentCodeRuleChoice, choice_value
+from cli.options import ConfigOpt, ResidentCodeRuleChoice, choice_value, load_settings
 from core.errors import ConfigError
 
 
@@ -25,9 +25,16 @@ def check(
     resident_code_rule: ResidentCodeRuleChoice = typer.Option("mod11", "--resident-code-rule", help="Resident-code check digit: mod11 (assumed rule) or none (format only)."),  # type: ignore[valid-type]
     kind: str = typer.Option("register", "--kind", help="register (the whole register) or events (a daily events file)."),
     today: str | None = typer.Option(None, "--today", help="Treat this ISO date as today (dates after it are in the future)."),
+    key: str | None = typer.Option(None, "--key", help="Also hold what the run would hold with this key and ledger "
+                                   "(number collisions, events the ledger contradicts), reading only: a key file or "
+                                   "pkcs11: URI. Without it, those rows are held by the run itself."),
+    ledger: str | None = typer.Option(None, "--ledger", help="With --key: the ledger the run would use (default "
+                                      "$MYNUMBER_LEDGER, the settings file, else sqlite:///mynumber-data/ledger.db); "
+                                      "one that does not exist yet is read as empty."),
+    config: Path | None = ConfigOpt,
 ) -> int:
     """Check a register export: every row is accepted or quarantined with a reason."""
-    from pipeline.register_check import check_register_file
+    from pipeline.register_check import check_register_file, write_check_outputs
 
     if kind not in ("register", "events"):
         raise ConfigError(f"--kind must be register or events, not {kind!r}")
@@ -37,8 +44,18 @@ def check(
             day = dt.date.fromisoformat(today)
         except ValueError:
             raise ConfigError("--today must be an ISO date (YYYY-MM-DD)") from None
+    if ledger is not None and key is None:
+        raise ConfigError("--ledger needs --key: without the key, check cannot foresee what the ledger would hold")
     result = check_register_file(register, encoding=encoding, resident_code_rule=str(choice_value(resident_code_rule)),
-                                 kind=kind, out_dir=out, today=day)
+                                 kind=kind, today=day)
+    if key is not None:
+        from core.keys import open_key
+        from pipeline.foresee import check_with_key
+
+        settings = load_settings(config, ledger=ledger, key=key)
+        result = check_with_key(result, open_key(settings.key), settings.ledger.url, kind=kind,
+                                issue_day=day or dt.date.today())
+    write_check_outputs(out, result.report, result.quarantine, result.suite)
     report = result.report
     console = Console()
     table = Table(title=f"{report['file']} ({report['kind']}, {report['encoding']})")
@@ -56,6 +73,10 @@ def check(
         for name, count in sorted(broken.items(), key=lambda kv: -kv[1]):
             rules.add_row(name, str(count))
         console.print(rules)
+    if "foreseen" in report:
+        seen = report["foreseen"]
+        console.print(f"with key {escape(seen['key_id'])} and ledger {escape(seen['ledger'])}: "
+                      f"{seen['rows_held']} more rows held (what the run would hold)")
     if report["ignored_columns"]:
         names = ", ".join(escape(repr(n[:40])) for n in report["ignored_columns"])
         console.print(f"ignored columns (no register meaning, not read): {names}")
