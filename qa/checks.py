@@ -335,6 +335,7 @@ def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataF
     printed: list[dict[str, Any]] = []
     envs = {int(r["envelope_seq"]): r for r in manifest.iter_rows(named=True)}
     owners = _batch_names(manifest)
+    owner_names = set(owners)  # a set: each page's n-grams are few, the batch's names many
     sizes = {len(t) for t in owners}
     own_by_env: dict[int, list[tuple[str, ...]]] = defaultdict(list)
     for tokens, envs_of in owners.items():
@@ -347,7 +348,7 @@ def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataF
         text, row = texts[p - 1], envs[env]
         flat = compact(text)
         own_names = own_by_env[env]
-        for tokens in token_ngrams(text, sizes).intersection(owners):
+        for tokens in token_ngrams(text, sizes) & owner_names:
             if env not in owners[tokens] and tokens not in (aliases or {}).get(env, ()) and not any(
                     is_substitute_form(tokens, own) for own in own_names):
                 out.append(Finding(OTHER_HOUSEHOLDS, "another household's name on page", env, p))
