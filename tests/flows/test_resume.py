@@ -100,3 +100,52 @@ def test_killed_run_resumes_to_exactly_the_clean_result(point, clean, prefect_ap
         assert report["reused"]["plan"] is True
     if point == "mid_render":
         assert report["reused"]["batches"] >= 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_run_stopped_by_the_operator_mid_render_stops_and_resumes(sig, clean, prefect_api, tmp_path,
+                                                                     demo_key_path, small_register):
+    """Ctrl-C (SIGINT) or a service stop (SIGTERM) to the CLI alone, while batches render: the
+    CLI stops soon, not with 0, and leaves no worker or server behind; the next run finishes
+    with exactly the clean result."""
+    import time
+
+    args = bulk_args(small_register, tmp_path, demo_key_path)
+    env = {**os.environ, "PREFECT_API_URL": prefect_api["api_url"], "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("MYNUMBER_CRASH_AT", None)
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", *args], env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while not list((tmp_path / "out" / "batches").glob("*/cards.pdf")):
+            assert proc.poll() is None, "the run ended before any batch was rendered"
+            assert time.monotonic() < deadline, "no batch rendered in time"
+            time.sleep(0.1)
+        proc.send_signal(sig)
+        try:
+            out, err = proc.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the CLI did not stop within 90 s of {sig.name}")
+        assert proc.returncode != 0, f"stopped by {sig.name} but exited 0"
+        assert "Traceback" not in err, err[-2000:]
+        time.sleep(2)
+        try:
+            os.killpg(proc.pid, 0)
+            left = True
+        except ProcessLookupError:
+            left = False
+        assert not left, f"processes of the stopped run are still alive after {sig.name}"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    resumed = run_cli(args, prefect_api["api_url"])
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert batch_set(tmp_path / "out").equals(batch_set(clean / "out"))
+    got = ledger_numbers(f"sqlite:///{tmp_path / 'ledger.db'}").sort("resident_code")
+    want = ledger_numbers(f"sqlite:///{clean / 'ledger.db'}").sort("resident_code")
+    assert got.select("resident_code", "my_number").equals(want.select("resident_code", "my_number"))
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["qa"]["verdict"] == "pass" and report["counts_add_up"]
