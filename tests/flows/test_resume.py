@@ -22,23 +22,32 @@ pytestmark = [pytest.mark.xdist_group("prefect"), pytest.mark.slow]
 RUN_TIMEOUT_S = 300
 
 
-def run_cli(args: list[str], api_url: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
-    """Run `mynumber ...` in its own process group; kill the group on the way out."""
+def start_cli(args: list[str], api_url: str, crash_at: str | None = None) -> subprocess.Popen[str]:
+    """Start `mynumber ...` in its own process group (``kill_group`` ends it)."""
     env = {**os.environ, "PREFECT_API_URL": api_url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("MYNUMBER_CRASH_AT", None)
     if crash_at:
         env["MYNUMBER_CRASH_AT"] = crash_at
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "cli.main", *args], env=env, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+
+
+def kill_group(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def run_cli(args: list[str], api_url: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
+    """Run `mynumber ...` in its own process group; kill the group on the way out."""
+    proc = start_cli(args, api_url, crash_at)
     try:
         out, err = proc.communicate(timeout=RUN_TIMEOUT_S)
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        kill_group(proc)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
@@ -111,10 +120,7 @@ def test_a_run_stopped_by_the_operator_mid_render_stops_and_resumes(sig, clean, 
     import time
 
     args = bulk_args(small_register, tmp_path, demo_key_path)
-    env = {**os.environ, "PREFECT_API_URL": prefect_api["api_url"], "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    env.pop("MYNUMBER_CRASH_AT", None)
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", *args], env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_cli(args, prefect_api["api_url"])
     try:
         deadline = time.monotonic() + RUN_TIMEOUT_S
         while not list((tmp_path / "out" / "batches").glob("*/cards.pdf")):
@@ -136,10 +142,7 @@ def test_a_run_stopped_by_the_operator_mid_render_stops_and_resumes(sig, clean, 
             left = False
         assert not left, f"processes of the stopped run are still alive after {sig.name}"
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        kill_group(proc)
 
     resumed = run_cli(args, prefect_api["api_url"])
     assert resumed.returncode == 0, resumed.stderr[-2000:]
