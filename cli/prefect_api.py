@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core.errors import ConfigError
+from core.processes import pid_alive
 
 #: what identifies a Prefect API server process on its command line
 SERVER_APP = "prefect.server.api.server:create_app"
@@ -75,19 +76,6 @@ def healthy(api_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
@@ -102,7 +90,7 @@ def _stop(pid: int, grace_s: float = 10.0) -> None:
             os.killpg(pid, sig)
         deadline = time.monotonic() + grace_s
         while time.monotonic() < deadline:
-            if not _alive(pid):
+            if not pid_alive(pid):
                 return
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
@@ -119,9 +107,9 @@ def clean_stale_servers(home: Path) -> list[int]:
         except (OSError, ValueError, KeyError):
             record.unlink(missing_ok=True)
             continue
-        if _alive(parent) and parent != os.getpid():
+        if pid_alive(parent) and parent != os.getpid():
             continue  # another run's live server
-        if _alive(pid) and SERVER_APP in _cmdline(pid):
+        if pid_alive(pid) and SERVER_APP in _cmdline(pid):
             _stop(pid)
             stopped.append(pid)
         record.unlink(missing_ok=True)

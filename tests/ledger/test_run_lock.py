@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from core.processes import pid_alive
 from ledger import Ledger
-from ledger.locks import RunInProgress, RunLock, current_holder, pid_alive
+from ledger.locks import RunInProgress, RunLock, current_holder
 from ledger.schema import run_locks
 
 
