@@ -4,10 +4,13 @@ how many registered-mail numbers are left. Nothing here creates or changes a dat
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection
 
 from core.errors import ConfigError, LedgerError
 
@@ -47,6 +50,21 @@ def require_existing(url: str) -> None:
                           "`mynumber ledger init` creates one")
 
 
+@contextmanager
+def _connected(url: URL) -> Iterator[Connection]:
+    """A connection for reading; an unreachable ledger is a LedgerError naming the fix."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    except sa.exc.OperationalError as exc:
+        reason = str(getattr(exc, "orig", "")).split("\n")[0][:160]
+        raise LedgerError(f"ledger at {safe_url(url)} cannot be reached ({reason}); "
+                          "check --ledger, the server and the credentials") from None
+    finally:
+        engine.dispose()
+
+
 def look(url: str, configured_range: str | None) -> LedgerLook:
     """Reach the ledger read-only; LedgerError/ConfigError name the problem and the fix."""
     parsed = resolve_url(url)
@@ -63,21 +81,13 @@ def look(url: str, configured_range: str | None) -> LedgerLook:
         if not folder.is_dir():
             raise ConfigError(f"ledger folder {path.parent} cannot be created: {folder} is not a folder")
         return LedgerLook(exists=False, revision=None, mail_numbers_left=configured)
-    engine = make_engine(parsed)
-    try:
-        with engine.connect() as conn:
-            revision = migrate.current_revision(conn)
-            migrate.check_revision(revision, engine)
-            if revision is None:
-                return LedgerLook(exists=False, revision=None, mail_numbers_left=configured)
-            rows = conn.execute(sa.text(
-                f"SELECT first_body, last_body, next_body FROM {R_TABLE}")).all()
-    except sa.exc.OperationalError as exc:
-        reason = str(getattr(exc, "orig", "")).split("\n")[0][:160]
-        raise LedgerError(f"ledger at {safe_url(parsed)} cannot be reached ({reason}); "
-                          "check --ledger, the server and the credentials") from None
-    finally:
-        engine.dispose()
+    with _connected(parsed) as conn:
+        revision = migrate.current_revision(conn)
+        migrate.check_revision(revision, conn.engine)
+        if revision is None:
+            return LedgerLook(exists=False, revision=None, mail_numbers_left=configured)
+        rows = conn.execute(sa.text(
+            f"SELECT first_body, last_body, next_body FROM {R_TABLE}")).all()
     left = sum(max(0, int(last) - int(nxt) + 1) for _first, last, nxt in rows)
     if first_last is not None and not any((int(f), int(la)) == first_last for f, la, _ in rows):
         left += configured
@@ -90,16 +100,8 @@ def check_key_read_only(url: str, key: LedgerKey) -> None:
     path = sqlite_path(url)
     if path is not None and not path.exists():
         return
-    engine = make_engine(resolve_url(url))
-    try:
-        with engine.connect() as conn:
-            revision = migrate.current_revision(conn)
-            if revision is None or revision < KEYS_REVISION:
-                return
-            keys.check(conn, key)
-    except sa.exc.OperationalError as exc:
-        reason = str(getattr(exc, "orig", "")).split("\n")[0][:160]
-        raise LedgerError(f"ledger at {safe_url(resolve_url(url))} cannot be reached ({reason}); "
-                          "check --ledger, the server and the credentials") from None
-    finally:
-        engine.dispose()
+    with _connected(resolve_url(url)) as conn:
+        revision = migrate.current_revision(conn)
+        if revision is None or revision < KEYS_REVISION:
+            return
+        keys.check(conn, key)
