@@ -59,6 +59,17 @@ def age_on(born: dt.date, day: dt.date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+def _card_tint(doc: Document, card: Box, bleed: float) -> None:
+    """The card's CMYK tint, bleeding ``bleed`` mm past the cut line on every side
+    (docs/domain.md#pdfx-4-for-print-shops)."""
+    c = doc.c
+    c.saveState()
+    c.setFillColorCMYK(*CARD_TINT.components)
+    c.rect(doc.pt(card.x - bleed), doc.y(card.bottom + bleed), doc.pt(card.w + 2 * bleed),
+           doc.pt(card.h + 2 * bleed), stroke=0, fill=1)
+    c.restoreState()
+
+
 def _cut_marks(doc: Document, card: Box, gap: float, length: float, width: float) -> None:
     for cx in (card.x, card.right):
         for cy in (card.y, card.bottom):
@@ -85,13 +96,7 @@ def _card_furniture(doc: Document, settings: PrintSettings) -> None:
     if notice:      # the notice is part of the A4 sheet: a frame, no card tint
         doc.rect(card, width=m.line_width)
     else:
-        c = doc.c
-        c.saveState()      # tint bleeds past the cut line: docs/domain.md#pdfx-4-for-print-shops
-        c.setFillColorCMYK(*CARD_TINT.components)
-        b = m.card_bleed
-        c.rect(doc.pt(card.x - b), doc.y(card.bottom + b), doc.pt(card.w + 2 * b),
-               doc.pt(card.h + 2 * b), stroke=0, fill=1)
-        c.restoreState()
+        _card_tint(doc, card, m.card_bleed)
     _cut_marks(doc, card, m.cut_mark_gap, m.cut_mark_length, m.line_width)
     doc.text(card.x + p, card.y + m.card_title_dy, "個人番号通知書" if notice else "通知カード",
              m.card_title_size)
@@ -232,13 +237,7 @@ def _back_furniture(settings: PrintSettings) -> Callable[[Document], None]:
     def draw(doc: Document) -> None:
         m = doc.spec.member
         card, p = back_card_box(doc.spec), m.card_padding
-        c = doc.c
-        c.saveState()      # the back's tint bleeds like the front's (PDF/X-4, CMYK only)
-        c.setFillColorCMYK(*CARD_TINT.components)
-        b = m.card_bleed
-        c.rect(doc.pt(card.x - b), doc.y(card.bottom + b), doc.pt(card.w + 2 * b),
-               doc.pt(card.h + 2 * b), stroke=0, fill=1)
-        c.restoreState()
+        _card_tint(doc, card, m.card_bleed)  # the back's tint bleeds like the front's
         _cut_marks(doc, card, m.cut_mark_gap, m.cut_mark_length, m.line_width)
         doc.text(card.x + p, card.y + m.card_title_dy, "追記欄", m.card_title_size)
         top = card.y + m.card_title_dy + 2.0
