@@ -112,7 +112,7 @@ def brought_numbers_of(opts: RunOptions, register_path: str) -> pl.DataFrame:
     register in memory (work files carry only a ``has_my_number`` flag)."""
     checked = check_register_file(
         Path(register_path), encoding=opts.check.encoding, resident_code_rule=opts.check.resident_code_rule,
-        kind="register", today=opts.print.issue_day,
+        kind="register", today=opts.print.issue_day, run_gx=False,  # the check stage ran the suite
     )
     return checked.accepted.filter(pl.col("my_number").is_not_null()).select("resident_code", "my_number")
 
