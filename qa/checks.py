@@ -101,9 +101,11 @@ def token_ngrams(text: str, sizes: set[int]) -> set[tuple[str, ...]]:
     return {tuple(tokens[i:i + n]) for n in sizes for i in range(len(tokens) - n + 1)}
 
 
-def has_name(text: str, name: str) -> bool:
+def has_name(text: str, name: str, grams: set[tuple[str, ...]] | None = None) -> bool:
+    """``name`` appears in ``text`` as whole tokens; ``grams``: the text's n-grams when the
+    caller has them already (each page is tokenised once)."""
     want = name_tokens(name)
-    return bool(want) and want in token_ngrams(text, {len(want)})
+    return bool(want) and want in (token_ngrams(text, {len(want)}) if grams is None else grams)
 
 
 def outside_jis(ch: str) -> bool:
@@ -319,6 +321,30 @@ def _batch_names(manifest: pl.DataFrame) -> dict[tuple[str, ...], set[int]]:
     return owners
 
 
+def check_shared_parts(texts: list[str], manifest: pl.DataFrame) -> list[Finding]:
+    """The shared static parts (forms every page draws, read once) hold nobody's data.
+
+    Whatever a form holds is printed on every page that draws it, so a name, My Number,
+    application id or registered-mail number of anyone in the batch there is a leak.
+    """
+    owners = _batch_names(manifest)
+    sizes = {len(t) for t in owners}
+    ids = {i for v in manifest["application_ids"].to_list() for i in (v or []) if i}
+    mail = {format_registered_mail(m) for m in manifest["registered_mail_number"].to_list() if m}
+    out: list[Finding] = []
+    for text in texts:
+        flat = compact(text)
+        if token_ngrams(text, sizes) & set(owners):
+            out.append(Finding(OTHER_HOUSEHOLDS, "a resident's name in a shared static part"))
+        if printed_numbers(text):
+            out.append(Finding(MASKED_NUMBERS, "a My Number in a shared static part"))
+        if any(i in flat for i in ids):
+            out.append(Finding(APPLICATION_IDS, "an application id in a shared static part"))
+        if any(m in text for m in mail):
+            out.append(Finding(REGISTERED_MAIL, "a registered-mail number in a shared static part"))
+    return out
+
+
 def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataFrame,
                        addresses: dict[int, tuple[str, dict[str, str]]] | None = None,
                        aliases: dict[int, set[tuple[str, ...]]] | None = None,
@@ -337,6 +363,8 @@ def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataF
     owners = _batch_names(manifest)
     owner_names = set(owners)  # a set: each page's n-grams are few, the batch's names many
     sizes = {len(t) for t in owners}
+    # the page's n-grams, once: every batch name's length, and one more for "head 様"
+    gram_sizes = sizes | {n + 1 for n in sizes}
     own_by_env: dict[int, list[tuple[str, ...]]] = defaultdict(list)
     for tokens, envs_of in owners.items():
         for e in envs_of:
@@ -348,7 +376,8 @@ def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataF
         text, row = texts[p - 1], envs[env]
         flat = compact(text)
         own_names = own_by_env[env]
-        for tokens in token_ngrams(text, sizes) & owner_names:
+        grams = token_ngrams(text, gram_sizes)
+        for tokens in grams & owner_names:
             if env not in owners[tokens] and tokens not in (aliases or {}).get(env, ()) and not any(
                     is_substitute_form(tokens, own) for own in own_names):
                 out.append(Finding(OTHER_HOUSEHOLDS, "another household's name on page", env, p))
@@ -359,7 +388,7 @@ def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataF
                 out.append(Finding(MASKED_NUMBERS, "a My Number on the back of a sheet", env, p))
             continue
         if page["role"] == "address":
-            if not has_name(text, f"{row['head_name']} 様"):
+            if not has_name(text, f"{row['head_name']} 様", grams):
                 out.append(Finding(NAMES, "head's name with 様 missing on address sheet", env, p))
             if format_postcode(row["postal_code"] or "") not in text:
                 out.append(Finding(ADDRESS, "postcode missing on address sheet", env, p))
@@ -376,7 +405,7 @@ def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataF
             out.append(Finding(NAMES, "member page without a manifest member", env, p))
             continue
         code, name, app_id, masked = (v[i] for v in lists)
-        if not has_name(text, name):
+        if not has_name(text, name, grams):
             out.append(Finding(NAMES, "member's name missing on member sheet", env, p))
         if addresses and env in addresses:
             env_addr, own = addresses[env]

@@ -25,6 +25,7 @@ import polars as pl
 import pypdfium2 as pdfium
 
 from core.errors import ConfigError, QAFailure
+from qa.shared_parts import split
 
 if TYPE_CHECKING:
     from zxingcpp import Barcode
@@ -122,6 +123,30 @@ def page_texts(pdf: pdfium.PdfDocument) -> list[str]:
             textpage.close()
             page.close()
     return texts
+
+
+def own_and_shared_texts(batch_dir: Path, pages: int) -> tuple[list[str], list[str]] | None:
+    """Each page's own text (its forms emptied) and each shared form's text, read once.
+
+    None when cards.pdf is not one :func:`qa.shared_parts.split` can split, or a copy does
+    not have the pages it should: the caller then reads whole pages.
+    """
+    parts = split((Path(batch_dir) / PDF_NAME).read_bytes())
+    if parts is None:
+        return None
+    own = shared = None
+    try:
+        own = pdfium.PdfDocument(parts.own_content)
+        shared = pdfium.PdfDocument(parts.forms_alone)
+        if len(own) != pages or len(shared) != len(parts.forms):
+            return None
+        return page_texts(own), page_texts(shared)
+    except pdfium.PdfiumError:
+        return None
+    finally:
+        for doc in (own, shared):
+            if doc is not None:
+                doc.close()
 
 
 MM_PER_PT = 25.4 / 72
