@@ -9,8 +9,8 @@ Geometry (fixed, so the inserter's camera looks at one place on every sheet): EC
 square 18 × 18 modules (larger symbols only for long batch ids), 0.5 mm modules, a quiet
 zone of 2 modules, bottom-left corner of the sheet inside the 10 mm margin box
 (:data:`MARK_AREA`), black plate only. zint gives the module matrix; the dark modules are
-drawn as one filled path of row runs, like :mod:`layouts.qr`, so a mark costs a few
-hundred bytes and no image.
+painted as one 1-bit stencil mask, like :mod:`layouts.qr`, so a mark costs a few
+hundred bytes.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 from core.errors import ConfigError
 from layouts.colours import BLACK
 from layouts.spec import Box
+from layouts.stencil import stencil_ops
 
 PT_PER_MM = 72 / 25.4
 #: zint's option_2 for a square ECC200 symbol of 18 × 18 modules (18 data codewords)
@@ -57,7 +58,6 @@ class MarkSpec:
 MARK_SPEC = MarkSpec()
 MARK_AREA = MARK_SPEC.area
 _PAYLOAD = re.compile(r"^[\x21-\x7e]+$")
-_DARK_RUN = re.compile(b"\x01+")
 
 
 def mark_payload(batch_id: str, envelope_seq: int, k: int, n: int) -> str:
@@ -98,28 +98,10 @@ def datamatrix_modules(payload: str, max_modules: int = MARK_SPEC.max_modules) -
     return matrix
 
 
-def run_rects(padded: bytes, stride: int) -> list[str]:
-    """``col row width 1 re`` for each run of 1-bytes in rows of ``stride`` bytes (each row
-    ends in a 0 byte, so no run crosses rows)."""
-    return [f"{a % stride} {a // stride} {b - a} 1 re"
-            for a, b in (x.span() for x in _DARK_RUN.finditer(padded))]
-
-
 def mark_ops(payload: str, page_height_mm: float, spec: MarkSpec = MARK_SPEC) -> str:
-    """PDF operators filling the dark modules of the payload's Data Matrix.
-
-    The path is written in module units under one ``cm`` (scale and flip), so each run of
-    dark modules is ``col row width 1 re`` in small integers: formatting floats per run
-    cost more than everything else on a sheet.
-    """
+    """PDF operators painting the dark modules of the payload's Data Matrix (one stencil
+    mask, :mod:`layouts.stencil`), the symbol's top-left at its box in the margin."""
     matrix = datamatrix_modules(payload, spec.max_modules)
-    size = matrix.shape[0]
-    box = spec.symbol_box(size)
-    m = spec.module * PT_PER_MM
-    parts = [f"q {BLACK.fill_op} {m:.4f} 0 0 {-m:.4f} {box.x * PT_PER_MM:.3f} "
-             f"{(page_height_mm - box.y) * PT_PER_MM:.3f} cm"]
-    padded = np.zeros((size, size + 1), dtype=np.uint8)  # np.pad costs 30× more on 18 × 18
-    padded[:, :size] = matrix
-    parts += run_rects(padded.tobytes(), size + 1)
-    parts.append("f Q")
-    return "\n".join(parts)
+    box = spec.symbol_box(matrix.shape[0])
+    return stencil_ops(matrix, box.x * PT_PER_MM, (page_height_mm - box.y) * PT_PER_MM,
+                       spec.module * PT_PER_MM, BLACK.fill_op)

@@ -1,8 +1,9 @@
-"""QR code for the online application, drawn as ONE filled path of module runs.
+"""QR code for the online application, drawn as one stencil mask of its modules.
 
 Why not reportlab's QR widget: it builds a Drawing per code (about 8 ms a page) and its
 renderer references a non-embedded Helvetica. Here segno gives the module matrix and
-each row's runs of dark modules become ``re`` operators of one path, filled once.
+:mod:`layouts.stencil` paints it as a 1-bit image mask (a path of module runs, the
+previous drawing, cost more to write and to re-read).
 
 Fixed parameters, so every code is the same size on every form: version 1 (21 × 21),
 error correction Q (25 % recoverable, for paper), numeric mode (23 digits fit in 27),
@@ -12,11 +13,13 @@ bits); letting segno score all eight masks costs 6× the time for no gain in rea
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+import numpy as np
 import segno
+
+from layouts.stencil import stencil_ops
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -98,28 +101,15 @@ def qr_matrix(data: str) -> tuple[bytearray, ...]:
     return code.matrix
 
 
-_DARK_RUN = re.compile(b"\x01+")
-
-
-def qr_path_ops(matrix: tuple[bytearray, ...], x: float, y_top: float, module: float) -> str:
-    """PDF operators filling the dark modules; (x, y_top) is the symbol's top-left in pt.
-
-    One ``cm`` maps module units (column right, row down) to points, so each run of dark
-    modules is ``col row width 1 re`` in small integers: formatting four floats per run
-    cost more than the rest of the sheet's variable text.
-    """
-    stride = len(matrix[0]) + 1
-    padded = b"".join(bytes(row) + b"\x00" for row in matrix)
-    parts = [f"q 0 g {module:.4f} 0 0 {-module:.4f} {x:.3f} {y_top:.3f} cm"]
-    parts += [f"{a % stride} {a // stride} {b - a} 1 re"
-              for a, b in (m.span() for m in _DARK_RUN.finditer(padded))]
-    parts.append("f Q")
-    return "\n".join(parts)
+def qr_ops(matrix: tuple[bytearray, ...], x: float, y_top: float, module: float) -> str:
+    """PDF operators painting the dark modules; (x, y_top) is the symbol's top-left in pt."""
+    dark = np.frombuffer(b"".join(matrix), dtype=np.uint8).reshape(len(matrix), -1)
+    return stencil_ops(dark, x, y_top, module, "0 g")
 
 
 def draw_qr(canvas: Canvas, data: str, x: float, y_top: float, size_with_quiet_zone: float) -> None:
     """Draw the code so that it, with its quiet zone, fills a square of the given size (pt)."""
     matrix = qr_matrix(data)
     module = size_with_quiet_zone / (len(matrix) + 2 * QUIET_ZONE)
-    canvas.addLiteral(qr_path_ops(matrix, x + QUIET_ZONE * module,
+    canvas.addLiteral(qr_ops(matrix, x + QUIET_ZONE * module,
                                   y_top - QUIET_ZONE * module, module))

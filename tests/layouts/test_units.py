@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import io
 import itertools
-import re
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -19,7 +18,7 @@ from core.errors import ConfigError, FontMissing
 from layouts import fonts as fontmod
 from layouts.barcodes import codabar_elements, customer_bar_boxes
 from layouts.document import Document
-from layouts.qr import QR_ERROR, QR_MASK, QR_VERSION, draw_qr, qr_matrix, qr_path_ops
+from layouts.qr import QR_ERROR, QR_MASK, QR_VERSION, draw_qr, qr_matrix, qr_ops
 from layouts.records import (
     format_application_id,
     format_registered_mail,
@@ -29,6 +28,7 @@ from layouts.records import (
     wareki,
 )
 from layouts.spec import DEFAULT_SPEC, AddressSheetSpec, Box, MemberSheetSpec
+from tests.layouts.test_stencil import unstencil
 
 
 # --- spec -------------------------------------------------------------------------------
@@ -101,17 +101,13 @@ def test_qr_matrix_is_segno_version_1_q() -> None:
     assert m == ref.matrix and len(m) == 21 and ref.error == "Q"
 
 
-def test_qr_path_covers_exactly_the_dark_modules() -> None:
+def test_qr_stencil_covers_exactly_the_dark_modules() -> None:
     m = qr_matrix("98765432109876543210987")
-    ops = qr_path_ops(m, 10.0, 21.0, 2.0)
-    assert ops.count("\nf Q") == 1 and ops.count(" re") >= 21     # one path, one fill
-    # module units under one cm: 2 pt modules, rows downwards from the top-left (10, 21)
-    assert ops.splitlines()[0] == "q 0 g 2.0000 0 0 -2.0000 10.000 21.000 cm"
-    grid = np.zeros((21, 21), dtype=np.uint8)
-    for col, row, w, h in re.findall(r"(\d+) (\d+) (\d+) (\d+) re", ops):
-        assert h == "1"
-        grid[int(row), int(col):int(col) + int(w)] += 1
-    assert (grid == np.array(m, dtype=np.uint8)).all()
+    ops = qr_ops(m, 10.0, 63.0, 2.0)
+    # one 21 × 21 stencil mask, 2 pt modules, top-left at (10, 63): bottom at 63 - 42
+    assert ops.splitlines()[0] == "q 0 g 42.0000 0 0 42.0000 10.000 21.000 cm"
+    assert "/W 21 /H 21 /IM true /BPC 1 /D [1 0]" in ops and ops.endswith("EI Q")
+    assert unstencil(ops).tolist() == [list(row) for row in m]
 
 
 def test_drawn_qr_decodes() -> None:

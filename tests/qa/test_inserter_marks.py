@@ -133,10 +133,11 @@ def test_sheet_with_its_mark_removed_is_caught_while_the_footer_passes(batch):
     with pikepdf.open(batch / "cards.pdf", allow_overwriting_input=True) as pdf:
         page = pdf.pages[2]
         data = page.obj.Contents.read_bytes()
-        # the mark is the last filled path of the page: q 0 g <cm> <re>... f Q
+        # the mark is the page's last stencil mask: q 0 g <cm> BI <18 × 18> ID <hex> EI Q
         start = data.rindex(b"q 0 g ")
-        end = data.index(b"f Q", start) + 3
-        assert re.fullmatch(rb"q 0 g [-\d. ]+ cm\n(\d+ \d+ \d+ 1 re\n)+f Q", data[start:end])
+        end = data.index(b"EI Q", start) + 4
+        assert re.fullmatch(rb"q 0 g [-\d. ]+ cm\nBI /W 18 /H 18 [^\n]+ ID\n[0-9a-f]+>\nEI Q",
+                            data[start:end])
         page.obj.Contents = pdf.make_stream(data[:start] + data[end:])
         pdf.save(batch / "cards.pdf")
     _resum(batch)
