@@ -21,6 +21,7 @@ from typing import Any, cast
 
 import polars as pl
 
+from core.heap import frozen_heap
 from core.keys import open_key
 from layouts.batch import write_batch
 from layouts.fonts import undrawable_characters
@@ -209,9 +210,10 @@ def stage_render(opts: RunOptions, batch_id: str) -> RenderResult:
     """Render one print batch (skipped when its files exist and verify)."""
     run_dir, rows, ledger = opts.run_dir, _batch_rows(opts, batch_id), open_ledger(opts)
     t0 = time.perf_counter()
-    result = write_batch(
-        run_dir.batch_dir(batch_id), rows, render_numbers(ledger, rows), print_settings(opts)
-    )
+    with frozen_heap():
+        result = write_batch(
+            run_dir.batch_dir(batch_id), rows, render_numbers(ledger, rows), print_settings(opts)
+        )
     if not result.skipped:
         crash_point("mid_render")
         damage_point(run_dir.batch_dir(batch_id))
@@ -228,10 +230,11 @@ def stage_qa(opts: RunOptions, batch_id: str) -> QAResult:
     """Independent re-check of one batch against its manifest, the plan and the ledger."""
     run_dir, rows, ledger = opts.run_dir, _batch_rows(opts, batch_id), open_ledger(opts)
     t0 = time.perf_counter()
-    report = check_batch(
-        run_dir.batch_dir(batch_id), ledger=ledger, plan=rows, full_qr=opts.qa.full_qr,
-        qr_sample_size=opts.qa.qr_sample_size, seed=opts.qa.seed,
-    )
+    with frozen_heap():
+        report = check_batch(
+            run_dir.batch_dir(batch_id), ledger=ledger, plan=rows, full_qr=opts.qa.full_qr,
+            qr_sample_size=opts.qa.qr_sample_size, seed=opts.qa.seed,
+        )
     run_id = read_json(run_dir.state_path)["run_id"]
     if report.get("verdict") == "pass":
         ledger.set_mailing_status("printed", batch_id=batch_id, batch_run_id=run_id)
