@@ -325,7 +325,8 @@ def check_shared_parts(texts: list[str], manifest: pl.DataFrame) -> list[Finding
     """The shared static parts (forms every page draws, read once) hold nobody's data.
 
     Whatever a form holds is printed on every page that draws it, so a name, My Number,
-    application id or registered-mail number of anyone in the batch there is a leak.
+    application id or registered-mail number of anyone in the batch there is a leak, and
+    a page footer there would give every page a second one.
     """
     owners = _batch_names(manifest)
     sizes = {len(t) for t in owners}
@@ -342,6 +343,8 @@ def check_shared_parts(texts: list[str], manifest: pl.DataFrame) -> list[Finding
             out.append(Finding(APPLICATION_IDS, "an application id in a shared static part"))
         if any(m in text for m in mail):
             out.append(Finding(REGISTERED_MAIL, "a registered-mail number in a shared static part"))
+        if FOOTER_RE.search(text):     # it would repeat on every page and name one household
+            out.append(Finding(FOOTERS, "a page footer in a shared static part"))
     return out
 
 

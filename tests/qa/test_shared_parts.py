@@ -107,7 +107,7 @@ def _leaky_furniture(monkeypatch: pytest.MonkeyPatch, leak: str) -> None:
 
 @pytest.mark.parametrize(("leak", "check"), [
     ("name", "other_households"), ("number", "masked_numbers"),
-    ("application id", "application_ids")])
+    ("application id", "application_ids"), ("footer", "footers")])
 def test_anything_personal_in_a_shared_form_fails_the_batch(world, tmp_path, monkeypatch,
                                                             leak, check):
     _, plan, numbers = world
@@ -115,7 +115,7 @@ def test_anything_personal_in_a_shared_form_fails_the_batch(world, tmp_path, mon
     value = {"name": f"{head['family_name']} {head['given_name']}",
              "number": "1234 5678 9012",
              "application id": pl.read_parquet(world[0] / "manifest.parquet")["application_ids"][0][0],
-             }[leak]
+             "footer": "BATCH B00001 ENV 000001 HH X P 1/2"}[leak]
     _leaky_furniture(monkeypatch, value)
     batch = tmp_path / "B00001"
     write(batch, plan, numbers, "B00001")
