@@ -36,13 +36,14 @@ def baseline_pages_per_s(opts, batch_id: str) -> float:
     """Render one planned batch again, in this process, into a scratch folder."""
     import polars as pl
 
+    from core.heap import frozen_heap
     from layouts.batch import write_batch
     from ledger import Ledger
     from pipeline.printing import print_settings, render_numbers
 
     rows = pl.scan_parquet(opts.run_dir.plan_path).filter(pl.col("batch_id") == batch_id).collect()
     numbers = render_numbers(Ledger(opts.ledger.url), rows)
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, frozen_heap():   # as the workers draw
         start = time.perf_counter()
         result = write_batch(Path(scratch) / batch_id, rows, numbers, print_settings(opts))
         return result.pages / (time.perf_counter() - start)
