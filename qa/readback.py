@@ -111,14 +111,24 @@ def open_pdf(batch_dir: Path) -> pdfium.PdfDocument:
         raise QAFailure(f"{PDF_NAME} cannot be opened: {type(exc).__name__}") from None
 
 
-def page_texts(pdf: pdfium.PdfDocument) -> list[str]:
-    """Text of every page, full Unicode, PDFium's CRLF line breaks turned into LF."""
+#: bounds that hold any text a page can carry (get_text_bounded's default is the page box)
+_EVERYWHERE = {"left": -1e9, "bottom": -1e9, "right": 1e9, "top": 1e9}
+
+
+def page_texts(pdf: pdfium.PdfDocument, *, everywhere: bool = False) -> list[str]:
+    """Text of every page, full Unicode, PDFium's CRLF line breaks turned into LF.
+
+    Only text inside the page box (what prints), unless ``everywhere``: a shared form is
+    read on a page of its own, where text the real pages place inside their box may lie
+    outside it.
+    """
     texts = []
+    bounds = _EVERYWHERE if everywhere else {}
     for index in range(len(pdf)):
         page = pdf[index]
         textpage = page.get_textpage()
         try:
-            texts.append(textpage.get_text_bounded().replace("\r\n", "\n"))
+            texts.append(textpage.get_text_bounded(**bounds).replace("\r\n", "\n"))
         finally:
             textpage.close()
             page.close()
@@ -140,7 +150,7 @@ def own_and_shared_texts(batch_dir: Path, pages: int) -> tuple[list[str], list[s
         shared = pdfium.PdfDocument(parts.forms_alone)
         if len(own) != pages or len(shared) != len(parts.forms):
             return None
-        return page_texts(own), page_texts(shared)
+        return page_texts(own), page_texts(shared, everywhere=True)
     except pdfium.PdfiumError:
         return None
     finally:

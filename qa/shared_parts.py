@@ -15,9 +15,9 @@ versions of some objects, a cross-reference section for them and a trailer whose
 points at the file's own cross-reference table. The file on disk is never changed, and the
 digests QA checks are of the file as written.
 
-Only what the renderer writes is split: one classic cross-reference table, no /Prev, no
-encryption. Anything else returns None, and QA reads whole pages as before (slower, never
-weaker).
+Only what the renderer writes is split: one classic cross-reference table (no /Prev, no
+/XRefStm, no encryption) and forms with their own /Resources. Anything else returns None,
+and QA reads whole pages as before (slower, never weaker).
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ _SIZE = re.compile(rb"/Size\s+(\d+)")
 _ROOT = re.compile(rb"/Root\s+(\d+)\s+(\d+)\s+R")
 _FORM = re.compile(rb"/Subtype\s*/Form\b")
 _OBJ = re.compile(rb"(\d+)\s+(\d+)\s+obj\b")
+_RESOURCES = re.compile(rb"/Resources\b")
+#: trailers of files read whole: an earlier update, a hybrid file's second table, encryption
+_NOT_SPLIT = (b"/Prev", b"/XRefStm", b"/Encrypt")
 #: how far into an object its dictionary is looked for (ours are well under 1 KiB)
 HEAD_BYTES = 8192
 #: the page each form is drawn on in the forms-only copy (A4; text is read, never clipped)
@@ -70,7 +73,7 @@ def read_xref(data: bytes) -> XrefTable | None:
         return None
     trailer = data[trailer_at:end]
     size, root = _SIZE.search(trailer), _ROOT.search(trailer)
-    if size is None or root is None or b"/Prev" in trailer or b"/Encrypt" in trailer:
+    if size is None or root is None or any(key in trailer for key in _NOT_SPLIT):
         return None
     objects: dict[int, tuple[int, int]] = {}
     tokens = data[at + 4:trailer_at].split()
@@ -94,7 +97,10 @@ def read_xref(data: bytes) -> XrefTable | None:
 def form_objects(data: bytes, xref: XrefTable) -> tuple[int, ...] | None:
     """Object numbers of the form XObjects (their dictionaries say /Subtype /Form).
 
-    None when an offset does not hold the object the table says (a damaged file)."""
+    None when an offset does not hold the object the table says (a damaged file), or a
+    form has no /Resources of its own: it would draw with the fonts of the page that
+    invokes it, which the forms-alone copy does not have, so its text could go unread.
+    """
     forms = []
     for number, (offset, gen) in sorted(xref.objects.items()):
         head = _OBJ.match(data, offset)
@@ -102,7 +108,10 @@ def form_objects(data: bytes, xref: XrefTable) -> tuple[int, ...] | None:
             return None
         window = data[offset:offset + HEAD_BYTES]
         cut = [i for i in (window.find(b"stream"), window.find(b"endobj")) if i >= 0]
-        if _FORM.search(window[:min(cut)] if cut else window):
+        dictionary = window[:min(cut)] if cut else window
+        if _FORM.search(dictionary):
+            if not _RESOURCES.search(dictionary):
+                return None
             forms.append(number)
     return tuple(forms)
 

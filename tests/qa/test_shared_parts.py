@@ -92,14 +92,14 @@ def test_files_it_cannot_split_are_read_whole_and_still_pass(world, tmp_path, sa
         assert report["checks"]["names"]["verdict"] == "pass"
 
 
-def _leaky_furniture(monkeypatch: pytest.MonkeyPatch, leak: str) -> None:
+def _leaky_furniture(monkeypatch: pytest.MonkeyPatch, leak: str, x_mm: float = 15.0) -> None:
     """The renderer draws ``leak`` inside every shared form (on every page that draws it)."""
     draw_form = Document.furniture
 
     def furniture(self, name, draw):
         def with_leak(doc):
             draw(doc)
-            doc.text(15.0, 280.0, leak, 9.0)
+            doc.text(x_mm, 280.0, leak, 9.0)
         draw_form(self, name, with_leak)
 
     monkeypatch.setattr(Document, "furniture", furniture)
@@ -124,3 +124,33 @@ def test_anything_personal_in_a_shared_form_fails_the_batch(world, tmp_path, mon
     assert check in failed(report)
     rules = [f["rule"] for f in report["checks"][check]["findings"]]
     assert any("shared static part" in r for r in rules), rules
+
+
+def test_a_form_is_read_beyond_its_own_page_box(world, tmp_path, monkeypatch):
+    """Read on a page of its own, a form's text outside that page's box still counts: a
+    real page could move it into view with its own matrix."""
+    _, plan, numbers = world
+    _leaky_furniture(monkeypatch, "1234 5678 9012", x_mm=-400.0)
+    batch = tmp_path / "B00001"
+    write(batch, plan, numbers, "B00001")
+    report = check_batch(batch, plan=plan, full_qr=True)
+    assert "a My Number in a shared static part" in {
+        f["rule"] for f in report["checks"]["masked_numbers"]["findings"]}
+
+
+@pytest.mark.parametrize("damage", ["hybrid trailer", "form without resources", "bad offset"])
+def test_files_outside_what_the_renderer_writes_are_not_split(world, damage):
+    data = (world[0] / "cards.pdf").read_bytes()
+    assert split(data) is not None
+    if damage == "hybrid trailer":          # a second table in a cross-reference stream
+        data = data.replace(b"trailer\n<<", b"trailer\n<< /XRefStm 0", 1)
+    elif damage == "form without resources":  # it would draw with its page's fonts
+        at = data.index(b"/Subtype /Form")
+        head = data.rindex(b" obj", 0, at)
+        data = data[:head] + data[head:at].replace(b"/Resources", b"/Resourcez") + data[at:]
+    else:
+        xref = read_xref(data)
+        first = min(xref.objects)
+        offset = xref.objects[first][0]
+        data = data[:offset] + b"9" + data[offset + 1:]
+    assert split(data) is None
