@@ -196,6 +196,9 @@ def build_manifest(households: list[Household], ranges: list[PageRange]) -> pl.D
             "my_numbers_masked": [mask_my_number(m.my_number or "") for m in printed],
             "head_name": hh.head.name,
             "manual_resident_codes": [m.resident_code for m in hh.manual],
+            # 通称 printed on each member's card ("" for none): an alias may be another
+            # household's real name, and QA without the plan must know it is this member's
+            "member_aliases": [m.alias or "" for m in printed],
         })
     lst = pl.List(pl.Utf8)
     schema: dict[str, pl.DataType | type[pl.DataType]] = {
@@ -204,7 +207,7 @@ def build_manifest(households: list[Household], ranges: list[PageRange]) -> pl.D
         "first_page": pl.UInt32, "last_page": pl.UInt32, "members": pl.UInt16,
         "manual_members": pl.UInt16, "resident_codes": lst, "member_names": lst,
         "application_ids": lst, "my_numbers_masked": lst, "head_name": pl.Utf8,
-        "manual_resident_codes": lst}
+        "manual_resident_codes": lst, "member_aliases": lst}
     return pl.DataFrame(rows, schema=schema)
 
 

@@ -72,6 +72,24 @@ def plan_aliases(plan: pl.DataFrame) -> dict[int, set[tuple[str, ...]]]:
     return out
 
 
+def manifest_aliases(manifest: pl.DataFrame) -> dict[int, set[tuple[str, ...]]]:
+    """envelope_seq → name tokens of the 通称 the manifest lists for its printed members.
+
+    For QA without the plan (``mynumber qa BATCH_DIR``): the manifest is the renderer's
+    statement, as its names are; with the plan, the plan's aliases are used and the
+    manifest's are compared with them (:func:`check_plan`). Empty for manifests written
+    before the column existed.
+    """
+    if "member_aliases" not in manifest.columns:
+        return {}
+    out: dict[int, set[tuple[str, ...]]] = {}
+    for env, aliases in manifest.select("envelope_seq", "member_aliases").iter_rows():
+        tokens = {c.name_tokens(a) for a in aliases or [] if a}
+        if tokens - {()}:
+            out[int(env)] = tokens - {()}
+    return out
+
+
 def plan_addresses(plan: pl.DataFrame) -> dict[int, tuple[str, dict[str, str]]]:
     """envelope_seq → (envelope address, {resident code: own address}), whitespace removed."""
     def full(addr: str | None, extra: str | None) -> str:
@@ -114,9 +132,10 @@ def _plan_members(plan: pl.DataFrame) -> pl.DataFrame:
 
     name = (pl.col("family_name") + " " + pl.col("given_name")
             if {"family_name", "given_name"} <= set(plan.columns) else pl.lit(None, pl.Utf8))
+    alias = pl.col("alias").fill_null("") if "alias" in plan.columns else pl.lit(None, pl.Utf8)
     return plan.select(
         "resident_code", pl.col("envelope_seq").cast(pl.Int64), "household_id", "member_seq",
-        opt("application_id"), name.alias("name"),
+        opt("application_id"), name.alias("name"), alias.alias("alias"),
         is_manual=pl.col("is_manual").fill_null(False) if "is_manual" in plan.columns else False)
 
 
@@ -125,13 +144,16 @@ def _manifest_members(manifest: pl.DataFrame) -> pl.DataFrame:
     rows = []
     for r in manifest.iter_rows(named=True):
         ids, names = r["application_ids"] or [], r["member_names"] or []
+        aliases = r.get("member_aliases")   # None: a manifest written before the column
         for i, code in enumerate(r["resident_codes"] or []):
             rows.append({"envelope_seq": int(r["envelope_seq"]), "household_id": r["household_id"],
                          "resident_code": code, "printed_app_id": ids[i] if i < len(ids) else None,
-                         "printed_name": names[i] if i < len(names) else None})
+                         "printed_name": names[i] if i < len(names) else None,
+                         "printed_alias": None if aliases is None else
+                         (aliases[i] or "") if i < len(aliases) else None})
     return pl.DataFrame(rows, schema={"envelope_seq": pl.Int64, "household_id": pl.Utf8,
                                       "resident_code": pl.Utf8, "printed_app_id": pl.Utf8,
-                                      "printed_name": pl.Utf8})
+                                      "printed_name": pl.Utf8, "printed_alias": pl.Utf8})
 
 
 def _member_findings(got: pl.DataFrame, want: pl.DataFrame) -> list[c.Finding]:
@@ -150,6 +172,9 @@ def _member_findings(got: pl.DataFrame, want: pl.DataFrame) -> list[c.Finding]:
                 out.append(c.Finding(c.PLAN, "application id differs from the plan", env))
             if r["name"] is not None and r["name"] != r["printed_name"]:
                 out.append(c.Finding(c.PLAN, "member name differs from the plan", env))
+            if r["alias"] is not None and r["printed_alias"] is not None \
+                    and r["alias"] != r["printed_alias"]:
+                out.append(c.Finding(c.PLAN, "member alias differs from the plan", env))
     return out
 
 
@@ -333,7 +358,7 @@ def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf: pdfium.PdfDocu
     findings += c.check_footers(texts, pages)
     plan_rows = None if plan is None else batch_plan_rows(plan, batch_id)
     addresses = None if plan_rows is None else plan_addresses(plan_rows)
-    aliases = None if plan_rows is None else plan_aliases(plan_rows)
+    aliases = manifest_aliases(manifest) if plan_rows is None else plan_aliases(plan_rows)
     content, printed = c.check_page_content(texts, manifest, pages, addresses, aliases)
     findings += content
     timings["text_checks"] = time.perf_counter() - t

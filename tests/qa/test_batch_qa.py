@@ -343,3 +343,43 @@ def test_renderer_consistently_wrong_is_caught_by_the_plan(world, tmp_path):
     assert failed(report) == {"plan", "address"}
     rules = {f["rule"] for f in report["checks"]["plan"]["findings"]}
     assert {"member name differs from the plan", "head_name differs from the plan"} <= rules
+
+
+def test_alias_equal_to_another_households_name_passes_without_the_plan(tmp_path):
+    """A 通称 that is another household's real name (26 false findings in one Nerima-scale
+    batch checked without the plan): the manifest lists each member's alias, so
+    `mynumber qa BATCH_DIR` alone knows it; with the plan the two are compared."""
+    register = make_register(8, seed=31)
+    heads = register.filter(pl.col("is_head"))
+    other = heads.row(1, named=True)
+    alias = f"{other['family_name']} {other['given_name']}"
+    code = heads["resident_code"][0]
+    register = register.with_columns(
+        alias=pl.when(pl.col("resident_code") == code).then(pl.lit(alias)).otherwise(pl.col("alias")))
+    plan = make_plan(register, batch_size=20)
+    numbers = make_numbers(register["resident_code"], seed=32)
+    batch = tmp_path / BATCH
+    write(batch, plan, numbers, BATCH)
+    manifest = manifest_of(batch)
+    assert alias in manifest["member_aliases"].explode().to_list()
+
+    alone = check_batch(batch, full_qr=True)
+    assert alone["verdict"] == "pass", failed(alone)
+    with_plan = check_batch(batch, plan=plan, full_qr=True)
+    assert with_plan["verdict"] == "pass", failed(with_plan)
+
+    # the manifest names another alias than the plan's: the plan check says so
+    changed = manifest.with_columns(pl.col("member_aliases").list.eval(
+        pl.when(pl.element() == alias).then(pl.lit("別人 名前")).otherwise(pl.element())))
+    rewrite_manifest(batch, changed)
+    report = check_batch(batch, plan=plan, full_qr=True)
+    assert "member alias differs from the plan" in {
+        f["rule"] for f in report["checks"]["plan"]["findings"]}
+
+
+def test_manifest_without_the_alias_column_is_still_read(world, batch):
+    """Manifests written before member_aliases existed pass as before."""
+    _, plan, _, ledger = world
+    rewrite_manifest(batch, manifest_of(batch).drop("member_aliases"))
+    report = check_batch(batch, ledger=ledger, plan=plan, full_qr=True)
+    assert report["verdict"] == "pass", failed(report)
