@@ -340,16 +340,7 @@ def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf: pdfium.PdfDocu
     findings += c.check_manifest(manifest, rb.read_manifest_csv(batch_dir))
     batch_id = str(manifest["batch_id"][0]) if manifest.height else ""
     t = time.perf_counter()
-    # each page's own content, with the shared forms read once (qa.shared_parts); whole
-    # pages when the file cannot be split
-    own_and_shared = rb.own_and_shared_texts(batch_dir, len(pdf))
-    if own_and_shared is None:
-        texts, shared = rb.page_texts(pdf), None
-    else:
-        texts, shared = own_and_shared
-        findings += c.check_shared_parts(shared, manifest)
-    report["text_read"] = ({"pages": "whole"} if shared is None else
-                           {"pages": "own content", "shared_parts_read_once": len(shared)})
+    texts = rb.page_texts(pdf)
     timings["text_extract"] = time.perf_counter() - t
     t = time.perf_counter()
     pages = c.expected_pages(manifest)

@@ -326,33 +326,6 @@ def _batch_names(manifest: pl.DataFrame) -> dict[tuple[str, ...], set[int]]:
     return owners
 
 
-def check_shared_parts(texts: list[str], manifest: pl.DataFrame) -> list[Finding]:
-    """The shared static parts (forms every page draws, read once) hold nobody's data.
-
-    Whatever a form holds is printed on every page that draws it, so a name, My Number,
-    application id or registered-mail number of anyone in the batch there is a leak, and
-    a page footer there would give every page a second one.
-    """
-    owners = _batch_names(manifest)
-    sizes = {len(t) for t in owners}
-    ids = {i for v in manifest["application_ids"].to_list() for i in (v or []) if i}
-    mail = {format_registered_mail(m) for m in manifest["registered_mail_number"].to_list() if m}
-    out: list[Finding] = []
-    for text in texts:
-        flat = compact(text)
-        if token_ngrams(text, sizes) & set(owners):
-            out.append(Finding(OTHER_HOUSEHOLDS, "a resident's name in a shared static part"))
-        if printed_numbers(text):
-            out.append(Finding(MASKED_NUMBERS, "a My Number in a shared static part"))
-        if any(i in flat for i in ids):
-            out.append(Finding(APPLICATION_IDS, "an application id in a shared static part"))
-        if any(m in text for m in mail):
-            out.append(Finding(REGISTERED_MAIL, "a registered-mail number in a shared static part"))
-        if FOOTER_RE.search(text):     # it would repeat on every page and name one household
-            out.append(Finding(FOOTERS, "a page footer in a shared static part"))
-    return out
-
-
 def check_page_content(texts: list[str], manifest: pl.DataFrame, pages: pl.DataFrame,
                        addresses: dict[int, tuple[str, dict[str, str]]] | None = None,
                        aliases: dict[int, set[tuple[str, ...]]] | None = None,

@@ -25,7 +25,6 @@ import polars as pl
 import pypdfium2 as pdfium
 
 from core.errors import ConfigError, QAFailure
-from qa.shared_parts import split
 
 if TYPE_CHECKING:
     from zxingcpp import Barcode
@@ -111,52 +110,18 @@ def open_pdf(batch_dir: Path) -> pdfium.PdfDocument:
         raise QAFailure(f"{PDF_NAME} cannot be opened: {type(exc).__name__}") from None
 
 
-#: bounds that hold any text a page can carry (get_text_bounded's default is the page box)
-_EVERYWHERE = {"left": -1e9, "bottom": -1e9, "right": 1e9, "top": 1e9}
-
-
-def page_texts(pdf: pdfium.PdfDocument, *, everywhere: bool = False) -> list[str]:
-    """Text of every page, full Unicode, PDFium's CRLF line breaks turned into LF.
-
-    Only text inside the page box (what prints), unless ``everywhere``: a shared form is
-    read on a page of its own, where text the real pages place inside their box may lie
-    outside it.
-    """
+def page_texts(pdf: pdfium.PdfDocument) -> list[str]:
+    """Text of every page, full Unicode, PDFium's CRLF line breaks turned into LF."""
     texts = []
-    bounds = _EVERYWHERE if everywhere else {}
     for index in range(len(pdf)):
         page = pdf[index]
         textpage = page.get_textpage()
         try:
-            texts.append(textpage.get_text_bounded(**bounds).replace("\r\n", "\n"))
+            texts.append(textpage.get_text_bounded().replace("\r\n", "\n"))
         finally:
             textpage.close()
             page.close()
     return texts
-
-
-def own_and_shared_texts(batch_dir: Path, pages: int) -> tuple[list[str], list[str]] | None:
-    """Each page's own text (its forms emptied) and each shared form's text, read once.
-
-    None when cards.pdf is not one :func:`qa.shared_parts.split` can split, or a copy does
-    not have the pages it should: the caller then reads whole pages.
-    """
-    parts = split((Path(batch_dir) / PDF_NAME).read_bytes())
-    if parts is None:
-        return None
-    own = shared = None
-    try:
-        own = pdfium.PdfDocument(parts.own_content)
-        shared = pdfium.PdfDocument(parts.forms_alone)
-        if len(own) != pages or len(shared) != len(parts.forms):
-            return None
-        return page_texts(own), page_texts(shared, everywhere=True)
-    except pdfium.PdfiumError:
-        return None
-    finally:
-        for doc in (own, shared):
-            if doc is not None:
-                doc.close()
 
 
 MM_PER_PT = 25.4 / 72
