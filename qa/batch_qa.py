@@ -340,7 +340,9 @@ def _check_contents(batch_dir: Path, manifest: pl.DataFrame, pdf: pdfium.PdfDocu
     findings += c.check_manifest(manifest, rb.read_manifest_csv(batch_dir))
     batch_id = str(manifest["batch_id"][0]) if manifest.height else ""
     t = time.perf_counter()
-    texts = rb.page_texts(pdf)
+    annotated: list[int] = []
+    texts = rb.page_texts(pdf, annotated)
+    findings += c.check_no_annotations(annotated)
     timings["text_extract"] = time.perf_counter() - t
     t = time.perf_counter()
     pages = c.expected_pages(manifest)

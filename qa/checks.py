@@ -39,9 +39,10 @@ LEDGER_NUMBERS = "ledger_numbers"
 QR_CODES = "qr_codes"
 PLAN = "plan"
 LAYOUT = "layout"
+ANNOTATIONS = "annotations"
 ALL_CHECKS = (SHA256SUMS, MANIFEST, PAGE_COUNT, PAGE_RANGES, FOOTERS, NAMES, OTHER_HOUSEHOLDS,
               ADDRESS, REGISTERED_MAIL, APPLICATION_IDS, MASKED_NUMBERS, LEDGER_NUMBERS,
-              QR_CODES, PLAN, LAYOUT)
+              QR_CODES, PLAN, LAYOUT, ANNOTATIONS)
 
 # --- the page contract's geometry (docs/architecture.md#page-contract), stated here again on
 # purpose: QA never imports layouts. Boxes are (x, y, w, h) in mm from the sheet's top-left.
@@ -263,6 +264,13 @@ def check_page_count(n_pages: int, manifest: pl.DataFrame, texts: list[str] | No
     if n_pages != int(cast("int | None", last) or 0):  # last_page is a UInt32 column
         return [Finding(PAGE_COUNT, "PDF page count differs from the manifest's last page")]
     return []
+
+
+def check_no_annotations(annotated_pages: list[int]) -> list[Finding]:
+    """No page carries annotations: the renderer writes none, and what an annotation's
+    appearance prints is not in the page text QA reads (found by a hostile review)."""
+    return [Finding(ANNOTATIONS, "page carries annotations (not drawn by the renderer)", None, p)
+            for p in annotated_pages]
 
 
 def check_page_ranges(manifest: pl.DataFrame) -> list[Finding]:

@@ -110,13 +110,20 @@ def open_pdf(batch_dir: Path) -> pdfium.PdfDocument:
         raise QAFailure(f"{PDF_NAME} cannot be opened: {type(exc).__name__}") from None
 
 
-def page_texts(pdf: pdfium.PdfDocument) -> list[str]:
-    """Text of every page, full Unicode, PDFium's CRLF line breaks turned into LF."""
+def page_texts(pdf: pdfium.PdfDocument, annotated: list[int] | None = None) -> list[str]:
+    """Text of every page, full Unicode, PDFium's CRLF line breaks turned into LF.
+
+    The page text holds no annotation: pages that carry any are added (1-based) to
+    ``annotated`` when given, while each page is loaded anyway (the renderer writes none,
+    and an annotation's appearance can print what QA never reads).
+    """
     texts = []
     for index in range(len(pdf)):
         page = pdf[index]
         textpage = page.get_textpage()
         try:
+            if annotated is not None and pdfium.raw.FPDFPage_GetAnnotCount(page.raw) > 0:
+                annotated.append(index + 1)
             texts.append(textpage.get_text_bounded().replace("\r\n", "\n"))
         finally:
             textpage.close()

@@ -11,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pikepdf
 import polars as pl
 import pypdfium2 as pdfium
 import pytest
@@ -383,3 +384,23 @@ def test_manifest_without_the_alias_column_is_still_read(world, batch):
     rewrite_manifest(batch, manifest_of(batch).drop("member_aliases"))
     report = check_batch(batch, ledger=ledger, plan=plan, full_qr=True)
     assert report["verdict"] == "pass", failed(report)
+
+
+def test_a_page_with_an_annotation_fails_the_batch(world, batch):
+    """An annotation's appearance can print text QA does not read in the page text
+    (a hostile review printed another household's name that way): the renderer writes
+    none, so any annotation fails the batch."""
+    _, plan, _, _ = world
+    with pikepdf.open(batch / "cards.pdf", allow_overwriting_input=True) as pdf:
+        page = pdf.pages[1]
+        page.obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.FreeText, F=4,
+            Rect=[100, 100, 300, 130], Contents=pikepdf.String("x"), DA=pikepdf.String("0 g")))]))
+        pdf.save(batch / "cards.pdf")
+    rewrite_sums(batch)
+    report = check_batch(batch, plan=plan, full_qr=True)
+    assert report["verdict"] == "fail"
+    assert failed(report) == {"annotations"}
+    findings = report["checks"]["annotations"]["findings"]
+    assert [(f["rule"], f["page"]) for f in findings] == [
+        ("page carries annotations (not drawn by the renderer)", 2)]
