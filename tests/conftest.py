@@ -12,3 +12,10 @@ import tempfile
 if "MYNUMBER_TEST_KEEP_PREFECT_HOME" not in os.environ:
     os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="mynumber-test-prefect-")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Run the flow tests first (stable order otherwise, so each module stays together):
+    they hold the longest tests (whole CLI runs of 30-60 s), and with two xdist workers a
+    long test started last leaves the other worker idle at the end of the run."""
+    items.sort(key=lambda item: 0 if "/tests/flows/" in str(item.fspath) else 1)
