@@ -116,7 +116,10 @@ def test_a_run_stopped_by_the_operator_mid_render_stops_and_resumes(sig, clean, 
                                                                      demo_key_path, small_register):
     """Ctrl-C (SIGINT) or a service stop (SIGTERM) to the CLI alone, while batches render: the
     CLI stops soon, not with 0, and leaves no worker or server behind; the next run finishes
-    with exactly the clean result."""
+    with exactly the clean result. The next run is checked after SIGTERM only: resuming a
+    run that died mid-render is what the SIGKILL test at "mid_render" checks, and resuming
+    after a failed run is tested with the flows (test_common, test_notice_reconciliation);
+    one whole CLI run less keeps the suite under its 10-minute budget."""
     import time
 
     args = bulk_args(small_register, tmp_path, demo_key_path)
@@ -143,6 +146,8 @@ def test_a_run_stopped_by_the_operator_mid_render_stops_and_resumes(sig, clean, 
         assert not left, f"processes of the stopped run are still alive after {sig.name}"
     finally:
         kill_group(proc)
+    if sig == signal.SIGINT:
+        return
 
     resumed = run_cli(args, prefect_api["api_url"])
     assert resumed.returncode == 0, resumed.stderr[-2000:]
