@@ -27,6 +27,7 @@ import os
 import re
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -63,10 +64,14 @@ def plan_aliases(plan: pl.DataFrame) -> dict[int, set[tuple[str, ...]]]:
     """
     if "alias" not in plan.columns:
         return {}
+    return _aliases_by_envelope(plan.select("envelope_seq", "alias").iter_rows())
+
+
+def _aliases_by_envelope(pairs: Iterable[tuple[int, str | None]]) -> dict[int, set[tuple[str, ...]]]:
+    """(envelope_seq, alias) pairs → envelope_seq → the aliases' name tokens (empty ones left out)."""
     out: dict[int, set[tuple[str, ...]]] = {}
-    for env, alias in plan.filter(pl.col("alias").is_not_null()).select(
-            "envelope_seq", "alias").iter_rows():
-        tokens = c.name_tokens(alias)
+    for env, alias in pairs:
+        tokens = c.name_tokens(alias or "")
         if tokens:
             out.setdefault(int(env), set()).add(tokens)
     return out
@@ -82,12 +87,8 @@ def manifest_aliases(manifest: pl.DataFrame) -> dict[int, set[tuple[str, ...]]]:
     """
     if "member_aliases" not in manifest.columns:
         return {}
-    out: dict[int, set[tuple[str, ...]]] = {}
-    for env, aliases in manifest.select("envelope_seq", "member_aliases").iter_rows():
-        tokens = {c.name_tokens(a) for a in aliases or [] if a}
-        if tokens - {()}:
-            out[int(env)] = tokens - {()}
-    return out
+    return _aliases_by_envelope(manifest.select("envelope_seq", "member_aliases")
+                                .explode("member_aliases").iter_rows())
 
 
 def plan_addresses(plan: pl.DataFrame) -> dict[int, tuple[str, dict[str, str]]]:
