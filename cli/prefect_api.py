@@ -128,14 +128,37 @@ def _flush_logs() -> None:
 
 @contextmanager
 def _in_this_process(api_url: str) -> Iterator[None]:
-    """Point an already imported Prefect at the server too (its settings are read at import)."""
-    if "prefect" not in sys.modules:
-        yield
-        return
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    """Point this process at the server: the environment (read by Prefect when it is imported,
+    and inherited by workers) and, when Prefect is imported already, its settings.
 
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        yield
+    Both the current context and the process-wide one: ``temporary_settings`` lives in a
+    context variable, which a new thread does not inherit. Prefect's own threads in the
+    flow process (futures, events) then saw no API URL and started a second, temporary
+    server mid-run: measured at 15 s of CPU taken from the workers in a 100,000-resident
+    benchmark that imported the flows before starting the API.
+    """
+    prior = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = api_url
+    try:
+        if "prefect" not in sys.modules:
+            yield
+            return
+        from prefect.context import refresh_global_settings_context
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        refresh_global_settings_context()  # from os.environ, which now has the URL
+        with temporary_settings(updates={PREFECT_API_URL: api_url}):
+            yield
+    finally:
+        _flush_logs()  # while the server is still the one Prefect talks to
+        if prior is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = prior
+        if "prefect" in sys.modules:
+            from prefect.context import refresh_global_settings_context
+
+            refresh_global_settings_context()
 
 
 @contextmanager
@@ -175,12 +198,9 @@ def prefect_api(prefect_home: str, start_timeout_s: float = 120.0) -> Iterator[s
                     "is very busy: raise runner.api_start_timeout_s or set PREFECT_API_URL to a running "
                     f"server (log: {log_path})")
             time.sleep(0.25)
-        os.environ["PREFECT_API_URL"] = api_url
         with _in_this_process(api_url):
             yield api_url
     finally:
-        _flush_logs()
-        os.environ.pop("PREFECT_API_URL", None)
         _stop(proc.pid)
         with contextlib.suppress(ChildProcessError):
             proc.wait(timeout=1)

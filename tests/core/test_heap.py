@@ -37,3 +37,15 @@ def test_unfrozen_even_when_the_body_raises() -> None:
     except RuntimeError:
         pass
     assert gc.get_freeze_count() == 0
+
+
+def test_old_garbage_frozen_on_the_way_in_is_collected_after() -> None:
+    node = Node()
+    alive = weakref.ref(node)
+    gc.collect()                          # the cycle is in the oldest generation now
+    del node                              # garbage, but no full collection on the way in
+    with frozen_heap():
+        gc.collect()
+        assert alive() is not None        # frozen with the live heap
+    gc.collect()
+    assert alive() is None                # handed back and freed: not leaked
