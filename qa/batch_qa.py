@@ -262,13 +262,29 @@ def _envelopes(manifest: pl.DataFrame | None, findings: list[c.Finding]) -> list
 _NUMBER_SHAPED = re.compile(r"(?<!\d)\d{4} ?\d{4} ?\d{4}(?!\d)")
 
 
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def _holds_any(payload: str, secrets: list[str]) -> bool:
+    """Does ``payload`` contain any of the 12-digit ``secrets``, even inside a longer run of
+    digits? Every 12-digit window of every digit run, against a set: one pass, where a
+    substring search per number took 0.2 s for a 6,000-page batch."""
+    wanted = {s for s in secrets if s}
+    if not wanted:
+        return False
+    if any(len(s) != 12 or not s.isdigit() for s in wanted):   # not a My Number: plain search
+        return any(s in payload for s in wanted)
+    return any(run[i:i + 12] in wanted
+               for run in _DIGIT_RUN.findall(payload) for i in range(len(run) - 11))
+
+
 def _write(batch_dir: Path, report: dict[str, Any], secrets: list[str]) -> None:
     """Write qa.json atomically after two scans: the numbers read off the pages, and
     anything shaped like a My Number outside the file digests (hex can hold digit runs)."""
     payload = json.dumps(report, ensure_ascii=False, indent=1, default=str)
     without_digests = json.dumps({k: v for k, v in report.items() if k != "files"},
                                  ensure_ascii=False, default=str)
-    if any(s and s in payload for s in secrets) or _NUMBER_SHAPED.search(without_digests):
+    if _holds_any(payload, secrets) or _NUMBER_SHAPED.search(without_digests):
         raise QAFailure("refusing to write qa.json: it would contain a My Number")
     tmp = batch_dir / f".{QA_NAME}.tmp"
     write_private(tmp, (payload + "\n").encode("utf-8"))

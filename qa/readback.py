@@ -13,6 +13,7 @@ where the QR code sits from the first page it decodes and then renders only that
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass
@@ -116,19 +117,48 @@ def page_texts(pdf: pdfium.PdfDocument, annotated: list[int] | None = None) -> l
     The page text holds no annotation: pages that carry any are added (1-based) to
     ``annotated`` when given, while each page is loaded anyway (the renderer writes none,
     and an annotation's appearance can print what QA never reads).
+
+    PDFium's C functions directly, each handle closed here: the same calls as
+    ``PdfPage.get_textpage().get_text_bounded()`` (a test compares the two on a batch)
+    without two Python wrappers and their finalizers per page, which were ~10 % of
+    reading a 6,000-page batch.
     """
+    raw, doc = pdfium.raw, pdf.raw
     texts = []
     for index in range(len(pdf)):
-        page = pdf[index]
-        textpage = page.get_textpage()
+        page = raw.FPDF_LoadPage(doc, index)
+        if not page:
+            raise pdfium.PdfiumError("Failed to load page.")
         try:
-            if annotated is not None and pdfium.raw.FPDFPage_GetAnnotCount(page.raw) > 0:
+            if annotated is not None and raw.FPDFPage_GetAnnotCount(page) > 0:
                 annotated.append(index + 1)
-            texts.append(textpage.get_text_bounded().replace("\r\n", "\n"))
+            textpage = raw.FPDFText_LoadPage(page)
+            if not textpage:
+                raise pdfium.PdfiumError("Failed to load text page.")
+            try:
+                texts.append(_bounded_text(page, textpage).replace("\r\n", "\n"))
+            finally:
+                raw.FPDFText_ClosePage(textpage)
         finally:
-            textpage.close()
-            page.close()
+            raw.FPDF_ClosePage(page)
     return texts
+
+
+def _bounded_text(page: object, textpage: object) -> str:
+    """All text inside the page's bounding box (as ``PdfTextPage.get_text_bounded()``)."""
+    import ctypes
+
+    raw = pdfium.raw
+    box = raw.FS_RECTF()
+    if not raw.FPDF_GetPageBoundingBox(page, box):
+        raise pdfium.PdfiumError("Failed to get page bounding box.")
+    args = (textpage, box.left, box.top, box.right, box.bottom)
+    n_chars = raw.FPDFText_GetBoundedText(*args, None, 0)
+    if n_chars <= 0:
+        return ""
+    buffer = (ctypes.c_ushort * n_chars)()
+    raw.FPDFText_GetBoundedText(*args, buffer, n_chars)
+    return codecs.decode(buffer, "utf-16-le", errors="ignore")
 
 
 MM_PER_PT = 25.4 / 72

@@ -404,3 +404,42 @@ def test_a_page_with_an_annotation_fails_the_batch(world, batch):
     findings = report["checks"]["annotations"]["findings"]
     assert [(f["rule"], f["page"]) for f in findings] == [
         ("page carries annotations (not drawn by the renderer)", 2)]
+
+
+def test_page_texts_reads_what_the_pypdfium2_helpers_read(world):
+    """The raw-call reader gives each page the text ``get_textpage().get_text_bounded()`` gives."""
+    from qa.readback import page_texts
+
+    clean, *_ = world
+    pdf = pdfium.PdfDocument(clean / "cards.pdf")
+    try:
+        expected = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            expected.append(textpage.get_text_bounded().replace("\r\n", "\n"))
+            textpage.close()
+            page.close()
+        annotated: list[int] = []
+        assert page_texts(pdf, annotated) == expected
+        assert annotated == [] and any("様" in t for t in expected)
+    finally:
+        pdf.close()
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_DIGITS = st.text(alphabet="0123456789", min_size=12, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(secrets=st.lists(_DIGITS, max_size=5),
+       parts=st.lists(st.one_of(_DIGITS, st.text(alphabet="0123456789 a-\"", max_size=20)), max_size=8))
+def test_holds_any_equals_a_substring_search(secrets, parts):
+    """The one-pass scan of qa.json finds a number exactly when a substring search would,
+    also inside longer digit runs and across the parts it was built from."""
+    from qa.batch_qa import _holds_any
+
+    payload = "".join(parts)
+    assert _holds_any(payload, secrets) == any(s in payload for s in secrets)

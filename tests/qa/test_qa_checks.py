@@ -279,3 +279,21 @@ def test_own_alias_equal_to_another_households_name_is_not_a_leak(batch):
     texts[6] += f"\n{other}"  # the same name on envelope 3's page: no such alias there
     still, _ = c.check_page_content(texts, manifest, pages, None, plan_aliases(plan))
     assert c.OTHER_HOUSEHOLDS in checks_of(still)
+
+
+_WORDS = st.sampled_from(["山田", "太郎", "様", "SMITH", "John", "1-2-3", "花子", "田中"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(page=st.lists(_WORDS, max_size=30), names=st.lists(st.lists(_WORDS, min_size=1, max_size=4),
+                                                          max_size=6))
+def test_page_tokens_find_exactly_the_names_printed_as_whole_tokens(page, names):
+    """PageTokens finds a name exactly when it is a run of consecutive tokens of the page."""
+    text = " ".join(page)
+    words = c.WORD_RE.findall(text)          # as QA tokenises ("1-2-3" is three tokens)
+    wanted = {t for n in names if (t := c.name_tokens(" ".join(n)))}
+    runs = {tuple(words[i:i + len(n)]) for n in wanted for i in range(len(words) - len(n) + 1)}
+    tokens = c.PageTokens(text)
+    assert tokens.names_found(wanted, c.lengths_by_first_token(wanted)) == wanted & runs
+    for name in wanted:
+        assert tokens.contains(name) == (name in runs)
