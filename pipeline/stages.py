@@ -192,7 +192,8 @@ def stage_notices(opts: RunOptions, run_id: str) -> dict[str, Any]:
     """The notices this run planned, by status: the run is done only when all are printed."""
     from ledger.notices import of_run
 
-    mine = of_run(open_ledger(opts), run_id)
+    with open_ledger(opts) as ledger:
+        mine = of_run(ledger, run_id)
     machine = mine.filter(~pl.col("is_manual"))
     by_status = {r["status"]: r["len"] for r in machine.group_by("status").len().to_dicts()}
     return {
@@ -208,12 +209,12 @@ def stage_notices(opts: RunOptions, run_id: str) -> dict[str, Any]:
 
 def stage_render(opts: RunOptions, batch_id: str) -> RenderResult:
     """Render one print batch (skipped when its files exist and verify)."""
-    run_dir, rows, ledger = opts.run_dir, _batch_rows(opts, batch_id), open_ledger(opts)
+    run_dir, rows = opts.run_dir, _batch_rows(opts, batch_id)
     t0 = time.perf_counter()
+    with open_ledger(opts) as ledger:
+        numbers = render_numbers(ledger, rows)
     with frozen_heap():
-        result = write_batch(
-            run_dir.batch_dir(batch_id), rows, render_numbers(ledger, rows), print_settings(opts)
-        )
+        result = write_batch(run_dir.batch_dir(batch_id), rows, numbers, print_settings(opts))
     if not result.skipped:
         crash_point("mid_render")
         damage_point(run_dir.batch_dir(batch_id))
@@ -228,20 +229,23 @@ def stage_render(opts: RunOptions, batch_id: str) -> RenderResult:
 
 def stage_qa(opts: RunOptions, batch_id: str) -> QAResult:
     """Independent re-check of one batch against its manifest, the plan and the ledger."""
-    run_dir, rows, ledger = opts.run_dir, _batch_rows(opts, batch_id), open_ledger(opts)
+    run_dir, rows = opts.run_dir, _batch_rows(opts, batch_id)
     t0 = time.perf_counter()
-    with frozen_heap():
-        report = check_batch(
-            run_dir.batch_dir(batch_id), ledger=ledger, plan=rows, full_qr=opts.qa.full_qr,
-            qr_sample_size=opts.qa.qr_sample_size, seed=opts.qa.seed,
-        )
-    run_id = read_json(run_dir.state_path)["run_id"]
-    if report.get("verdict") == "pass":
-        ledger.set_mailing_status("printed", batch_id=batch_id, batch_run_id=run_id)
-        ledger.mark_batch_notices(run_id, batch_id, "printed", f"batch {batch_id} passed QA")
-    else:  # these cards are never mailed: their numbers go back to planning
-        ledger.mark_batch_notices(run_id, batch_id, "voided", f"batch {batch_id} failed QA",
-                                  void_reason="qa_failed")
+    # closed when done: a worker checks ~90 batches, and each ledger's SQLite connection
+    # holds its page cache (~120 MB after QA's queries) until it is closed
+    with open_ledger(opts) as ledger:
+        with frozen_heap():
+            report = check_batch(
+                run_dir.batch_dir(batch_id), ledger=ledger, plan=rows, full_qr=opts.qa.full_qr,
+                qr_sample_size=opts.qa.qr_sample_size, seed=opts.qa.seed,
+            )
+        run_id = read_json(run_dir.state_path)["run_id"]
+        if report.get("verdict") == "pass":
+            ledger.set_mailing_status("printed", batch_id=batch_id, batch_run_id=run_id)
+            ledger.mark_batch_notices(run_id, batch_id, "printed", f"batch {batch_id} passed QA")
+        else:  # these cards are never mailed: their numbers go back to planning
+            ledger.mark_batch_notices(run_id, batch_id, "voided", f"batch {batch_id} failed QA",
+                                      void_reason="qa_failed")
     return {
         "batch_id": batch_id,
         "verdict": str(report.get("verdict")),
@@ -254,7 +258,8 @@ def stage_qa(opts: RunOptions, batch_id: str) -> QAResult:
 
 
 def stage_finish(opts: RunOptions, run_id: str, status: str, counts: dict[str, Any]) -> None:
-    open_ledger(opts).finish_run(run_id, status, counts)
+    with open_ledger(opts) as ledger:
+        ledger.finish_run(run_id, status, counts)
 
 
 def _batch_rows(opts: RunOptions, batch_id: str) -> pl.DataFrame:
@@ -286,4 +291,5 @@ def _safe_params(opts: RunOptions) -> dict[str, Any]:
 
 def stage_funnel(opts: RunOptions) -> dict[str, Any]:
     """The ledger-wide funnel issued → printed → mailed → delivered / held / destroyed."""
-    return open_ledger(opts).notice_counts()
+    with open_ledger(opts) as ledger:
+        return ledger.notice_counts()

@@ -5,7 +5,16 @@ from __future__ import annotations
 import gc
 import weakref
 
+import pytest
+
+import core.heap
 from core.heap import frozen_heap
+
+
+@pytest.fixture(autouse=True)
+def first_entry() -> None:
+    """Each test starts a full round of entries afresh (the full pass is every Nth)."""
+    core.heap._entries = 0
 
 
 class Node:
@@ -66,3 +75,23 @@ def test_the_cycles_a_batch_drops_are_freed_on_the_way_out_each_time() -> None:
         with frozen_heap():
             alive = weakref.ref(Document())     # drawn, saved, dropped: garbage in a cycle
         assert alive() is None                   # freed at once, not one window later
+
+
+def test_garbage_made_outside_is_freed_within_a_full_round_of_entries() -> None:
+    """A cycle dropped between windows (a stage's ledger) is frozen by the next window; a
+    worker is nearly always inside one, so a full pass every FULL_COLLECTION_EVERY entries
+    must free it even if no automatic full collection ever runs outside."""
+    from core.heap import FULL_COLLECTION_EVERY
+
+    node = Node()
+    alive = weakref.ref(node)
+    gc.collect()                              # the cycle is in the oldest generation
+    del node                                  # dropped outside any window
+    gc.disable()                              # no automatic collection outside the windows
+    try:
+        for _ in range(FULL_COLLECTION_EVERY):
+            with frozen_heap():
+                pass
+    finally:
+        gc.enable()
+    assert alive() is None
