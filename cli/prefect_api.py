@@ -139,14 +139,17 @@ def _in_this_process(api_url: str) -> Iterator[None]:
     """
     prior = os.environ.get("PREFECT_API_URL")
     os.environ["PREFECT_API_URL"] = api_url
+    saved_global = None
     try:
         if "prefect" not in sys.modules:
             yield
             return
-        from prefect.context import refresh_global_settings_context
+        import prefect.context
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        refresh_global_settings_context()  # from os.environ, which now has the URL
+        saved_global = prefect.context.GLOBAL_SETTINGS_CONTEXT
+        # rebuilt from os.environ, which now has the URL; the exact object is put back after
+        prefect.context.GLOBAL_SETTINGS_CONTEXT = prefect.context.root_settings_context()
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
             yield
     finally:
@@ -155,10 +158,10 @@ def _in_this_process(api_url: str) -> Iterator[None]:
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = prior
-        if "prefect" in sys.modules:
-            from prefect.context import refresh_global_settings_context
+        if saved_global is not None:
+            import prefect.context
 
-            refresh_global_settings_context()
+            prefect.context.GLOBAL_SETTINGS_CONTEXT = saved_global
 
 
 @contextmanager

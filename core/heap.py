@@ -48,5 +48,7 @@ def frozen_heap() -> Iterator[None]:
     try:
         yield
     finally:
-        gc.collect()  # the frozen heap is skipped: only the body's objects are walked
-        gc.unfreeze()
+        try:
+            gc.collect()  # the frozen heap is skipped: only the body's objects are walked
+        finally:
+            gc.unfreeze()

@@ -20,13 +20,17 @@ from qa import check_batch
 
 def _check(batch_dir: str, ledger_url: str | None, plan_path: str | None, full_qr: bool,
            qr_sample_size: int, seed: int) -> dict[str, Any]:
-    ledger = Ledger(ledger_url) if ledger_url else None
     plan = None
     if plan_path and Path(plan_path).exists():
         batch_id = Path(batch_dir).name
         plan = pl.scan_parquet(plan_path).filter(pl.col("batch_id") == batch_id).collect()
-    report = check_batch(Path(batch_dir), ledger=ledger, plan=plan, full_qr=full_qr,
-                         qr_sample_size=qr_sample_size, seed=seed)
+    ledger = Ledger(ledger_url) if ledger_url else None
+    try:
+        report = check_batch(Path(batch_dir), ledger=ledger, plan=plan, full_qr=full_qr,
+                             qr_sample_size=qr_sample_size, seed=seed)
+    finally:  # one ledger per batch: its SQLite page cache goes with it
+        if ledger is not None:
+            ledger.close()
     return {
         "batch_dir": str(batch_dir),
         "verdict": report.get("verdict"),

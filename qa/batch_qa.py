@@ -272,7 +272,8 @@ def _holds_any(payload: str, secrets: list[str]) -> bool:
     wanted = {s for s in secrets if s}
     if not wanted:
         return False
-    if any(len(s) != 12 or not s.isdigit() for s in wanted):   # not a My Number: plain search
+    # ``\d`` matches exactly the characters isdecimal() accepts ("²" is a digit, not decimal)
+    if any(len(s) != 12 or not s.isdecimal() for s in wanted):   # not a My Number: plain search
         return any(s in payload for s in wanted)
     return any(run[i:i + 12] in wanted
                for run in _DIGIT_RUN.findall(payload) for i in range(len(run) - 11))

@@ -443,3 +443,11 @@ def test_holds_any_equals_a_substring_search(secrets, parts):
 
     payload = "".join(parts)
     assert _holds_any(payload, secrets) == any(s in payload for s in secrets)
+
+
+def test_holds_any_treats_superscript_digits_as_text_not_decimal_digits():
+    """"²" is a digit to str.isdigit() but not to the regex: such a string is searched as is."""
+    from qa.batch_qa import _holds_any
+
+    assert _holds_any("x" + "²" * 12 + "x", ["²" * 12])
+    assert not _holds_any("123456789012", ["²" * 12])

@@ -297,3 +297,16 @@ def test_page_tokens_find_exactly_the_names_printed_as_whole_tokens(page, names)
     assert tokens.names_found(wanted, c.lengths_by_first_token(wanted)) == wanted & runs
     for name in wanted:
         assert tokens.contains(name) == (name in runs)
+
+
+@pytest.mark.parametrize("head", ["", "・", "\u3000"])
+def test_a_head_name_without_any_word_is_a_finding_not_a_match_on_any_様(batch, head):
+    """Such a name would reduce to "様", which every address sheet prints."""
+    manifest, texts, _, _ = batch
+    first = manifest["envelope_seq"][0]
+    texts = [t.replace(manifest["head_name"][0], head) for t in texts]   # printed as it is
+    manifest = manifest.with_columns(pl.when(pl.col("envelope_seq") == first)
+                                     .then(pl.lit(head)).otherwise(pl.col("head_name"))
+                                     .alias("head_name"))
+    findings, _ = run_text_checks(manifest, texts)
+    assert any(f.check == c.NAMES and "様" in f.rule and f.envelope_seq == first for f in findings)
