@@ -126,11 +126,16 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStag
     ledger already holds for another resident, or that another row of the register brings,
     quarantines the rows involved (never the whole run: docs/domain.md#register-input-limits).
     """
+    with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
+        return _issue(opts, run_id, register_path, ledger)
+
+
+def _issue(opts: RunOptions, run_id: str, register_path: str, ledger: Ledger) -> LedgerStageResult:
+    """:func:`stage_issue` with its ledger."""
     run_dir = opts.run_dir
     accepted = pl.read_parquet(run_dir.accepted_path)
     if "has_my_number" not in accepted.columns:
         accepted = accepted.with_columns(pl.lit(False).alias("has_my_number"))
-    ledger = open_ledger(opts)
     key = open_key(opts.key)
     ledger.bind_key(key, run_id)  # a resumed run with another key is refused here too
     brought = (brought_numbers_of(opts, register_path) if accepted.get_column("has_my_number").any()

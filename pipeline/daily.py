@@ -79,13 +79,18 @@ def decide_events(events: pl.DataFrame, ledger: Ledger, key: KeyMaterial | Token
 
 def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageResult:
     """Classify each accepted event against the ledger and apply it (idempotently)."""
+    with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
+        return _apply(opts, events_path, run_id, ledger)
+
+
+def _apply(opts: RunOptions, events_path: str, run_id: str, ledger: Ledger) -> LedgerStageResult:
+    """:func:`stage_apply` with its ledger."""
     run_dir = opts.run_dir
     checked = check_register_file(
         Path(events_path), encoding=opts.check.encoding, resident_code_rule=opts.check.resident_code_rule,
         kind="events", today=opts.print.issue_day, run_gx=False,  # the check stage ran the suite
     )
     events = checked.accepted
-    ledger = open_ledger(opts)
     key = open_key(opts.key)
     ledger.bind_key(key, run_id)
     t0 = time.perf_counter()

@@ -69,9 +69,14 @@ def open_ledger(opts: RunOptions) -> Ledger:
 
 def stage_start(opts: RunOptions, register_path: str, kind: str = "bulk") -> StartResult:
     """Hash the input and open a ledger run, resuming an unfinished one for the same input."""
+    with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
+        return _start(opts, register_path, kind, ledger)
+
+
+def _start(opts: RunOptions, register_path: str, kind: str, ledger: Ledger) -> StartResult:
+    """:func:`stage_start` with its ledger."""
     run_dir = opts.run_dir.make()
     input_sha256 = sha256_file(Path(register_path))
-    ledger = open_ledger(opts)
     if kind in ISSUING_KINDS:
         # before the run is recorded: another key, or DEMO/production mixed, changes nothing
         ledger.bind_key(open_key(opts.key))
@@ -120,9 +125,14 @@ def stage_plan(opts: RunOptions, run_id: str) -> PlanResult:
     the ledger kept. Members are grouped by household; when the head of household is not
     among them the eldest is the addressee (``transforms.daily.choose_addressees``).
     """
+    with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
+        return _plan(opts, run_id, ledger)
+
+
+def _plan(opts: RunOptions, run_id: str, ledger: Ledger) -> PlanResult:
+    """:func:`stage_plan` with its ledger."""
     run_dir = opts.run_dir
     plan_meta = run_dir.work_dir / "plan.json"
-    ledger = open_ledger(opts)
     if run_dir.plan_path.exists() and plan_meta.exists() and read_json(plan_meta).get("run_id") == run_id:
         # resumed: the same envelopes, ids and registered-mail numbers as before the crash
         plan = pl.read_parquet(run_dir.plan_path)

@@ -1,4 +1,4 @@
-"""pipeline.stages: the per-batch stages give back what they hold.
+"""pipeline.stages: every stage gives back the ledger it opens.
 
 A worker runs ~90 render and ~90 QA stages. Each opened a Ledger and left it to the
 garbage collector; with the heap frozen while a batch is drawn (core.heap) those were
@@ -21,8 +21,8 @@ from pipeline.options import RunOptions
 from sample_data.generate import SampleParams, generate_register, write_export
 
 
-def test_render_and_qa_close_every_ledger_they_open(tmp_path: Path, demo_key_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_stage_of_a_bulk_run_closes_the_ledgers_it_opens(
+        tmp_path: Path, demo_key_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     register = tmp_path / "register.csv"
     write_export(generate_register(SampleParams(rows=40, seed=7, as_of=dt.date(2015, 10, 5))), register)
     settings = resolve_settings({
@@ -32,11 +32,6 @@ def test_render_and_qa_close_every_ledger_they_open(tmp_path: Path, demo_key_pat
         "qa": {"qr_sample_size": 2},
     }, {}, demo=True)
     opts = RunOptions.of(settings, tmp_path / "run")
-    stages.stage_check(opts, str(register))
-    run_id = stages.stage_start(opts, str(register))["run_id"]
-    bulk.stage_issue(opts, run_id, str(register))
-    batch_id = stages.stage_plan(opts, run_id)["batch_ids"][0]
-
     opened: list[Ledger] = []
     real_open = stages.open_ledger
 
@@ -45,9 +40,19 @@ def test_render_and_qa_close_every_ledger_they_open(tmp_path: Path, demo_key_pat
         opened.append(ledger)
         return ledger
 
-    monkeypatch.setattr(stages, "open_ledger", recording_open)
+    for module in (stages, bulk):         # bulk imports the name: patch it where it is used
+        monkeypatch.setattr(module, "open_ledger", recording_open)
+
+    stages.stage_check(opts, str(register))
+    run_id = stages.stage_start(opts, str(register))["run_id"]
+    bulk.stage_issue(opts, run_id, str(register))
+    batch_id = stages.stage_plan(opts, run_id)["batch_ids"][0]
     assert stages.stage_render(opts, batch_id)["pages"] > 0
     assert stages.stage_qa(opts, batch_id)["verdict"] == "pass"
-    assert len(opened) == 2
+    stages.stage_notices(opts, run_id)
+    stages.stage_funnel(opts)
+    stages.stage_finish(opts, run_id, "partial", {})
+
+    assert len(opened) == 8               # start, issue, plan, render, qa, notices, funnel, finish
     for ledger in opened:   # disposed: no connection (and no page cache) left in its pool
         assert ledger.engine.pool.checkedin() == 0
