@@ -20,6 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from layouts.colours import WATERMARK
 from layouts.fonts import NAME_CHAIN, TEXT_CHAIN, FontSet
+from layouts.page_dicts import use_template
 from layouts.pdfx import PDF_VERSION, find_output_profile, make_pdfx, set_page_boxes
 from layouts.spec import Box, PrintSpec
 
@@ -206,6 +207,7 @@ class Document:
 
     def end_page(self) -> None:
         self.c.showPage()
+        use_template(self.c._doc.Pages.pages[-1])   # its dictionary: layouts/page_dicts.py
         self.page_count += 1
 
     def save(self) -> None:

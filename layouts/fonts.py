@@ -17,7 +17,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,11 @@ class FontSet:
     names: Mapping[str, str]
     paths: Mapping[str, str]
     cmaps: Mapping[str, frozenset[int]]
+
+    @cached_property
+    def drawable(self) -> frozenset[int]:
+        """Every code point some registered font has (the glyph check's one set lookup)."""
+        return frozenset().union(*self.cmaps.values())
 
     def has_glyph(self, role: str, cp: int) -> bool:
         return cp in self.cmaps[role]
@@ -217,13 +222,19 @@ def _is_selector(cp: int) -> bool:
     return any(cp in r for r in VARIATION_SELECTORS)
 
 
+#: every variation selector, as one set
+_SELECTORS = frozenset(cp for r in VARIATION_SELECTORS for cp in r)
+
+
 @lru_cache(maxsize=1 << 16)
 def _undrawable_cached(fontset: FontSet, text: str) -> tuple[str, ...]:
-    union = fontset.cmaps.values()
+    codes = set(map(ord, text))       # set operations in C: almost every text is all drawable
+    if codes <= fontset.drawable and codes.isdisjoint(_SELECTORS):
+        return ()
     out: dict[str, None] = {}
     for ch in text:
         cp = ord(ch)
-        if _is_selector(cp) or not any(cp in cm for cm in union):
+        if _is_selector(cp) or cp not in fontset.drawable:
             out[f"U+{cp:04X}"] = None
     return tuple(out)
 
@@ -238,10 +249,12 @@ def undrawable_characters(text: str | None, fontset: FontSet | None = None) -> l
     return list(_undrawable_cached(fontset or load_fonts(), text))
 
 
-def _runs(fontset: FontSet, text: str, chain: tuple[str, ...]) -> list[tuple[str, str]]:
+@lru_cache(maxsize=1 << 16)
+def _runs_cached(fontset: FontSet, text: str, chain: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Cached per text: a text is measured to fit it, then measured and encoded to draw it."""
     first = fontset.cmaps[chain[0]]
-    if all(ord(c) in first for c in text):      # the common case: one run
-        return [(fontset.names[chain[0]], text)]
+    if first.issuperset(map(ord, text)):      # the common case: one run (a C-level loop)
+        return ((fontset.names[chain[0]], text),)
     runs: list[tuple[str, str]] = []
     for ch in text:
         cp = ord(ch)
@@ -251,4 +264,8 @@ def _runs(fontset: FontSet, text: str, chain: tuple[str, ...]) -> list[tuple[str
             runs[-1] = (name, runs[-1][1] + ch)
         else:
             runs.append((name, ch))
-    return runs
+    return tuple(runs)
+
+
+def _runs(fontset: FontSet, text: str, chain: tuple[str, ...]) -> list[tuple[str, str]]:
+    return list(_runs_cached(fontset, text, chain))
