@@ -28,22 +28,31 @@ def customer_bar_boxes(bars: str, spec: CustomerBarcodeSpec) -> list[tuple[float
     Long spans the full height, timing the middle third, upper semi-long the upper two
     thirds (timing + ascender), lower semi-long the lower two thirds.
     """
-    t, lng = spec.timing_bar, spec.long_bar
-    asc = (lng - t) / 2
-    extent = {"F": (0.0, lng), "A": (asc, lng - asc), "D": (0.0, asc + t), "T": (asc, t)}
-    return [(i * spec.pitch, *extent[b][:1], spec.bar_width, extent[b][1])
+    extent = _bar_extents(spec)
+    return [(i * spec.pitch, extent[b][0], spec.bar_width, extent[b][1])
             for i, b in enumerate(bars)]
 
 
 def customer_barcode_ops(bars: str, x: float, y_top: float, spec: CustomerBarcodeSpec) -> str:
-    """PDF operators (points) for the bars whose top-left is at (x, y_top) in pt."""
+    """PDF operators (points) for the bars whose top-left is at (x, y_top) in pt.
+
+    The same operators as one ``re`` per box of :func:`customer_bar_boxes`, with each bar
+    kind's y, width and height formatted once rather than per bar (a test compares).
+    """
     k = PT_PER_MM
     base = y_top - spec.long_bar * k
-    parts = ["q 0 g"]
-    for bx, by, bw, bh in customer_bar_boxes(bars, spec):
-        parts.append(f"{x + bx * k:.3f} {base + by * k:.3f} {bw * k:.3f} {bh * k:.3f} re")
-    parts.append("f Q")
-    return "\n".join(parts)
+    tails = {kind: f" {base + by * k:.3f} {spec.bar_width * k:.3f} {bh * k:.3f} re"
+             for kind, (by, bh) in _bar_extents(spec).items()}
+    pitch = spec.pitch
+    return "\n".join(["q 0 g", *[f"{x + i * pitch * k:.3f}{tails[b]}" for i, b in enumerate(bars)],
+                      "f Q"])
+
+
+def _bar_extents(spec: CustomerBarcodeSpec) -> dict[str, tuple[float, float]]:
+    """(y from the bottom, height) in mm of each bar kind."""
+    t, lng = spec.timing_bar, spec.long_bar
+    asc = (lng - t) / 2
+    return {"F": (0.0, lng), "A": (asc, lng - asc), "D": (0.0, asc + t), "T": (asc, t)}
 
 
 def codabar_elements(text: str) -> list[tuple[bool, int]]:
@@ -62,14 +71,19 @@ def codabar_width(text: str, spec: CodabarSpec) -> float:
 
 
 def codabar_ops(text: str, x: float, y_top: float, spec: CodabarSpec) -> str:
-    """PDF operators (points) for an NW-7 symbol whose top-left is at (x, y_top) in pt."""
+    """PDF operators (points) for an NW-7 symbol whose top-left is at (x, y_top) in pt.
+
+    The same operators as one ``re`` per bar of :func:`codabar_elements`; each width's y,
+    width and height are formatted once rather than per bar (a test compares).
+    """
     k = PT_PER_MM
     h = spec.height * k
+    widths = (spec.narrow * k, spec.narrow * spec.wide_ratio * k)
+    tails = tuple(f" {y_top - h:.3f} {w:.3f} {h:.3f} re" for w in widths)
     parts, pos = ["q 0 g"], x
     for is_bar, wide in codabar_elements(text):
-        w = spec.narrow * (spec.wide_ratio if wide else 1) * k
         if is_bar:
-            parts.append(f"{pos:.3f} {y_top - h:.3f} {w:.3f} {h:.3f} re")
-        pos += w
+            parts.append(f"{pos:.3f}{tails[wide]}")
+        pos += widths[wide]
     parts.append("f Q")
     return "\n".join(parts)
