@@ -55,13 +55,18 @@ def _bar_extents(spec: CustomerBarcodeSpec) -> dict[str, tuple[float, float]]:
     return {"F": (0.0, lng), "A": (asc, lng - asc), "D": (0.0, asc + t), "T": (asc, t)}
 
 
+#: each character's (is_bar, is_wide) elements, built once
+_ELEMENTS: dict[str, tuple[tuple[bool, int], ...]] = {
+    ch: tuple((i % 2 == 0, int(w)) for i, w in enumerate(widths)) for ch, widths in CODABAR.items()}
+
+
 def codabar_elements(text: str) -> list[tuple[bool, int]]:
     """(is_bar, is_wide) elements with start/stop A and one narrow gap between characters."""
     out: list[tuple[bool, int]] = []
     for n, ch in enumerate(CODABAR_START + text + CODABAR_STOP):
         if n:
             out.append((False, 0))
-        out += [(i % 2 == 0, int(w)) for i, w in enumerate(CODABAR[ch])]
+        out += _ELEMENTS[ch]
     return out
 
 

@@ -19,7 +19,7 @@ from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from layouts.colours import WATERMARK
-from layouts.fonts import NAME_CHAIN, TEXT_CHAIN, FontSet
+from layouts.fonts import NAME_CHAIN, TEXT_CHAIN, FontSet, advance_units
 from layouts.page_dicts import use_template
 from layouts.pdfx import PDF_VERSION, find_output_profile, make_pdfx, set_page_boxes
 from layouts.spec import Box, PrintSpec
@@ -31,22 +31,9 @@ PRODUCER = "mynumber-issuance layouts"
 rl_config.useA85 = 0
 
 
-class _Widths:
-    """Advance widths per font, looked up per character (reportlab's stringWidth is slow)."""
-
-    def __init__(self) -> None:
-        self._faces: dict[str, tuple[dict[int, float], float]] = {}
-
-    def __call__(self, font: str, text: str, size: float) -> float:
-        face = self._faces.get(font)
-        if face is None:
-            f = getFont(font).face
-            face = self._faces[font] = (f.charWidths, f.defaultWidth)
-        g, dw = face[0].get, face[1]
-        return 0.001 * size * sum([g(ord(c), dw) for c in text])
-
-
-_width = _Widths()
+def _width(font: str, text: str, size: float) -> float:
+    """Advance width in pt (reportlab's stringWidth is slow; the sums are cached per text)."""
+    return 0.001 * size * advance_units(font, text)
 
 
 class Document:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from layouts.fonts import NAME_CHAIN, TEXT_CHAIN, FontSet
+from layouts.fonts import NAME_CHAIN, TEXT_CHAIN, FontSet, advance_units
 from layouts.spec import ASCENT, DESCENT, MM_PER_PT, PrintSpec, TextField
 
 #: may not start a line (JIS X 4051 行頭禁則, the common subset)
@@ -154,13 +154,9 @@ def fit_with(text: str, field: TextField, measure_at: Callable[[str, float], flo
 
 def width_mm(fonts: FontSet, text: str, size: float, chain: tuple[str, ...]) -> float:
     """Advance width in mm of ``text`` at ``size`` pt, with the same font fallback as drawing."""
-    from reportlab.pdfbase.pdfmetrics import getFont
-
     total = 0.0
     for name, part in fonts.runs(text, chain):
-        face = getFont(name).face
-        widths, default = face.charWidths, face.defaultWidth
-        total += sum(widths.get(ord(c), default) for c in part)
+        total += advance_units(name, part)
     return 0.001 * size * total * MM_PER_PT
 
 

@@ -269,3 +269,18 @@ def _runs_cached(fontset: FontSet, text: str, chain: tuple[str, ...]) -> tuple[t
 
 def _runs(fontset: FontSet, text: str, chain: tuple[str, ...]) -> list[tuple[str, str]]:
     return list(_runs_cached(fontset, text, chain))
+
+
+@lru_cache(maxsize=1 << 16)
+def advance_units(font_name: str, text: str) -> float:
+    """Sum of the characters' advance widths in 1/1000 em (the font's default width for a
+    character it has no width for), summed in text order.
+
+    Shared by fitting (layouts.fit) and drawing (layouts.document), which measure the same
+    texts: cached per (font, text), the same float either way.
+    """
+    from reportlab.pdfbase.pdfmetrics import getFont
+
+    face = getFont(font_name).face
+    widths, default = face.charWidths, face.defaultWidth
+    return float(sum([widths.get(ord(c), default) for c in text]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,3 +55,15 @@ def test_a_run_list_handed_out_is_the_callers_own() -> None:
     first = FONTS.runs("練馬区", TEXT_CHAIN)
     first.append(("x", "y"))
     assert FONTS.runs("練馬区", TEXT_CHAIN) == [(FONTS.names["gothic"], "練馬区")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT, st.sampled_from(["mincho_mj", "gothic", "mincho"]), st.sampled_from([7.0, 9.5, 16.0]))
+def test_advance_widths_equal_reportlabs_string_width(text, role, size) -> None:
+    """The cached sums the fitting and the drawing share are reportlab's own widths."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from layouts.fonts import advance_units
+
+    name = FONTS.names[role]
+    assert 0.001 * size * advance_units(name, text) == pytest.approx(stringWidth(text, name, size), rel=1e-12)
