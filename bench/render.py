@@ -61,6 +61,10 @@ class PlainDocument(Document):
     def literal(self, ops):
         pass
 
+    def end_page(self):
+        self.c.showPage()       # reportlab formats each page dictionary (no templates)
+        self.page_count += 1
+
 
 def plain_render(households, settings, widget_qr: bool) -> int:
     """Render with PlainDocument; returns pages."""
