@@ -23,8 +23,10 @@ from reportlab.pdfbase import pdfdoc
 from core.errors import ConfigError
 
 _MARK = b"\x00mn-page-contents\x00"
-#: page keys the template does not cover: a page with any of them set is left to reportlab
-_UNCOVERED = ("Thumb", "Annots", "B", "Dur", "Hid", "AA", "PieceInfo", "LastModified",
+#: page keys the template does not cover: a page with any of them set (not None: reportlab
+#: writes ``/Dur 0``) is left to reportlab; annotations count when the list is not empty
+#: (the canvas gives every page an empty one, which reportlab leaves out)
+_UNCOVERED = ("Thumb", "B", "Dur", "Hid", "AA", "PieceInfo", "LastModified",
               "SeparationInfo", "ID", "PZ", "Resources", "Contents", "ExtGState")
 _BOXES = ("MediaBox", "CropBox", "ArtBox", "TrimBox", "BleedBox")
 _CACHE_ATTR = "_mn_page_templates"
@@ -52,7 +54,7 @@ def template_key(page: Any) -> Hashable | None:
     """What a page's dictionary depends on besides /Contents; None: let reportlab format it."""
     if page.Override_default_compilation or page.stream is None:
         return None
-    if any(getattr(page, name, None) for name in _UNCOVERED):
+    if page.Annots or any(getattr(page, name, None) is not None for name in _UNCOVERED):
         return None
     if getattr(page, "_colorsUsed", None) or getattr(page, "_shadingUsed", None):
         return None
@@ -73,9 +75,13 @@ class TemplatePage(pdfdoc.PDFPage):  # type: ignore[misc]
             return bytes(super().format(document))
         templates: dict[Hashable, tuple[bytes, bytes]] = document.__dict__.setdefault(_CACHE_ATTR, {})
         parts = templates.get(key)
-        if parts is not None:
-            self.Resources = _MARK        # in the template already: not built again for this page
-        self.check_format(document)         # builds /Contents as reportlab does
+        try:
+            if parts is not None:
+                self.Resources = _MARK    # in the template already: not built again for this page
+            self.check_format(document)     # builds /Contents as reportlab does
+        finally:
+            if self.Resources is _MARK:   # formatted again later: reportlab builds it then
+                self.Resources = None
         real: Any = getattr(self, "Contents")  # noqa: B009 (reportlab sets it untyped)
         contents = document.Reference(real)   # registered here, as reportlab does
         if parts is None:

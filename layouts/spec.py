@@ -37,6 +37,7 @@ def _per_spec(method: Callable[[_S, str, int], _F] | Callable[[_S, str], _F]) ->
     Specs never change, and a batch asks for the same fields ~40 times per household (the
     plan check, the glyph check, the drawing); building a TextField each time was ~4 % of
     rendering. The cache is not a dataclass field: equality, hashing and ``replace`` ignore it.
+    The methods take positional arguments only (the cache key is the argument tuple).
     """
     slot = f"_per_spec_{method.__name__}"
 
@@ -326,7 +327,7 @@ class MemberSheetSpec:
     value_inset: float = 0.8             # a value box inside its table row, top and bottom
 
     @_per_spec
-    def card_field(self, label: str) -> TextField:
+    def card_field(self, label: str, /) -> TextField:
         """氏名, 通称 or 住所 on the card (or the 2020 notice, which uses the same area)."""
         top, height = {k: (t, h) for k, t, h in self.card_boxes}[label]
         vx = self.card.x + self.card_value_dx
@@ -337,7 +338,7 @@ class MemberSheetSpec:
                          names=True, words=label != "住所")
 
     @_per_spec
-    def form_field(self, label: str, row: int) -> TextField:
+    def form_field(self, label: str, row: int, /) -> TextField:
         """The value cell of table row ``row`` (フリガナ, 氏名, 通称, 住所) on the form."""
         top = self.form.y + self.table_dy + row * self.row_height + self.value_inset
         box = Box(self.form.x + self.label_width + self.label_padding, top,

@@ -83,3 +83,42 @@ def test_only_reportlabs_own_page_class_is_converted() -> None:
 
     with pytest.raises(page_dicts.ConfigError):
         use_template(Other())
+
+
+def _both_ways(tmp_path, monkeypatch, scenario) -> tuple[bytes, bytes]:
+    """scenario(canvas, page) in a templated document and in reportlab's own."""
+    outs = []
+    for own in (False, True):
+        if own:
+            monkeypatch.setattr(TemplatePage, "format", pdfdoc.PDFPage.format)
+        c = Canvas(str(tmp_path / f"{own}.pdf"), invariant=1)
+        outs.append(scenario(c, lambda c=c: _page(c)))
+    return outs[0], outs[1]
+
+
+def test_a_document_formatted_twice_is_whole_both_times(tmp_path, monkeypatch) -> None:
+    """getpdfdata() then save(): a page that used a template must not keep its marker."""
+    def scenario(c, page):
+        for i in range(3):
+            c.drawString(10, 10, str(i))
+            page()
+        first = c.getpdfdata()
+        return first + b"|" + c.getpdfdata()
+
+    templated, own = _both_ways(tmp_path, monkeypatch, scenario)
+    assert b"mn-page-contents" not in templated
+    assert templated == own
+
+
+def test_a_zero_page_duration_is_written_and_not_shared(tmp_path, monkeypatch) -> None:
+    """reportlab writes /Dur 0 (any value but None): such a page gets no template."""
+    def scenario(c, page):
+        for duration in (None, 0, None, 0):
+            c.setPageDuration(duration)
+            c.drawString(10, 10, "x")
+            page()
+        return c.getpdfdata()
+
+    templated, own = _both_ways(tmp_path, monkeypatch, scenario)
+    assert templated.count(b"/Dur 0") == 2
+    assert templated == own

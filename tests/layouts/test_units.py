@@ -215,3 +215,20 @@ def test_reportlab_patch_refuses_an_unchecked_version(monkeypatch) -> None:
     monkeypatch.setattr(ttfonts, "makeToUnicodeCMap", lambda name, glyphs, extra: "")
     with pytest.raises(ConfigError, match="makeToUnicodeCMap"):
         fontmod._patch_reportlab()
+
+
+def test_a_specs_cached_fields_follow_its_own_geometry() -> None:
+    """Text fields are kept in the frozen spec that built them: a spec made by ``replace``
+    (another geometry) builds its own, and the cache changes neither equality nor hash."""
+    from layouts.spec import DEFAULT_SPEC, Box
+
+    member = DEFAULT_SPEC.member
+    name = member.card_field("氏名")
+    assert member.card_field("氏名") is name and member.form_field("住所", 3) is member.form_field("住所", 3)
+    moved = dataclasses.replace(member, card=Box(member.card.x, member.card.y + 5, member.card.w, member.card.h))
+    assert moved.card_field("氏名").box.y == name.box.y + 5
+    fresh = dataclasses.replace(member)
+    assert fresh == member and hash(fresh) == hash(member)
+    assert fresh.card_field("氏名") == name
+    with pytest.raises(TypeError):
+        member.card_field(label="氏名")   # positional only: the cache key is the arguments
