@@ -76,12 +76,12 @@ class TemplatePage(pdfdoc.PDFPage):  # type: ignore[misc]
         templates: dict[Hashable, tuple[bytes, bytes]] = document.__dict__.setdefault(_CACHE_ATTR, {})
         parts = templates.get(key)
         try:
-            if parts is not None:
-                self.Resources = _MARK    # in the template already: not built again for this page
+            if parts is not None:        # in the template already: not built again for this page
+                setattr(self, "Resources", _MARK)  # noqa: B010 (reportlab sets it untyped)
             self.check_format(document)     # builds /Contents as reportlab does
         finally:
-            if self.Resources is _MARK:   # formatted again later: reportlab builds it then
-                self.Resources = None
+            if getattr(self, "Resources") is _MARK:  # noqa: B009
+                setattr(self, "Resources", None)  # noqa: B010 (formatted again: reportlab builds it)
         real: Any = getattr(self, "Contents")  # noqa: B009 (reportlab sets it untyped)
         contents = document.Reference(real)   # registered here, as reportlab does
         if parts is None:
