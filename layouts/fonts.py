@@ -218,10 +218,6 @@ def load_fonts(explicit: Mapping[str, str] | None = None, font_dir: str | None =
     return _load(paths)
 
 
-def _is_selector(cp: int) -> bool:
-    return any(cp in r for r in VARIATION_SELECTORS)
-
-
 #: every variation selector, as one set
 _SELECTORS = frozenset(cp for r in VARIATION_SELECTORS for cp in r)
 
@@ -234,7 +230,7 @@ def _undrawable_cached(fontset: FontSet, text: str) -> tuple[str, ...]:
     out: dict[str, None] = {}
     for ch in text:
         cp = ord(ch)
-        if _is_selector(cp) or cp not in fontset.drawable:
+        if cp in _SELECTORS or cp not in fontset.drawable:
             out[f"U+{cp:04X}"] = None
     return tuple(out)
 
