@@ -97,21 +97,21 @@ def handover(opts: RunOptions, batch_dirs: Sequence[Path], out_dir: Path) -> dic
     for path in batch_dirs:
         frames.append(_handover_rows(Path(path)))
     envelopes = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
-    ledger = open_ledger(opts)
-    numbers = envelopes.get_column("registered_mail_number").to_list()
-    current = notices.by_mail_numbers(ledger, numbers)
-    live = current.filter(~pl.col("status").is_in(notices.NOT_LIVE))
-    not_ready = live.filter(pl.col("status") == "planned").get_column(
-        "registered_mail_number").unique()
-    if not_ready.len():
-        raise LedgerError(f"hand-over refused: {not_ready.len()} envelope(s) are not printed "
-                          "(QA not passed, or not yet made by hand); nothing was marked")
-    void = set(numbers) - set(live.get_column("registered_mail_number").to_list())
-    if void:
-        raise LedgerError(f"hand-over refused: {len(void)} envelope(s) hold only voided cards "
-                          "(QA failed, reprinted, or a number revoked since): pull them from "
-                          "the mail (`mynumber reconcile`); nothing was marked")
-    t = ledger.notice_transition(numbers, "mailed", "handed over to the post office")
+    with open_ledger(opts) as ledger:   # closed when done, as the run stages do
+        numbers = envelopes.get_column("registered_mail_number").to_list()
+        current = notices.by_mail_numbers(ledger, numbers)
+        live = current.filter(~pl.col("status").is_in(notices.NOT_LIVE))
+        not_ready = live.filter(pl.col("status") == "planned").get_column(
+            "registered_mail_number").unique()
+        if not_ready.len():
+            raise LedgerError(f"hand-over refused: {not_ready.len()} envelope(s) are not printed "
+                              "(QA not passed, or not yet made by hand); nothing was marked")
+        void = set(numbers) - set(live.get_column("registered_mail_number").to_list())
+        if void:
+            raise LedgerError(f"hand-over refused: {len(void)} envelope(s) hold only voided cards "
+                              "(QA failed, reprinted, or a number revoked since): pull them from "
+                              "the mail (`mynumber reconcile`); nothing was marked")
+        t = ledger.notice_transition(numbers, "mailed", "handed over to the post office")
     when = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=9)))
     stamp = when.strftime("%Y%m%dT%H%M%S")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -150,25 +150,27 @@ def _handover_rows(path: Path) -> pl.DataFrame:
 # --- the envelope's way back ----------------------------------------------------------------
 def made_by_hand(opts: RunOptions, numbers: Sequence[str]) -> dict[str, Any]:
     """Hand-made envelopes checked and sealed: their planned notices count as printed."""
-    ledger = open_ledger(opts)
-    current = notices.by_mail_numbers(ledger, numbers)
-    if current.filter(~pl.col("is_manual")).height:
-        raise LedgerError("only hand-made envelopes (manual manifest) are marked made; "
-                          "printed batches become printed by passing QA")
-    return _result("made", ledger.notice_transition(numbers, "printed", "made by hand and checked"),
-                   numbers)
+    with open_ledger(opts) as ledger:
+        current = notices.by_mail_numbers(ledger, numbers)
+        if current.filter(~pl.col("is_manual")).height:
+            raise LedgerError("only hand-made envelopes (manual manifest) are marked made; "
+                              "printed batches become printed by passing QA")
+        return _result("made", ledger.notice_transition(numbers, "printed", "made by hand and checked"),
+                       numbers)
 
 
 def delivered(opts: RunOptions, numbers: Sequence[str]) -> dict[str, Any]:
     """Delivered (the post office's tracking or the signed receipt)."""
-    return _result("delivered", open_ledger(opts).notice_transition(
-        numbers, "delivered", "delivered (tracking)"), numbers)
+    with open_ledger(opts) as ledger:
+        return _result("delivered", ledger.notice_transition(
+            numbers, "delivered", "delivered (tracking)"), numbers)
 
 
 def mailed_before(opts: RunOptions, before: dt.date) -> list[str]:
     """Envelopes mailed before a date that never came back (the return window has passed)."""
     cutoff = dt.datetime.combine(before, dt.time(), dt.UTC)
-    mailed = notices.all_notices(open_ledger(opts), ["mailed"])
+    with open_ledger(opts) as ledger:
+        mailed = notices.all_notices(ledger, ["mailed"])
     return mailed.filter(pl.col("updated_at") < cutoff).get_column(
         "registered_mail_number").unique().sort().to_list()
 
@@ -179,9 +181,10 @@ def returned(opts: RunOptions, numbers: Sequence[str], reason: str, location: st
         raise InputError(f"--reason must be one of {', '.join(RETURN_REASONS)}", field="reason")
     if not location.strip() or len(location) > 64:
         raise InputError("--location names the shelf (1-64 characters)", field="location")
-    return _result("returned", open_ledger(opts).notice_transition(
-        numbers, "held", f"returned: {reason}; held at {location.strip()}", via="returned"),
-        numbers)
+    with open_ledger(opts) as ledger:
+        return _result("returned", ledger.notice_transition(
+            numbers, "held", f"returned: {reason}; held at {location.strip()}", via="returned"),
+            numbers)
 
 
 def collect(opts: RunOptions, number: str, id_document: str) -> dict[str, Any]:
@@ -189,8 +192,10 @@ def collect(opts: RunOptions, number: str, id_document: str) -> dict[str, Any]:
     if id_document not in ID_DOCUMENTS:
         raise InputError(f"--id-document must be one of {', '.join(ID_DOCUMENTS)}",
                          field="id_document")
-    return _result("collect", open_ledger(opts).notice_transition(
-        [number], "handed_over", f"handed over at the counter; identity: {id_document}"), [number])
+    with open_ledger(opts) as ledger:
+        return _result("collect", ledger.notice_transition(
+            [number], "handed_over", f"handed over at the counter; identity: {id_document}"),
+            [number])
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -211,18 +216,18 @@ def destroy(opts: RunOptions, held_before: dt.date, out_dir: Path,
     if held_before > latest:
         raise ConfigError(f"--held-before may be {latest.isoformat()} at the latest: cards are "
                           f"held {opts.mail.retention_months} month(s) (mail.retention_months)")
-    ledger = open_ledger(opts)
-    cutoff = dt.datetime.combine(held_before, dt.time(), dt.UTC)
-    held = notices.all_notices(ledger, ["held"]).filter(pl.col("updated_at") < cutoff)
-    numbers = held.get_column("registered_mail_number").unique().sort().to_list()
-    listing = (held.group_by("registered_mail_number").agg(
-        pl.col("household_id").first(), pl.len().alias("notices"),
-        pl.col("updated_at").min().dt.strftime("%Y-%m-%d").alias("held_since"))
-        .sort("registered_mail_number"))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"destruction-{today.isoformat()}-{uuid.uuid4().hex[:6]}.csv"
-    t = ledger.notice_transition(numbers, "destroyed",
-                                 f"destroyed after the holding period (held before {held_before})")
+    with open_ledger(opts) as ledger:
+        cutoff = dt.datetime.combine(held_before, dt.time(), dt.UTC)
+        held = notices.all_notices(ledger, ["held"]).filter(pl.col("updated_at") < cutoff)
+        numbers = held.get_column("registered_mail_number").unique().sort().to_list()
+        listing = (held.group_by("registered_mail_number").agg(
+            pl.col("household_id").first(), pl.len().alias("notices"),
+            pl.col("updated_at").min().dt.strftime("%Y-%m-%d").alias("held_since"))
+            .sort("registered_mail_number"))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / f"destruction-{today.isoformat()}-{uuid.uuid4().hex[:6]}.csv"
+        t = ledger.notice_transition(numbers, "destroyed",
+                                     f"destroyed after the holding period (held before {held_before})")
     write_csv_atomic(listing.with_columns(pl.lit(opts.ledger.operator).alias("destroyed_by")), path)
     return {**_result("destroy", t, numbers), "list": str(path)}
 
@@ -262,33 +267,33 @@ def resend(opts: RunOptions, number: str, *, postal_code: str | None = None,
     if postal_code is not None and not (len(postal_code) == 7 and postal_code.isascii()
                                         and postal_code.isdigit()):
         raise InputError("--postal-code is 7 digits without a hyphen", field="postal_code")
-    ledger = open_ledger(opts)
-    held = notices.by_mail_numbers(ledger, [number]).filter(pl.col("status") == "held")
-    if held.height == 0:
-        already = notices.by_mail_numbers(ledger, [number]).filter(pl.col("status") == "re_sent")
-        if already.height:
-            return {"action": "resend", "envelopes": 1, "notices_changed": 0,
-                    "notices_already": already.height, "notices_refused": 0}
-        raise LedgerError("re-send refused: the envelope is not held (record its return first)")
-    codes = held.get_column("resident_code").to_list()
-    records = from_records(notices.records_of(ledger, codes))
-    if records.height != len(codes):
-        raise LedgerError("re-send refused: the ledger keeps no printable record for "
-                          f"{len(codes) - records.height} member(s)")
-    if postal_code is not None:
-        records = records.with_columns(pl.lit(postal_code).alias("postal_code"),
-                                       pl.lit(address).alias("address"),
-                                       pl.lit(None, dtype=pl.Utf8).alias("address_extra"))
-    run_id = _small_run(opts, ledger, "resend", "one held envelope")
-    plan, _ = build_plan(choose_addressees(records),
-                         partial(undrawable_characters, fontset=print_settings(opts).fonts()),
-                         ledger, opts, application_ids=new_application_ids)
-    t = ledger.notice_transition([number], "re_sent", "re-sent in a new envelope", run_id=run_id)
-    ledger.record_mailings(run_id, _envelope_rows(plan))
-    ledger.record_notices(run_id, notice_rows(plan, MANUAL_BATCH))
-    new_numbers = plan.get_column("registered_mail_number").drop_nulls().unique().to_list()
-    return {**_print_small(opts, ledger, run_id, plan), "action": "resend",
-            "notices_changed": t.changed, "new_registered_mail_numbers": new_numbers}
+    with open_ledger(opts) as ledger:
+        held = notices.by_mail_numbers(ledger, [number]).filter(pl.col("status") == "held")
+        if held.height == 0:
+            already = notices.by_mail_numbers(ledger, [number]).filter(pl.col("status") == "re_sent")
+            if already.height:
+                return {"action": "resend", "envelopes": 1, "notices_changed": 0,
+                        "notices_already": already.height, "notices_refused": 0}
+            raise LedgerError("re-send refused: the envelope is not held (record its return first)")
+        codes = held.get_column("resident_code").to_list()
+        records = from_records(notices.records_of(ledger, codes))
+        if records.height != len(codes):
+            raise LedgerError("re-send refused: the ledger keeps no printable record for "
+                              f"{len(codes) - records.height} member(s)")
+        if postal_code is not None:
+            records = records.with_columns(pl.lit(postal_code).alias("postal_code"),
+                                           pl.lit(address).alias("address"),
+                                           pl.lit(None, dtype=pl.Utf8).alias("address_extra"))
+        run_id = _small_run(opts, ledger, "resend", "one held envelope")
+        plan, _ = build_plan(choose_addressees(records),
+                             partial(undrawable_characters, fontset=print_settings(opts).fonts()),
+                             ledger, opts, application_ids=new_application_ids)
+        t = ledger.notice_transition([number], "re_sent", "re-sent in a new envelope", run_id=run_id)
+        ledger.record_mailings(run_id, _envelope_rows(plan))
+        ledger.record_notices(run_id, notice_rows(plan, MANUAL_BATCH))
+        new_numbers = plan.get_column("registered_mail_number").drop_nulls().unique().to_list()
+        return {**_print_small(opts, ledger, run_id, plan), "action": "resend",
+                "notices_changed": t.changed, "new_registered_mail_numbers": new_numbers}
 
 
 def reprint(opts: RunOptions, batch_dir: Path, envelope_seqs: Sequence[int]) -> dict[str, Any]:
@@ -304,24 +309,24 @@ def reprint(opts: RunOptions, batch_dir: Path, envelope_seqs: Sequence[int]) -> 
     if missing := sorted(set(envelope_seqs) - found):
         raise InputError(f"{len(missing)} envelope(s) are not in batch {batch_id}",
                          field="envelopes")
-    ledger = open_ledger(opts)
-    state = plan_path.parent / "state.json"
-    source_run = read_json(state).get("run_id") if state.exists() else None
-    numbers = rows.get_column("registered_mail_number").unique().to_list()
-    current = notices.by_mail_numbers(ledger, numbers)
-    # only this batch's own printed pages can be spoiled (a reprint is reprinted from its folder)
-    printed = current.filter((pl.col("status") == "printed") & (pl.col("batch_id") == batch_id)
-                             & (pl.col("run_id") == source_run))
-    if printed.get_column("registered_mail_number").n_unique() != len(numbers):
-        raise LedgerError("reprint refused: every envelope must be printed and not yet mailed")
-    run_id = _small_run(opts, ledger, "reprint", f"{len(numbers)} envelope(s) of batch {batch_id}")
-    ledger.notice_transition(numbers, "voided", f"sheets of batch {batch_id} reprinted",
-                             run_id=run_id, void_reason="reprinted")
-    plan = rows.with_columns(pl.lit(1, dtype=pl.UInt32).alias("batch_no"),
-                             pl.lit("B00001").alias("batch_id"))
-    ledger.record_notices(run_id, notice_rows(plan.filter(~pl.col("is_manual")), MANUAL_BATCH))
-    return {**_print_small(opts, ledger, run_id, plan), "action": "reprint",
-            "notices_voided": printed.height}
+    with open_ledger(opts) as ledger:
+        state = plan_path.parent / "state.json"
+        source_run = read_json(state).get("run_id") if state.exists() else None
+        numbers = rows.get_column("registered_mail_number").unique().to_list()
+        current = notices.by_mail_numbers(ledger, numbers)
+        # only this batch's own printed pages can be spoiled (a reprint is reprinted from its folder)
+        printed = current.filter((pl.col("status") == "printed") & (pl.col("batch_id") == batch_id)
+                                 & (pl.col("run_id") == source_run))
+        if printed.get_column("registered_mail_number").n_unique() != len(numbers):
+            raise LedgerError("reprint refused: every envelope must be printed and not yet mailed")
+        run_id = _small_run(opts, ledger, "reprint", f"{len(numbers)} envelope(s) of batch {batch_id}")
+        ledger.notice_transition(numbers, "voided", f"sheets of batch {batch_id} reprinted",
+                                 run_id=run_id, void_reason="reprinted")
+        plan = rows.with_columns(pl.lit(1, dtype=pl.UInt32).alias("batch_no"),
+                                 pl.lit("B00001").alias("batch_id"))
+        ledger.record_notices(run_id, notice_rows(plan.filter(~pl.col("is_manual")), MANUAL_BATCH))
+        return {**_print_small(opts, ledger, run_id, plan), "action": "reprint",
+                "notices_voided": printed.height}
 
 
 def _envelope_rows(plan: pl.DataFrame) -> pl.DataFrame:
@@ -334,9 +339,9 @@ def _envelope_rows(plan: pl.DataFrame) -> pl.DataFrame:
 def status(opts: RunOptions, now: dt.datetime | None = None) -> dict[str, Any]:
     """Counts by status and age (days in the state), overdue holds, and the funnel."""
     now = now or dt.datetime.now(dt.UTC)
-    ledger = open_ledger(opts)
-    every = notices.all_notices(ledger)
-    counts = ledger.notice_counts()
+    with open_ledger(opts) as ledger:
+        every = notices.all_notices(ledger)
+        counts = ledger.notice_counts()
     ages: dict[str, dict[str, int]] = {}
     if every.height:
         days = every.with_columns(((pl.lit(now) - pl.col("updated_at")).dt.total_days()).alias("d"))
@@ -360,9 +365,9 @@ def reconcile(opts: RunOptions, now: dt.datetime | None = None) -> dict[str, Any
 
     Lists name envelopes by registered-mail number and residents by row count only."""
     now = now or dt.datetime.now(dt.UTC)
-    ledger = open_ledger(opts)
-    unprinted = notices.unprinted(ledger)
-    every = notices.all_notices(ledger)
+    with open_ledger(opts) as ledger:
+        unprinted = notices.unprinted(ledger)
+        every = notices.all_notices(ledger)
     stuck = []
     for state, days in DEADLINES.items():
         late = every.filter((pl.col("status") == state)
