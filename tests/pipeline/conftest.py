@@ -26,3 +26,23 @@ def run_ledger_url(ledger_url: str, monkeypatch: pytest.MonkeyPatch) -> str:  # 
     CLI does (``ledger_url``: SQLite, then PostgreSQL when configured)."""
     monkeypatch.setenv("PGPASSWORD", os.environ.get("PGPASSWORD", ""))
     return strip_ledger_password(ledger_url, os.environ)
+
+
+@pytest.fixture
+def small_run(tmp_path: Path, demo_key_path: Path):
+    """(options, register path) of a 40-resident demo run on SQLite, batches of 10."""
+    import datetime as dt
+
+    from core.settings import resolve_settings
+    from pipeline.options import RunOptions
+    from sample_data.generate import SampleParams, generate_register, write_export
+
+    register = tmp_path / "register.csv"
+    write_export(generate_register(SampleParams(rows=40, seed=7, as_of=dt.date(2015, 10, 5))), register)
+    settings = resolve_settings({
+        "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}", "operator": "test"},
+        "key": {"ref": str(demo_key_path)},
+        "print": {"batch_size": 10, "issue_date": "2015-10-05"},
+        "qa": {"qr_sample_size": 2},
+    }, {}, demo=True)
+    return RunOptions.of(settings, tmp_path / "run"), register

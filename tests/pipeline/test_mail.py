@@ -62,25 +62,14 @@ def test_an_unreachable_ledger_is_one_line_and_exit_2(tmp_path):
         assert "Traceback" not in done.stderr and "could not be reached" in done.stderr
 
 
-def test_every_mail_command_closes_the_ledger_it_opens(tmp_path, demo_key_path, monkeypatch):
+def test_every_mail_command_closes_the_ledger_it_opens(tmp_path, small_run, monkeypatch):
     """The mail-room commands run in the CLI and in a tester's or a service's process: each
     closes its ledger (an open SQLite connection keeps its page cache) as the run stages do."""
     import polars as pl
 
-    from core.settings import resolve_settings
     from pipeline import bulk, mail, stages
-    from pipeline.options import RunOptions
-    from sample_data.generate import SampleParams, generate_register, write_export
 
-    register = tmp_path / "register.csv"
-    write_export(generate_register(SampleParams(rows=40, seed=7, as_of=dt.date(2015, 10, 5))), register)
-    settings = resolve_settings({
-        "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}", "operator": "test"},
-        "key": {"ref": str(demo_key_path)},
-        "print": {"batch_size": 10, "issue_date": "2015-10-05"},
-        "qa": {"qr_sample_size": 2},
-    }, {}, demo=True)
-    opts = RunOptions.of(settings, tmp_path / "run")
+    opts, register = small_run
     stages.stage_check(opts, str(register))
     run_id = stages.stage_start(opts, str(register))["run_id"]
     bulk.stage_issue(opts, run_id, str(register))
@@ -101,13 +90,13 @@ def test_every_mail_command_closes_the_ledger_it_opens(tmp_path, demo_key_path, 
     monkeypatch.setattr(mail, "open_ledger", recording_open)
     first, second = (opts.run_dir.batch_dir(b) for b in batch_ids[:2])
     spoiled = int(pl.read_parquet(second / "manifest.parquet")["envelope_seq"][0])
-    assert mail.reprint(RunOptions.of(settings, tmp_path / "reprint"), second, [spoiled])["qa"] == "pass"
+    assert mail.reprint(opts.in_folder(tmp_path / "reprint"), second, [spoiled])["qa"] == "pass"
     assert mail.handover(opts, [first], tmp_path / "handover")["notices_changed"] > 0
     rmn = pl.read_parquet(first / "manifest.parquet")["registered_mail_number"].to_list()
     mail.delivered(opts, rmn[:1])
     mail.returned(opts, rmn[1:3], mail.RETURN_REASONS[0], "A-1")
     mail.collect(opts, rmn[1], "passport")
-    assert mail.resend(RunOptions.of(settings, tmp_path / "resend"), rmn[2])["qa"] == "pass"
+    assert mail.resend(opts.in_folder(tmp_path / "resend"), rmn[2])["qa"] == "pass"
     mail.mailed_before(opts, dt.date.today() + dt.timedelta(days=1))
     mail.status(opts)
     mail.reconcile(opts)

@@ -9,29 +9,18 @@ closes its ledger; this runs the real stages in this process and checks it.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from core.settings import resolve_settings
 from ledger import Ledger
 from pipeline import bulk, stages
 from pipeline.options import RunOptions
-from sample_data.generate import SampleParams, generate_register, write_export
 
 
 def test_every_stage_of_a_bulk_run_closes_the_ledgers_it_opens(
-        tmp_path: Path, demo_key_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    register = tmp_path / "register.csv"
-    write_export(generate_register(SampleParams(rows=40, seed=7, as_of=dt.date(2015, 10, 5))), register)
-    settings = resolve_settings({
-        "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}", "operator": "test"},
-        "key": {"ref": str(demo_key_path)},
-        "print": {"batch_size": 10, "issue_date": "2015-10-05"},
-        "qa": {"qr_sample_size": 2},
-    }, {}, demo=True)
-    opts = RunOptions.of(settings, tmp_path / "run")
+        small_run: tuple[RunOptions, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    opts, register = small_run
     opened: list[Ledger] = []
     real_open = stages.open_ledger
 
