@@ -66,7 +66,7 @@ class FontSet:
 
     def runs(self, text: str, chain: tuple[str, ...] = TEXT_CHAIN) -> list[tuple[str, str]]:
         """Split text into (font name, substring) runs: first font in chain with the glyph."""
-        return _runs(self, text, chain)
+        return list(_runs_cached(self, text, chain))   # the caller's own list
 
 
 def _utf16_hex(cp: int) -> str:
@@ -261,10 +261,6 @@ def _runs_cached(fontset: FontSet, text: str, chain: tuple[str, ...]) -> tuple[t
         else:
             runs.append((name, ch))
     return tuple(runs)
-
-
-def _runs(fontset: FontSet, text: str, chain: tuple[str, ...]) -> list[tuple[str, str]]:
-    return list(_runs_cached(fontset, text, chain))
 
 
 @lru_cache(maxsize=1 << 16)
