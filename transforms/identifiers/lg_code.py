@@ -17,8 +17,14 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from core.errors import InvalidChecksum, ValidationError
-from transforms.identifiers import check_digits_only, clean, digit_matrix, weighted_sum
+from transforms.identifiers import (
+    check_digits_only,
+    check_with_digit,
+    clean,
+    digit_matrix,
+    passes,
+    weighted_sum,
+)
 
 NAME = "local-government code"
 LENGTH = 6
@@ -41,20 +47,12 @@ def calc_check_digit(number: str) -> str:
 
 def validate(number: str) -> str:
     """Check length, then ASCII digits, then the check digit; return the compact form."""
-    number = check_digits_only(compact(number), LENGTH, NAME)
-    if calc_check_digit(number[:-1]) != number[-1]:
-        raise InvalidChecksum(f"{NAME}: the check digit does not match")
-    return number
+    return check_with_digit(compact(number), LENGTH, NAME, calc_check_digit)
 
 
 def is_valid(number: object) -> bool:
     """True when ``number`` is a valid local-government code."""
-    if not isinstance(number, str):  # validate raises TypeError for it: not valid
-        return False
-    try:
-        return bool(validate(number))
-    except (ValidationError, TypeError):
-        return False
+    return passes(validate, number)
 
 
 def format(number: str) -> str:

@@ -30,12 +30,13 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from core.errors import InvalidChecksum, ValidationError
 from transforms.identifiers import (
     ascii_matrix_to_series,
     check_digits_only,
+    check_with_digit,
     clean,
     digit_matrix,
+    passes,
     require_str,
     weighted_sum,
 )
@@ -71,20 +72,12 @@ def calc_check_digit(number: str) -> str:
 
 def validate(number: str) -> str:
     """Check length, then ASCII digits, then the check digit; return the compact form."""
-    number = check_digits_only(compact(number), LENGTH, NAME)
-    if my_number_check_digit(number[:-1]) != ord(number[-1]) - 48:
-        raise InvalidChecksum(f"{NAME}: the check digit does not match")
-    return number
+    return check_with_digit(compact(number), LENGTH, NAME, calc_check_digit)
 
 
 def is_valid(number: object) -> bool:
     """True when ``number`` is a valid My Number (any wrong type or value is just False)."""
-    if not isinstance(number, str):  # validate raises TypeError for it: not valid
-        return False
-    try:
-        return bool(validate(number))
-    except (ValidationError, TypeError):
-        return False
+    return passes(validate, number)
 
 
 #: the name issue 2 asks for
