@@ -206,6 +206,22 @@ def ascii_matrix_to_series(ascii_bytes: np.ndarray, name: str = "",
     return series.alias(name)
 
 
+def valid_by_check_digits(values: object, length: int,
+                          calc_check_digits: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Numpy booleans: which values are ``length`` ASCII digits whose last digit is the check
+    digit ``calc_check_digits`` gives for the others (compact form; null → False)."""
+    digits, ok = digit_matrix(values, length)
+    if digits.shape[0]:
+        ok &= calc_check_digits(digits[:, :length - 1]) == digits[:, length - 1]
+    return ok
+
+
+def boolean_series(values: object, mask: np.ndarray) -> pl.Series:
+    """``mask`` as a Boolean Series named after ``values`` (``is_valid`` for a plain list)."""
+    name = values.name if isinstance(values, pl.Series) else "is_valid"
+    return pl.Series(name, mask, dtype=pl.Boolean)
+
+
 def describe_bad_rows(what: str, ok_length: np.ndarray, ok_format: np.ndarray,
                       valid: np.ndarray | None = None, offset: int = 0) -> None:
     """Raise `InvalidLength`/`InvalidFormat` naming the first bad position and the counts.

@@ -23,6 +23,7 @@ import polars as pl
 
 from transforms.identifiers import (
     ascii_matrix_to_series,
+    boolean_series,
     check_digits_only,
     clean,
     digit_matrix,
@@ -119,5 +120,4 @@ def is_valid_array(values: object) -> np.ndarray:
 
 def is_valid_series(values: object) -> pl.Series:
     """A Boolean Series: which values are well-formed ids (null → False)."""
-    name = values.name if isinstance(values, pl.Series) else "is_valid"
-    return pl.Series(name, is_valid_array(values), dtype=pl.Boolean)
+    return boolean_series(values, is_valid_array(values))

@@ -18,11 +18,12 @@ import numpy as np
 import polars as pl
 
 from transforms.identifiers import (
+    boolean_series,
     check_digits_only,
     check_with_digit,
     clean,
-    digit_matrix,
     passes,
+    valid_by_check_digits,
     weighted_sum,
 )
 
@@ -68,13 +69,9 @@ def calc_check_digits(bodies: np.ndarray) -> np.ndarray:
 
 def is_valid_array(values: object) -> np.ndarray:
     """Numpy booleans: which values are valid codes (compact form; null → False)."""
-    digits, ok = digit_matrix(values, LENGTH)
-    if digits.shape[0]:
-        ok &= calc_check_digits(digits[:, :BODY_LENGTH]) == digits[:, BODY_LENGTH]
-    return ok
+    return valid_by_check_digits(values, LENGTH, calc_check_digits)
 
 
 def is_valid_series(values: object) -> pl.Series:
     """A Boolean Series: which values are valid codes (null → False)."""
-    name = values.name if isinstance(values, pl.Series) else "is_valid"
-    return pl.Series(name, is_valid_array(values), dtype=pl.Boolean)
+    return boolean_series(values, is_valid_array(values))

@@ -32,12 +32,14 @@ import polars as pl
 
 from transforms.identifiers import (
     ascii_matrix_to_series,
+    boolean_series,
     check_digits_only,
     check_with_digit,
     clean,
     digit_matrix,
     passes,
     require_str,
+    valid_by_check_digits,
     weighted_sum,
 )
 
@@ -144,16 +146,12 @@ def check_digits_of_ints(bodies: npt.NDArray[np.unsignedinteger[Any]]) -> npt.ND
 
 def is_valid_array(values: object) -> np.ndarray:
     """Numpy booleans: which values are valid My Numbers (compact form; null → False)."""
-    digits, ok = digit_matrix(values, LENGTH)
-    if digits.shape[0]:
-        ok &= calc_check_digits(digits[:, :BODY_LENGTH]) == digits[:, BODY_LENGTH]
-    return ok
+    return valid_by_check_digits(values, LENGTH, calc_check_digits)
 
 
 def is_valid_series(values: object) -> pl.Series:
     """A Boolean Series: which values are valid My Numbers (compact form; null → False)."""
-    name = values.name if isinstance(values, pl.Series) else "is_valid"
-    return pl.Series(name, is_valid_array(values), dtype=pl.Boolean)
+    return boolean_series(values, is_valid_array(values))
 
 
 def _reformat_series(values: object,

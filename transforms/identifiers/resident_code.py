@@ -27,6 +27,7 @@ import polars as pl
 
 from core.errors import ConfigError, InvalidChecksum
 from transforms.identifiers import (
+    boolean_series,
     check_digits_only,
     clean,
     digit_matrix,
@@ -152,8 +153,7 @@ def is_valid_array(values: object, rule: str | ResidentCodeRule = DEFAULT_RULE) 
 
 def is_valid_series(values: object, rule: str | ResidentCodeRule = DEFAULT_RULE) -> pl.Series:
     """A Boolean Series: which values are valid resident codes (null → False)."""
-    name = values.name if isinstance(values, pl.Series) else "is_valid"
-    return pl.Series(name, is_valid_array(values, rule), dtype=pl.Boolean)
+    return boolean_series(values, is_valid_array(values, rule))
 
 
 def calc_check_digits(bodies: np.ndarray,
