@@ -37,7 +37,7 @@ import sqlalchemy as sa
 
 from ledger import Ledger
 from ledger.bulk import load
-from pipeline.verify import verify_ledger
+from pipeline.stages.verify import verify_ledger
 from transforms.numbering import derive_my_numbers
 
 GOAL_S = 30.0

@@ -7,7 +7,7 @@ schema built by alembic migrations run from code (``ledger.migrate``).
 Modules: ``schema`` (tables, partial unique index, protective triggers), ``store`` (the
 Ledger class), ``numbers`` (the bulk commit), ``events``, ``mailings`` (envelopes and
 簡易書留 numbers), ``queries`` (bulk read-only lookups for resumed and daily runs),
-``reporting`` (stats, export; the GX proof is ``pipeline.verify``), ``bulk`` (staging tables), ``engine``.
+``reporting`` (stats, export; the GX proof is ``pipeline.stages.verify``), ``bulk`` (staging tables), ``engine``.
 """
 
 from ledger.engine import resolve_url
