@@ -9,9 +9,17 @@ from __future__ import annotations
 import os
 import tempfile
 
+from hypothesis import settings
+
 if "MYNUMBER_TEST_KEEP_PREFECT_HOME" not in os.environ:
     os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="mynumber-test-prefect-")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+# One hypothesis profile for the whole suite, loaded once: no deadline (hypothesis' default
+# 200 ms per example failed tests on a shared machine at load ~20: a deadline measures the
+# machine, not the code), and the failing example's blob printed so it can be replayed.
+settings.register_profile("mynumber", deadline=None, print_blob=True)
+settings.load_profile("mynumber")
 
 
 def pytest_collection_modifyitems(items: list) -> None:

@@ -37,14 +37,14 @@ def _codabar_reference(text: str, x: float, y_top: float) -> str:
     return "\n".join(parts)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(alphabet="FADT", max_size=67), COORD, COORD)
 def test_customer_barcode_operators_equal_one_box_per_bar(bars, x, y) -> None:
     spec = DEFAULT_SPEC.customer_barcode
     assert customer_barcode_ops(bars, x, y, spec) == _customer_reference(bars, x, y)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(alphabet="".join(CODABAR), max_size=14), COORD, COORD)
 def test_codabar_operators_equal_one_box_per_bar(text, x, y) -> None:
     assert codabar_ops(text, x, y, DEFAULT_SPEC.codabar) == _codabar_reference(text, x, y)

@@ -30,13 +30,13 @@ def _undrawable_by_character(text: str) -> list[str]:
     return list(out)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(TEXT)
 def test_the_glyph_check_equals_the_per_character_rule(text) -> None:
     assert undrawable_characters(text, FONTS) == _undrawable_by_character(text)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(TEXT, st.sampled_from([NAME_CHAIN, TEXT_CHAIN]))
 def test_font_runs_pick_the_first_font_with_the_glyph_per_character(text, chain) -> None:
     runs = FONTS.runs(text, chain)
@@ -57,7 +57,7 @@ def test_a_run_list_handed_out_is_the_callers_own() -> None:
     assert FONTS.runs("練馬区", TEXT_CHAIN) == [(FONTS.names["gothic"], "練馬区")]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(TEXT, st.sampled_from(["mincho_mj", "gothic", "mincho"]), st.sampled_from([7.0, 9.5, 16.0]))
 def test_advance_widths_equal_reportlabs_string_width(text, role, size) -> None:
     """The cached sums the fitting and the drawing share are reportlab's own widths."""

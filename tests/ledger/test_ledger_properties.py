@@ -27,7 +27,7 @@ def template(tmp_path_factory) -> Path:
     return path
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(batches=subsets)
 def test_commits_accumulate_to_the_union(template, batches):
     with tempfile.TemporaryDirectory() as tmp:

@@ -184,7 +184,7 @@ def make_machine(led: Ledger):
 @pytest.mark.parametrize("examples", [12])
 def test_state_machine_never_accepts_an_illegal_transition(ledger, examples):
     run_state_machine_as_test(make_machine(ledger), settings=settings(
-        max_examples=examples, stateful_step_count=25, deadline=None,
+        max_examples=examples, stateful_step_count=25,
         suppress_health_check=list(HealthCheck)))
 
 

@@ -217,7 +217,7 @@ cell = st.one_of(
 row = st.lists(cell, min_size=0, max_size=14).map(lambda cells: ",".join(c.replace("\n", " ") for c in cells))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(row, min_size=0, max_size=12), encoding=st.sampled_from(["utf-8", "cp932", "junk"]))
 def test_any_file_ends_in_a_result_or_one_input_error(tmp_path, rows, encoding):
     """A bad file never produces a traceback: either every row is accounted for, or InputError."""

@@ -111,7 +111,7 @@ MUTATIONS: list[tuple[str, str]] = [
 
 # no shrinking: each example is a whole bulk run, so shrinking one failure took more than
 # five minutes of CI; the assertion names the rows and reasons instead
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck),
+@settings(max_examples=6, suppress_health_check=list(HealthCheck),
           phases=(Phase.explicit, Phase.reuse, Phase.generate))
 @given(picks=st.lists(st.tuples(st.integers(0, 7), st.sampled_from(MUTATIONS)), min_size=1, max_size=6))
 def test_check_and_bulk_agree_on_hostile_rows(tmp_path, demo_key_path, run_ledger_url, picks):

@@ -243,7 +243,7 @@ from hypothesis import strategies as st  # noqa: E402
 _BUILT = build()
 
 
-@settings(max_examples=80, deadline=None, derandomize=True)
+@settings(max_examples=80, derandomize=True)
 @given(st.permutations(range(len(_BUILT[1]))))
 def test_any_page_reordering_is_caught(order):
     manifest, texts, _, _ = _BUILT
@@ -253,7 +253,7 @@ def test_any_page_reordering_is_caught(order):
     assert {f.page for f in findings if f.check == c.FOOTERS} == moved
 
 
-@settings(max_examples=30, deadline=None, derandomize=True)
+@settings(max_examples=30, derandomize=True)
 @given(st.integers(0, len(_BUILT[1]) - 1))
 def test_any_dropped_page_is_caught(drop):
     manifest, texts, _, _ = _BUILT
@@ -284,7 +284,7 @@ def test_own_alias_equal_to_another_households_name_is_not_a_leak(batch):
 _WORDS = st.sampled_from(["山田", "太郎", "様", "SMITH", "John", "1-2-3", "花子", "田中"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(page=st.lists(_WORDS, max_size=30), names=st.lists(st.lists(_WORDS, min_size=1, max_size=4),
                                                           max_size=6))
 def test_page_tokens_find_exactly_the_names_printed_as_whole_tokens(page, names):

@@ -13,7 +13,7 @@ from core.errors import InputError
 from pipeline.stages.register_check import check_register_file
 from tests.readers.hostile_corpus import COLUMNS, TODAY, base_rows, csv_text
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 #: bytes that break readers: NUL, CR, quotes, separators, BOM parts, CP932 lead bytes, UTF-8 parts
 NASTY = [b"\x00", b"\r", b"\n", b'"', b",", b"\t", b";", b"\xef\xbb\xbf", b"\x81", b"\x82\xa0", b"\xe3\x81",
          b"\xe3\x81\x82", b"\xff", b"PAR1", b"=cmd", b" ", "　".encode(), "世帯主".encode(),

@@ -35,7 +35,7 @@ def registers(draw):
     return pl.DataFrame([rows[i] for i in order])
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=60, derandomize=True)
 @given(registers(), st.integers(1, 7), st.data())
 def test_plan_and_batches_properties(register, batch_size, data):
     manual = data.draw(st.lists(st.sampled_from(register["resident_code"].to_list()), max_size=4))

@@ -139,7 +139,7 @@ def test_against_zint_on_generated_nerima_addresses() -> None:
         assert code.bars == zint_bars(pc + fit_13(code.address_number)), code.address_number
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(pc=st.from_regex(r"[0-9]{7}", fullmatch=True),
        number=st.from_regex(r"[0-9A-Z]{1,4}(-[0-9A-Z]{1,4}){0,4}", fullmatch=True))
 def test_bars_match_zint_for_any_address_number(pc: str, number: str) -> None:
@@ -160,7 +160,7 @@ def test_rejects_bad_postcode() -> None:
         encode("176-0001", "1-2")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(alphabet=st.sampled_from(list("0123456789-－ー丁目番地号一二三十ABCａｂ .&/・棟室　"))
                | st.characters(codec="utf-8"), max_size=40))
 def test_extracted_number_is_well_formed(address: str) -> None:

@@ -36,7 +36,7 @@ def test_output_keeps_the_column_name_and_dtype():
 dates = st.dates(min_value=dt.date(1873, 1, 1), max_value=dt.date(2035, 12, 31))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(dates, min_size=1, max_size=20))
 def test_kanji_matches_japanera(days):
     """Our kanji era text agrees with japanera's (an independent implementation).
@@ -56,7 +56,7 @@ def test_kanji_matches_japanera(days):
         assert parse([text]) == [day]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.lists(st.dates(min_value=dt.date(1868, 1, 1), max_value=dt.date(2099, 12, 31)), min_size=1, max_size=30))
 def test_round_trip_every_style(days):
     frame = pl.DataFrame({"d": days})

@@ -55,7 +55,7 @@ def ff1_cases(draw):
     return radix, numerals, key, tweak
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(ff1_cases())
 def test_matches_fastfpe(case):
     radix, numerals, key, tweak = case
@@ -66,7 +66,7 @@ def test_matches_fastfpe(case):
     assert FF1(key, radix).decrypt_str(ours, tweak, alphabet) == text
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(ff1_cases())
 def test_decrypt_inverts_encrypt(case):
     radix, numerals, key, tweak = case

@@ -78,7 +78,7 @@ def test_equals_fastfpe_on_100k_inputs():
     assert batch.tolist() == expected
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(st.integers(0, 10 ** 11 - 1), min_size=1, max_size=300),
        st.binary(max_size=20), st.integers(1, 64))
 def test_decrypt_inverts_encrypt(values, tweak, chunk):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from core import errors
@@ -37,7 +37,6 @@ def _reference(body: str) -> str:
     return str((11 - total % 11) % 10)
 
 
-@settings(deadline=None)
 @given(st.text(alphabet="0123456789", min_size=5, max_size=5))
 def test_rule(body):
     assert lg_code.calc_check_digit(body) == _reference(body)

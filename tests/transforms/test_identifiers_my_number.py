@@ -55,7 +55,6 @@ def test_error_messages_do_not_echo_the_value():
     assert "98765" not in str(info.value)
 
 
-@settings(deadline=None)
 @given(bodies)
 def test_check_digit_matches_stdnum(body):
     assert my_number.calc_check_digit(body) == stdnum_in.calc_check_digit(body)
@@ -64,7 +63,6 @@ def test_check_digit_matches_stdnum(body):
     assert my_number.format(full) == stdnum_in.format(full)
 
 
-@settings(deadline=None)
 @given(near)
 def test_is_valid_matches_stdnum_on_near_misses(text):
     ours = my_number.is_valid(text)
@@ -73,7 +71,7 @@ def test_is_valid_matches_stdnum_on_near_misses(text):
     assert ours == theirs
 
 
-@settings(deadline=None, max_examples=25)
+@settings(max_examples=25)
 @given(st.lists(st.one_of(bodies, near, st.none()), min_size=0, max_size=60),
        st.integers(0, 2 ** 32 - 1))
 def test_vectorised_equals_scalar(values, seed):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from core import errors
@@ -28,7 +28,6 @@ def test_vectors(vector):
             registered_mail.validate(number)
 
 
-@settings(deadline=None)
 @given(st.integers(0, 10 ** 10 - 1))
 def test_from_serial_is_valid(serial):
     number = registered_mail.from_serial(serial)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.jp import in_ as stdnum_in
 
@@ -32,7 +32,6 @@ def test_vectors(vector):
     assert resident_code.is_valid_series(pl.Series([code]), rule).to_list() == [valid]
 
 
-@settings(deadline=None)
 @given(bodies)
 def test_mod11_matches_stdnum_weights(body):
     cd = resident_code.calc_check_digit(body)
@@ -41,7 +40,6 @@ def test_mod11_matches_stdnum_weights(body):
     assert resident_code.calc_check_digit(body, rule="none") is None
 
 
-@settings(deadline=None)
 @given(st.lists(st.one_of(st.text(alphabet="0123456789x", min_size=9, max_size=12),
                           st.none()), max_size=50))
 def test_vectorised_equals_scalar(values):

@@ -33,7 +33,7 @@ def test_null_stays_null():
 halfwidth = st.text(alphabet=st.sampled_from([chr(c) for c in range(0xFF66, 0xFF9E)] + ["\uff9e", "\uff9f"]), max_size=12)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(st.lists(halfwidth, min_size=1, max_size=10))
 def test_halfwidth_matches_nfkc(texts):
     """NFKC is the independent reference for half-width katakana (it composes ｶﾞ → ガ)."""
@@ -43,7 +43,7 @@ def test_halfwidth_matches_nfkc(texts):
 hiragana = st.text(alphabet=st.sampled_from([chr(c) for c in range(0x3041, 0x3097)]), max_size=12)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(st.lists(hiragana, min_size=1, max_size=10))
 def test_hiragana_shift(texts):
     assert norm(texts) == ["".join(chr(ord(c) + 0x60) for c in t) for t in texts]

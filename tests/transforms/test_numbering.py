@@ -63,7 +63,7 @@ def _random_codes(n: int, seed: int) -> list[str]:
     return [f"{v:011d}" for v in values.tolist()]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.lists(st.text(alphabet="0123456789", min_size=11, max_size=11), min_size=1,
                 max_size=40), st.integers(0, 30))
 def test_equals_oracle(codes, generation):
