@@ -81,7 +81,7 @@ def _add_range(w: WriteContext, first: int, last: int, now: datetime) -> int:
     return int(range_id)
 
 
-def allocate(handle: LedgerHandle, n: int, *, run_id: str | None = None,
+def allocate(handle: LedgerHandle, n: int, run_id: str | None = None, *,
              configured_range: str | None = None) -> list[str]:
     """Hand out n numbers in range order; all or nothing (LedgerError when ranges run out).
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.keys import KeyMaterial
-from ledger import Ledger
+from ledger import open_ledger
 from ledger.roles import ROLES, drop_roles, grant_roles
 from tests.helpers.ledger_data import codes
 from transforms.numbering import derive_my_numbers
@@ -24,7 +24,7 @@ KEY = KeyMaterial("k-2026-12-01-aaaaaa", bytes(range(32)), "", False)
 def roles(pg_url):
     """The ledger (as its owner) with 20 numbers, the four roles, and one login per role."""
     prefix = f"t{uuid.uuid4().hex[:8]}_"
-    owner = Ledger(pg_url, operator="owner")
+    owner = open_ledger(pg_url, operator="owner", create=True)
     owner.bind_key(KEY)
     run = owner.start_run("bulk", "0" * 64, {})
     c = codes(0, 20)
@@ -86,7 +86,7 @@ INSERT_NUMBER = ("INSERT INTO issued_numbers (my_number, resident_code, generati
 
 def test_issuer_issues_reissues_and_records_but_cannot_delete_or_rewrite_the_audit(roles):
     owner, urls, frame, run = roles
-    issuer = Ledger(urls["issuer"], operator="issuer-clerk")
+    issuer = open_ledger(urls["issuer"], operator="issuer-clerk", create=True)
     issuer.bind_key(KEY)
     new_run = issuer.start_run("daily", "1" * 64, {})
     more = codes(100, 5)
@@ -113,7 +113,7 @@ def test_print_reads_numbers_and_marks_printed_but_cannot_issue(roles):
     url = urls["print"]
     printed = _rows(url, "SELECT my_number FROM issued_numbers WHERE status = 'active'")
     assert {r[0] for r in printed} == set(frame["my_number"])
-    printer = Ledger(url, operator="print-clerk")
+    printer = open_ledger(url, operator="print-clerk", create=True)
     assert printer.set_mailing_status("printed", batch_id="B00001", batch_run_id=run) == 2
     printer.close()
     assert not _can(url, INSERT_NUMBER, r=run)
