@@ -9,6 +9,7 @@ from alembic import command
 
 from core.keys import KeyMaterial
 from ledger import LedgerHandle, keys, migrate, open_ledger
+from ledger.engine import make_engine
 from ledger.integrity import check_integrity
 from ledger.keys import known_keys
 from ledger.schema import SCHEMA_HEAD
@@ -17,10 +18,10 @@ KEY = KeyMaterial("k-2026-11-26-aaaaaa", bytes(range(32)), "", False)
 
 
 def _at_0001(url: str) -> LedgerHandle:
-    led = open_ledger(url, operator="old", create=True)
-    with led.engine.begin() as conn:
+    engine = make_engine(url)
+    with engine.begin() as conn:
         command.upgrade(migrate.alembic_config(conn), "0001")
-    with led.engine.begin() as conn:  # what the 0001-era program wrote
+    with engine.begin() as conn:  # what the 0001-era program wrote
         conn.execute(sa.text(
             "INSERT INTO runs (run_id, kind, input_sha256, params, status, operator, started_at) "
             "VALUES ('run-old', 'bulk', :h, '{}', 'succeeded', 'old', CURRENT_TIMESTAMP)"),
@@ -39,7 +40,8 @@ def _at_0001(url: str) -> LedgerHandle:
             conn.execute(sa.text(
                 "INSERT INTO audit_log (at, who, action, subject, run_id, why) VALUES "
                 "(CURRENT_TIMESTAMP, 'old', :a, :s, 'run-old', '')"), {"a": action, "s": subject})
-    return led
+    engine.dispose()
+    return open_ledger(url, operator="old")  # an existing ledger is moved to head
 
 
 def test_upgrade_chains_old_entries_and_registers_old_keys(ledger_url):
