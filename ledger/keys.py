@@ -75,12 +75,6 @@ def check(conn: Connection, key: LedgerKey) -> dict[str, Any] | None:
     return current
 
 
-def check_key(handle: LedgerHandle, key: LedgerKey) -> None:
-    """Read-only: refuse a key the ledger would not issue under (before a run starts)."""
-    with handle.read() as conn:
-        check(conn, key)
-
-
 def bind(w: WriteContext, key: LedgerKey, run_id: str | None) -> None:
     """Inside a write transaction: check the key; register it when the ledger has none; give
     a key id found before migration 0002 its check value on first use."""

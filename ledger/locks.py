@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 from core.errors import LedgerError
 from core.processes import pid_alive
 
-from .engine import read_transaction, write_transaction
+from .engine import write_transaction
 from .handle import LedgerHandle
 from .schema import run_locks
 
@@ -168,8 +168,7 @@ class RunLock:
         got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one()
         if not got:
             conn.close()
-            with read_transaction(engine) as rconn:
-                current = _read_holder(rconn)
+            current = current_holder(self.ledger)
             if current is None:  # between its lock and its row: describe it plainly
                 now = self.ledger.now()
                 current = Holder("?", "(starting)", "another operator", "?", 0, "", now, now)
@@ -211,6 +210,6 @@ def _read_holder(conn: Connection) -> Holder | None:
 
 
 def current_holder(ledger: LedgerHandle) -> Holder | None:
-    """Who holds the run lock now (None: nobody), for `ledger stats` and tests."""
-    with read_transaction(ledger.engine) as conn:
+    """Who holds the run lock now (None: nobody): what a refused run is told."""
+    with ledger.read() as conn:
         return _read_holder(conn)

@@ -34,7 +34,6 @@ from .schema import (
     NOTICE_STATUSES,
     NOTICE_TRANSITIONS,
     issued_numbers,
-    notice_history,
     notices,
     resident_records,
     runs,
@@ -52,11 +51,6 @@ NOTICE_SCHEMA: staging.FrameSchema = {"notice_id": pl.Int64, "resident_code": pl
                  "registered_mail_number": pl.Utf8, "is_manual": pl.Boolean, "status": pl.Utf8,
                  "void_reason": pl.Utf8, "updated_at": pl.Datetime("us", "UTC"),
                  "number_status": pl.Utf8}
-
-
-def allowed(from_status: str, to_status: str) -> bool:
-    """Whether the database accepts this change (the same table the trigger reads)."""
-    return (from_status, to_status) in NOTICE_TRANSITIONS
 
 
 @dataclass(frozen=True)
@@ -350,20 +344,6 @@ def all_notices(handle: LedgerHandle, statuses: Sequence[str] | None = None) -> 
         query = query.where(N.status.in_(list(statuses)))
     with handle.read() as conn:
         return _fetch(conn, query.order_by(N.notice_id))
-
-
-def history(handle: LedgerHandle, notice_ids: Sequence[int] | None = None) -> pl.DataFrame:
-    """The status history the database wrote: notice_id, from_status, to_status, at, who, why."""
-    h = notice_history.c
-    query = sa.select(h.notice_id, h.from_status, h.to_status, h.at, h.who, h.why).order_by(
-        h.history_id)
-    if notice_ids is not None:
-        query = query.where(h.notice_id.in_(list(notice_ids)))
-    with handle.read() as conn:
-        rows = [tuple(_utc(v) for v in row) for row in conn.execute(query).all()]
-    return pl.DataFrame(rows, schema={"notice_id": pl.Int64, "from_status": pl.Utf8,
-                                      "to_status": pl.Utf8, "at": pl.Datetime("us", "UTC"),
-                                      "who": pl.Utf8, "why": pl.Utf8}, orient="row")
 
 
 def without_live_notice_count() -> sa.Select[Any]:

@@ -36,7 +36,6 @@ import sqlalchemy as sa
 
 from core.errors import LedgerError
 
-from .engine import write_transaction
 from .handle import LedgerHandle
 
 ROLE_PREFIX = "mynumber_"
@@ -126,17 +125,3 @@ def grant_roles(ledger: LedgerHandle, prefix: str = ROLE_PREFIX) -> list[str]:
         w.audit("grant_roles", f"roles {', '.join(names)} granted on the ledger",
                       "least privilege", None)
     return names
-
-
-def drop_roles(ledger: LedgerHandle, prefix: str) -> None:
-    """Remove what `grant_roles` granted at database level and drop the four roles (tests,
-    and retiring a ledger; the schema's own grants go with the schema)."""
-    if not _PREFIX.fullmatch(prefix):
-        raise LedgerError("role prefix: lower-case letters, digits and _ (e.g. mynumber_)")
-    names = [f"{prefix}{r}" for r in ROLES]
-    with write_transaction(ledger.engine) as conn:
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1836674932, 0)")
-        database = conn.exec_driver_sql("SELECT current_database()").scalar_one()
-        conn.exec_driver_sql(f'REVOKE ALL ON DATABASE "{database}" FROM {", ".join(names)}')
-        for name in names:
-            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {name}")

@@ -36,7 +36,8 @@ def test_first_key_is_registered_then_only_it_is_accepted(ledger):
             keys.bind_key(ledger, other)
         assert words in str(info.value) and info.value.exit_code == 2
         with pytest.raises(KeyMismatch):
-            keys.check_key(ledger, other)
+            with ledger.read() as conn:
+                keys.check(conn, other)
     # the same key id with another secret: the check value gives it away
     impostor = KeyMaterial(A.key_id, B.secret, "", False)
     with pytest.raises(KeyMismatch, match="check value differs"):

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from core.keys import KeyMaterial
 from ledger import events, keys, mailings, notices, numbers, open_ledger, reporting, runs
-from ledger.roles import ROLES, drop_roles, grant_roles
+from ledger.roles import ROLES, grant_roles
 from tests.helpers.ledger_data import codes
 from transforms.numbering import derive_my_numbers
 
@@ -58,6 +58,19 @@ def roles(pg_url):
             conn.exec_driver_sql(f"DROP ROLE {prefix}u_{role}")
     drop_roles(owner, prefix)
     owner.close()
+
+
+def drop_roles(ledger, prefix: str) -> None:
+    """Remove what `grant_roles` granted at database level and drop the four roles (the
+    schema's own grants go with the schema)."""
+    names = [f"{prefix}{r}" for r in ROLES]
+    with ledger.write() as w:
+        conn = w.conn
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1836674932, 0)")
+        database = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+        conn.exec_driver_sql(f'REVOKE ALL ON DATABASE "{database}" FROM {", ".join(names)}')
+        for name in names:
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {name}")
 
 
 def _can(url: str, sql: str, **params) -> bool:

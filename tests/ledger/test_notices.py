@@ -25,6 +25,7 @@ from core.errors import LedgerError
 from ledger import LedgerHandle, notices, numbers, open_ledger, runs
 from ledger.schema import NOTICE_STATUSES, NOTICE_TRANSITIONS
 from tests.helpers.ledger_data import derive, number_frame, zero_key
+from tests.helpers.notice_history import history
 from transforms.identifiers.registered_mail import from_serials
 
 SERIALS = itertools.count(3606100000)
@@ -171,7 +172,7 @@ def make_machine(led: LedgerHandle):
         def history_has_every_step(self):
             if not self.model:
                 return
-            hist = notices.history(led, list(self.model))
+            hist = history(led, list(self.model))
             per = hist.group_by("notice_id").agg(pl.len().alias("n"), pl.col("to_status").last())
             for row in per.iter_rows(named=True):
                 nid = row["notice_id"]
@@ -247,7 +248,7 @@ def test_transition_counts_are_idempotent_and_refuse_illegal(ledger, run_id):
     assert (again.changed, again.already, again.refused) == (0, 2, 0)
     held = notices.transition(ledger, rmns[:1], "held", "returned", via="returned")
     assert held.changed == 1
-    hist = notices.history(ledger)
+    hist = history(ledger)
     assert hist.filter(pl.col("to_status") == "returned").height == 1
     assert set(hist["who"]) == {"test-operator"}
     unknown = notices.transition(ledger, [mail_numbers(1)[0]], "mailed", "x")
