@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
 from core.clock import Clock, SystemClock
@@ -52,11 +53,19 @@ class WriteContext:
 SYSTEM_CLOCK = SystemClock()
 
 
+#: proof that a handle was made by open_ledger (whose schema check is never skipped)
+_OPENED = object()
+
+
 class LedgerHandle:
-    """An open ledger whose schema was checked: engine, operator, clock, transactions."""
+    """An open ledger whose schema was checked: engine, operator, clock, transactions.
+
+    Made only by ``open_ledger``; constructing one directly is refused."""
 
     def __init__(self, url: URL, engine: Engine, *, operator: str, clock: Clock,
-                 revision: str) -> None:
+                 revision: str, opened_by: object = None) -> None:
+        if opened_by is not _OPENED:
+            raise TypeError("a LedgerHandle comes from ledger.open_ledger (it checks the schema)")
         self.url = url
         self.engine = engine
         self.operator = operator
@@ -96,6 +105,17 @@ class LedgerHandle:
         self.close()
 
 
+def _current_revision(engine: Engine) -> str | None:
+    """The database's revision; an unreachable ledger is one LedgerError naming the fix."""
+    try:
+        with engine.connect() as conn:
+            return migrate.current_revision(conn)
+    except sa.exc.OperationalError as exc:
+        reason = str(getattr(exc, "orig", "")).split("\n")[0][:160]
+        raise LedgerError(f"ledger at {safe_url(engine.url)} cannot be reached ({reason}); "
+                          "check --ledger, the server and the credentials") from None
+
+
 def open_ledger(url: str | URL, *, operator: str, clock: Clock = SYSTEM_CLOCK,
                 create: bool = False) -> LedgerHandle:
     """Open the ledger at ``url`` after checking its schema, once.
@@ -111,8 +131,7 @@ def open_ledger(url: str | URL, *, operator: str, clock: Clock = SYSTEM_CLOCK,
         require_existing(parsed)
     engine = make_engine(parsed)
     try:
-        with engine.connect() as conn:
-            revision = migrate.current_revision(conn)
+        revision = _current_revision(engine)
         migrate.check_revision(revision, engine)
         if revision is None and not create:
             raise LedgerError(f"no ledger schema at {safe_url(parsed)}: "
@@ -123,4 +142,4 @@ def open_ledger(url: str | URL, *, operator: str, clock: Clock = SYSTEM_CLOCK,
         engine.dispose()
         raise
     return LedgerHandle(parsed, engine, operator=operator or "unknown",
-                        clock=clock, revision=revision)
+                        clock=clock, revision=revision, opened_by=_OPENED)
