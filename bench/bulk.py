@@ -39,7 +39,7 @@ def baseline_pages_per_s(opts, batch_id: str) -> float:
     from core.heap import frozen_heap
     from layouts.batch import write_batch
     from ledger import Ledger
-    from pipeline.printing import print_settings, render_numbers
+    from pipeline.stages.print_plan import print_settings, render_numbers
 
     rows = pl.scan_parquet(opts.run_dir.plan_path).filter(pl.col("batch_id") == batch_id).collect()
     numbers = render_numbers(Ledger(opts.ledger.url), rows)

@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from ledger import numbers, open_ledger, runs
 from ledger.engine import make_engine
 from ledger.staging import load
-from pipeline.verify import verify_ledger
+from pipeline.stages.verify import verify_ledger
 from transforms.numbering import derive_my_numbers
 
 GOAL_S = 30.0

@@ -34,7 +34,7 @@ import time  # noqa: E402
 
 import polars as pl  # noqa: E402
 
-from pipeline.register_check import check_register_file  # noqa: E402
+from pipeline.stages.register_check import check_register_file  # noqa: E402
 from sample_data.generate import DEFAULT_AS_OF, SampleParams, generate_register, inject_faults, write_export  # noqa: E402
 
 TARGET_S = 60.0

@@ -56,7 +56,7 @@ _DAMAGED = r"[\uFFFD?？\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]|[縺繧繝].*[縺�
 #: generous caps on text fields, in characters (docs/domain.md#register-input-limits): no
 #: real name, reading, 通称 or address comes near them; what is longer is a broken export.
 #: The ledger's column sizes (``ledger.schema.register_field_limits``) are applied on top
-#: by the caller, which may import the ledger (``pipeline.register_check``).
+#: by the caller, which may import the ledger (``pipeline.stages.register_check``).
 TEXT_CAPS: dict[str, int] = {
     "household_id": 64, "relationship": 32,
     "family_name": 100, "given_name": 100, "family_name_kana": 100, "given_name_kana": 100,

@@ -16,30 +16,33 @@ from prefect import flow, task
 
 from flows.common import IO_RETRIES, TASK_DEFAULTS, StageTimer, call_flow, guarded, outcome
 from flows.printing import render_and_check, report_and_finish
-from pipeline import bulk, stages
 from pipeline.options import RunOptions
 from pipeline.report import bulk_report
 from pipeline.results import CheckResult, LedgerStageResult, PlanResult, StartResult
+from pipeline.stages.bookkeeping import stage_start
+from pipeline.stages.check import stage_check
+from pipeline.stages.issue import stage_issue
+from pipeline.stages.plan import stage_plan
 
 
 @task(name="check-register", **TASK_DEFAULTS)
 def check_register(opts: RunOptions, register_path: str) -> CheckResult:
-    return guarded("check")(stages.stage_check)(opts, register_path, "register")
+    return guarded("check")(stage_check)(opts, register_path, "register")
 
 
 @task(name="start-run", **TASK_DEFAULTS, **IO_RETRIES)
 def start_run(opts: RunOptions, register_path: str) -> StartResult:
-    return guarded("start")(stages.stage_start)(opts, register_path, "bulk")
+    return guarded("start")(stage_start)(opts, register_path, "bulk")
 
 
 @task(name="issue-numbers", **TASK_DEFAULTS)
 def issue_numbers(opts: RunOptions, run_id: str, register_path: str) -> LedgerStageResult:
-    return guarded("issue")(bulk.stage_issue)(opts, run_id, register_path)
+    return guarded("issue")(stage_issue)(opts, run_id, register_path)
 
 
 @task(name="plan-envelopes", **TASK_DEFAULTS)
 def plan_envelopes(opts: RunOptions, run_id: str) -> PlanResult:
-    return guarded("plan")(stages.stage_plan)(opts, run_id)
+    return guarded("plan")(stage_plan)(opts, run_id)
 
 
 @flow(name="bulk-issuance", persist_result=False, validate_parameters=True)

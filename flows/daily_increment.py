@@ -13,30 +13,33 @@ from prefect import flow, task
 
 from flows.common import IO_RETRIES, TASK_DEFAULTS, StageTimer, call_flow, guarded, outcome
 from flows.printing import render_and_check, report_and_finish
-from pipeline import daily, stages
 from pipeline.options import RunOptions
 from pipeline.report import daily_report
 from pipeline.results import CheckResult, LedgerStageResult, PlanResult, StartResult
+from pipeline.stages.apply_events import stage_apply
+from pipeline.stages.bookkeeping import stage_start
+from pipeline.stages.check import stage_check
+from pipeline.stages.plan import stage_plan
 
 
 @task(name="check-events", **TASK_DEFAULTS)
 def check_events(opts: RunOptions, events_path: str) -> CheckResult:
-    return guarded("check")(stages.stage_check)(opts, events_path, "events")
+    return guarded("check")(stage_check)(opts, events_path, "events")
 
 
 @task(name="start-daily-run", **TASK_DEFAULTS, **IO_RETRIES)
 def start_run(opts: RunOptions, events_path: str) -> StartResult:
-    return guarded("start")(stages.stage_start)(opts, events_path, "daily")
+    return guarded("start")(stage_start)(opts, events_path, "daily")
 
 
 @task(name="apply-events", **TASK_DEFAULTS)
 def apply_events(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageResult:
-    return guarded("apply")(daily.stage_apply)(opts, events_path, run_id)
+    return guarded("apply")(stage_apply)(opts, events_path, run_id)
 
 
 @task(name="plan-daily-envelopes", **TASK_DEFAULTS)
 def plan_envelopes(opts: RunOptions, run_id: str) -> PlanResult:
-    return guarded("plan")(stages.stage_plan)(opts, run_id)
+    return guarded("plan")(stage_plan)(opts, run_id)
 
 
 @flow(name="daily-increment", persist_result=False, validate_parameters=True)

@@ -10,32 +10,33 @@ from typing import Any
 from prefect import task
 
 from flows.common import IO_RETRIES, TASK_DEFAULTS, guarded
-from pipeline import stages
 from pipeline.options import RunOptions
 from pipeline.progress import progress
 from pipeline.report import exit_code, publish_report, with_notices
 from pipeline.results import QAResult, RenderResult
+from pipeline.stages.batches import stage_qa, stage_render
+from pipeline.stages.bookkeeping import stage_finish, stage_funnel, stage_notices
 
 
 @task(name="render-batch", **TASK_DEFAULTS, retries=1)
 def render_batch(opts: RunOptions, batch_id: str) -> RenderResult:
-    return guarded("render")(stages.stage_render)(opts, batch_id)
+    return guarded("render")(stage_render)(opts, batch_id)
 
 
 @task(name="qa-batch", **TASK_DEFAULTS, retries=1)
 def qa_batch(opts: RunOptions, batch_id: str) -> QAResult:
-    return guarded("qa")(stages.stage_qa)(opts, batch_id)
+    return guarded("qa")(stage_qa)(opts, batch_id)
 
 
 @task(name="report-and-finish", **TASK_DEFAULTS, **IO_RETRIES)
 def report_and_finish(opts: RunOptions, report: dict[str, Any]) -> dict[str, Any]:
     """Reconcile the run's notices, write report.json/html and the artifact, then close the
     ledger run with its counts; returns the report with its notice reconciliation."""
-    notices = guarded("notices")(stages.stage_notices)(opts, report["run_id"])
-    report = with_notices(report, notices, guarded("funnel")(stages.stage_funnel)(opts))
+    notices = guarded("notices")(stage_notices)(opts, report["run_id"])
+    report = with_notices(report, notices, guarded("funnel")(stage_funnel)(opts))
     publish_report(opts.run_dir, report, kind=report["kind"])
     status = "succeeded" if exit_code(report) == 0 else "partial"
-    guarded("finish")(stages.stage_finish)(opts, report["run_id"], status, report["counts_for_ledger"])
+    guarded("finish")(stage_finish)(opts, report["run_id"], status, report["counts_for_ledger"])
     return report
 
 

@@ -10,13 +10,14 @@ of the ``WriteContext`` that ``handle.write()`` yields, which owns the audit app
 
 - ``numbers``: commit, record_existing, active, owners, reissue
 - ``runs``: start, find, finish
-- ``keys``: check_key, bind_key, rotate, known_keys
+- ``keys``: check (in a transaction), bind_key, rotate, known_keys
 - ``events``: record;  ``queries``: bulk read-only lookups for resumed and daily runs
 - ``notices``: each card's life (save_records, pending, records_of, record, mark_batch,
   transition, void_unprinted, counts, planning_lock, ...)
 - ``mailings``: the envelope row (record), 簡易書留 ranges (add_range, allocate), and its
   status derived from its notices (status_of, status_counts)
-- ``reporting``: stats, export, recent_audit;  ``integrity``: check_integrity, export_head
+- ``reporting``: stats, export, recent_audit (the GX proof is ``pipeline.stages.verify``);
+  ``integrity``: check_integrity, export_head
 - ``locks``: the run lock;  ``roles``: PostgreSQL least privilege;  ``preflight``: read-only
   looks before a run
 

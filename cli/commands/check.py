@@ -34,7 +34,7 @@ def check(
     config: Path | None = ConfigOpt,
 ) -> int:
     """Check a register export: every row is accepted or quarantined with a reason."""
-    from pipeline.register_check import check_register_file, write_check_outputs
+    from pipeline.stages.register_check import check_register_file, write_check_outputs
 
     if kind not in ("register", "events"):
         raise ConfigError(f"--kind must be register or events, not {kind!r}")
@@ -50,7 +50,7 @@ def check(
                                  kind=kind, today=day)
     if key is not None:
         from core.keys import open_key
-        from pipeline.foresee import check_with_key
+        from pipeline.stages.foresee import check_with_key
 
         settings = load_settings(config, ledger=ledger, key=key)
         result = check_with_key(result, open_key(settings.key), settings.ledger.url, kind=kind,

@@ -88,8 +88,8 @@ def verify_cmd(ledger: str | None = LedgerOpt, operator: str | None = OperatorOp
     """Prove uniqueness (GX suite) and integrity (audit chain, triggers, revocations audited,
     key ids known, row count, and with --key re-derivation); exit 1 when anything fails."""
     from ledger.integrity import load_anchor
-    from pipeline.verify import verify_integrity
-    from pipeline.verify import verify_ledger as verify
+    from pipeline.stages.verify import verify_integrity
+    from pipeline.stages.verify import verify_ledger as verify
 
     led = _open(ledger, operator, config, read_only=True)
     material = None

@@ -63,7 +63,7 @@ def _opts(ledger: str | None, operator: str | None, config: Path | None,
 
 def _numbers(values: list[str] | None) -> list[str]:
     """Arguments, or one number per line on standard input when none are given."""
-    from pipeline.mail import parse_mail_numbers
+    from mailroom.scans import parse_mail_numbers
 
     if not values:
         if sys.stdin is None or sys.stdin.isatty():
@@ -101,7 +101,7 @@ def handover_cmd(
     ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt, config: Path | None = ConfigOpt,
 ) -> None:
     """Write the post-office hand-over list (CSV and PDF) and mark the envelopes mailed."""
-    from pipeline.mail import handover
+    from mailroom.dispatch import handover
 
     first = batch_dirs[0].resolve()
     default = (first.parent if first.is_file() else first.parent.parent) / "handover"
@@ -113,7 +113,7 @@ def handover_cmd(
 def made_cmd(numbers: list[str] | None = NumbersArg, ledger: str | None = LedgerOpt,
              operator: str | None = OperatorOpt, config: Path | None = ConfigOpt) -> None:
     """Hand-made envelopes (manual manifest) checked and sealed: ready for the hand-over."""
-    from pipeline.mail import made_by_hand
+    from mailroom.scans import made_by_hand
 
     _report(made_by_hand(_opts(ledger, operator, config), _numbers(numbers)))
 
@@ -127,8 +127,8 @@ def delivered_cmd(numbers: list[str] | None = NumbersArg,
                   ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt,
                   config: Path | None = ConfigOpt) -> None:
     """Delivered: by tracking number, or everything mailed before a date and not returned."""
-    from pipeline.mail import delivered
-    from pipeline.mail import mailed_before as before
+    from mailroom.scans import delivered
+    from mailroom.scans import mailed_before as before
 
     opts = _opts(ledger, operator, config)
     if mailed_before:
@@ -149,7 +149,7 @@ def returned_cmd(numbers: list[str] | None = NumbersArg,
                  ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt,
                  config: Path | None = ConfigOpt) -> None:
     """Envelopes that came back: recorded with the reason and held on a shelf."""
-    from pipeline.mail import returned
+    from mailroom.scans import returned
 
     _report(returned(_opts(ledger, operator, config), _numbers(numbers), reason, location))
 
@@ -163,7 +163,7 @@ def collect_cmd(number: str = typer.Argument(..., help="Registered-mail number o
                 ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt,
                 config: Path | None = ConfigOpt) -> None:
     """Handed over at the counter after checking identity."""
-    from pipeline.mail import collect
+    from mailroom.scans import collect
 
     _report(collect(_opts(ledger, operator, config), _numbers([number])[0], id_document))
 
@@ -177,7 +177,7 @@ def resend_cmd(number: str = typer.Argument(..., help="Registered-mail number of
                ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt,
                config: Path | None = ConfigOpt) -> None:
     """Send a held envelope again: new registered-mail number, same cards, QA'd like any batch."""
-    from pipeline.mail import resend
+    from mailroom.new_envelopes import resend
 
     result = resend(_opts(ledger, operator, config, folder), _numbers([number])[0],
                     postal_code=postal_code, address=address)
@@ -194,7 +194,7 @@ def destroy_cmd(held_before: str = typer.Option(..., "--held-before", help="Dest
                 ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt,
                 config: Path | None = ConfigOpt) -> None:
     """Destroy held cards after the retention period (mail.retention_months); audited list."""
-    from pipeline.mail import destroy
+    from mailroom.retention import destroy
 
     _report(destroy(_opts(ledger, operator, config), _date(held_before, "--held-before"), list_dir))
 
@@ -204,7 +204,7 @@ def destroy_cmd(held_before: str = typer.Option(..., "--held-before", help="Dest
 def status_cmd(as_json: bool = JsonOpt, ledger: str | None = LedgerOpt,
                operator: str | None = OperatorOpt, config: Path | None = ConfigOpt) -> None:
     """Notices by status and age, overdue holds, and the funnel."""
-    from pipeline.mail import status
+    from mailroom.reconcile import status
 
     result = status(_opts(ledger, operator, config))
     if as_json:
@@ -227,7 +227,7 @@ def reconcile_cmd(as_json: bool = JsonOpt, ledger: str | None = LedgerOpt,
     """Active numbers without a printed notice, stuck notices, envelopes of revoked numbers.
 
     Exit 0 when all is reconciled, 1 when something needs attention."""
-    from pipeline.mail import reconcile
+    from mailroom.reconcile import reconcile
 
     result = reconcile(_opts(ledger, operator, config))
     if as_json:
@@ -258,7 +258,7 @@ def reprint_cmd(batch_dir: Path = typer.Argument(..., help="The batch folder wit
                 ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt,
                 config: Path | None = ConfigOpt) -> None:
     """Reprint spoiled envelopes identically (same registered-mail numbers) into a new batch."""
-    from pipeline.mail import reprint
+    from mailroom.new_envelopes import reprint
 
     try:
         seqs = sorted({int(part) for part in envelopes.split(",") if part.strip()})

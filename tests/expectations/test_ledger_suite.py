@@ -16,7 +16,7 @@ from core.errors import AlreadyIssued
 from core.keys import KeyMaterial
 from expectations.ledger import RULES, run_ledger_suite
 from ledger import keys, numbers, open_ledger, runs
-from pipeline.verify import verify_ledger as verify
+from pipeline.stages.verify import verify_ledger as verify
 from tests.helpers.postgres import fresh_schema_url
 from transforms.identifiers.my_number import WEIGHTS
 

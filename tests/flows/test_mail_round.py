@@ -47,7 +47,7 @@ def live(url: str) -> pl.DataFrame:
 
 def test_full_round_ends_with_every_notice_terminal_or_delivered(prefect_api, tmp_path, backend):
     from flows.bulk_issuance import run_bulk
-    from pipeline import mail
+    from mailroom.retention import destroy
     from sample_data.generate import SampleParams, generate_register, write_export
 
     key = tmp_path / "key.json"
@@ -105,8 +105,8 @@ def test_full_round_ends_with_every_notice_terminal_or_delivered(prefect_api, tm
     early = cli(backend, "mail", "destroy", "--held-before", dt.date.today().isoformat())
     assert early.returncode == 2 and "mail.retention_months" in early.stderr
     future = dt.date.today() + dt.timedelta(days=200)
-    destroyed = mail.destroy(opts, future - dt.timedelta(days=100), tmp_path / "destruction",
-                             today=future)
+    destroyed = destroy(opts, future - dt.timedelta(days=100), tmp_path / "destruction",
+                        today=future)
     assert destroyed["notices_changed"] == live(backend).filter(
         pl.col("registered_mail_number").is_in(back[2:])).height
 

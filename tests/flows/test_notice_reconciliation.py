@@ -172,7 +172,7 @@ def test_a_number_change_leads_to_a_card_in_the_next_daily_run(prefect_api, tmp_
     new card; reconcile lists the old envelope to pull from the mail."""
     from core.keys import load_key
     from flows.daily_increment import run_daily
-    from pipeline import mail
+    from mailroom.reconcile import reconcile
     from pipeline.report import exit_code
     from qa import check_batch
     from qa.checks import REVOKED_SINCE
@@ -197,7 +197,7 @@ def test_a_number_change_leads_to_a_card_in_the_next_daily_run(prefect_api, tmp_
     rules = {f["rule"] for check in recheck["checks"].values() if isinstance(check, dict)
              for f in check.get("findings", [])}
     assert recheck["verdict"] == "fail" and REVOKED_SINCE in rules
-    rec = mail.reconcile(opts)
+    rec = reconcile(opts)
     assert rec["recently_pulled_envelopes"] and rec["without_notice"] >= 1
     with Ledger(backend) as led:  # the whole envelope is pulled: its other cards are re-planned
         pulled = notices.all_notices(led, ["voided"])

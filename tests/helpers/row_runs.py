@@ -11,7 +11,11 @@ from typing import Any
 import polars as pl
 
 from core.keys import load_key
-from pipeline import bulk, daily, stages
+from pipeline.stages.apply_events import stage_apply
+from pipeline.stages.bookkeeping import stage_finish, stage_start
+from pipeline.stages.check import stage_check
+from pipeline.stages.issue import stage_issue
+from pipeline.stages.plan import stage_plan
 from tests.helpers.flow_runs import make_opts
 from tests.readers.hostile_corpus import COLUMNS, base_rows, csv_text, resident_code
 from transforms.numbering import derive_my_numbers
@@ -32,13 +36,13 @@ def write(tmp: Path, rows: list[dict], name: str = "register.csv", header: tuple
 
 def run_bulk_stages(opts: Any, path: Path) -> dict[str, Any]:
     """check → start → issue → plan, as the bulk flow runs them; returns outcomes by row."""
-    stages.stage_check(opts, str(path))
-    run_id = stages.stage_start(opts, str(path))["run_id"]
-    issued = bulk.stage_issue(opts, run_id, str(path))
-    plan = stages.stage_plan(opts, run_id)
+    stage_check(opts, str(path))
+    run_id = stage_start(opts, str(path))["run_id"]
+    issued = stage_issue(opts, run_id, str(path))
+    plan = stage_plan(opts, run_id)
     outcomes = pl.read_parquet(opts.run_dir.outcomes_path)
     quarantine = pl.read_csv(opts.run_dir.quarantine_path, infer_schema=False)
-    stages.stage_finish(opts, run_id, "partial" if quarantine.height else "succeeded", {})
+    stage_finish(opts, run_id, "partial" if quarantine.height else "succeeded", {})
     return {"run_id": run_id, "issued": issued, "plan": plan, "outcomes": outcomes, "quarantine": quarantine}
 
 
@@ -69,13 +73,13 @@ def bulk_world(tmp: Path, key: Path, url: str) -> list[dict]:
 
 
 def run_daily_stages(opts: Any, path: Path) -> dict[str, Any]:
-    stages.stage_check(opts, str(path), "events")
-    run_id = stages.stage_start(opts, str(path), "daily")["run_id"]
-    applied = daily.stage_apply(opts, str(path), run_id)
-    stages.stage_plan(opts, run_id)
+    stage_check(opts, str(path), "events")
+    run_id = stage_start(opts, str(path), "daily")["run_id"]
+    applied = stage_apply(opts, str(path), run_id)
+    stage_plan(opts, run_id)
     outcomes = pl.read_parquet(opts.run_dir.outcomes_path)
     quarantine = pl.read_csv(opts.run_dir.quarantine_path, infer_schema=False)
-    stages.stage_finish(opts, run_id, "partial" if quarantine.height else "succeeded", {})
+    stage_finish(opts, run_id, "partial" if quarantine.height else "succeeded", {})
     return {"applied": applied, "outcomes": outcomes, "quarantine": quarantine}
 
 

@@ -1,4 +1,4 @@
-"""`check --key` holds what the run would hold (pipeline.foresee): the same rows bulk and
+"""`check --key` holds what the run would hold (pipeline.stages.foresee): the same rows bulk and
 daily hold, on SQLite and PostgreSQL, reading the ledger only."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from core.errors import ConfigError, KeyMismatch
 from core.keys import generate_key_file, load_key
 from ledger.engine import make_engine, resolve_url
 from ledger.migrate import alembic_config
-from pipeline.foresee import check_with_key
-from pipeline.register_check import RegisterCheck, check_register_file
+from pipeline.stages.foresee import check_with_key
+from pipeline.stages.register_check import RegisterCheck, check_register_file
 from tests.helpers.flow_runs import make_opts
 from tests.helpers.ledger_snapshot import snapshot
 from tests.helpers.row_runs import (

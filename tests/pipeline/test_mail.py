@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from core.errors import InputError
-from pipeline.mail import add_months, parse_mail_numbers
+from mailroom.retention import add_months
+from mailroom.scans import parse_mail_numbers
 from pipeline.report import funnel_svg, render_html
 
 
@@ -67,40 +68,42 @@ def test_every_mail_command_closes_the_ledger_it_opens(tmp_path, small_run, monk
     closes its ledger (an open SQLite connection keeps its page cache) as the run stages do."""
     import polars as pl
 
-    from pipeline import bulk, mail, stages
+    from mailroom import dispatch, new_envelopes, reconcile, retention, scans
+    from pipeline.stages import batches, bookkeeping, check, issue, plan
 
     opts, register = small_run
-    stages.stage_check(opts, str(register))
-    run_id = stages.stage_start(opts, str(register))["run_id"]
-    bulk.stage_issue(opts, run_id, str(register))
-    batch_ids = stages.stage_plan(opts, run_id)["batch_ids"]
+    check.stage_check(opts, str(register))
+    run_id = bookkeeping.stage_start(opts, str(register))["run_id"]
+    issue.stage_issue(opts, run_id, str(register))
+    batch_ids = plan.stage_plan(opts, run_id)["batch_ids"]
     assert len(batch_ids) >= 2
     for batch_id in batch_ids:
-        stages.stage_render(opts, batch_id)
-        assert stages.stage_qa(opts, batch_id)["verdict"] == "pass"
+        batches.stage_render(opts, batch_id)
+        assert batches.stage_qa(opts, batch_id)["verdict"] == "pass"
 
     opened = []
-    real_open = mail.open_ledger
+    real_open = bookkeeping.open_ledger
 
     def recording_open(o):
         ledger = real_open(o)
         opened.append(ledger)
         return ledger
 
-    monkeypatch.setattr(mail, "open_ledger", recording_open)
+    for module in (scans, dispatch, retention, new_envelopes, reconcile):
+        monkeypatch.setattr(module, "open_ledger", recording_open)  # patched where used
     first, second = (opts.run_dir.batch_dir(b) for b in batch_ids[:2])
     spoiled = int(pl.read_parquet(second / "manifest.parquet")["envelope_seq"][0])
-    assert mail.reprint(opts.in_folder(tmp_path / "reprint"), second, [spoiled])["qa"] == "pass"
-    assert mail.handover(opts, [first], tmp_path / "handover")["notices_changed"] > 0
+    assert new_envelopes.reprint(opts.in_folder(tmp_path / "reprint"), second, [spoiled])["qa"] == "pass"
+    assert dispatch.handover(opts, [first], tmp_path / "handover")["notices_changed"] > 0
     rmn = pl.read_parquet(first / "manifest.parquet")["registered_mail_number"].to_list()
-    mail.delivered(opts, rmn[:1])
-    mail.returned(opts, rmn[1:3], mail.RETURN_REASONS[0], "A-1")
-    mail.collect(opts, rmn[1], "passport")
-    assert mail.resend(opts.in_folder(tmp_path / "resend"), rmn[2])["qa"] == "pass"
-    mail.mailed_before(opts, dt.date.today() + dt.timedelta(days=1))
-    mail.status(opts)
-    mail.reconcile(opts)
-    mail.destroy(opts, add_months(dt.date.today(), -opts.mail.retention_months), tmp_path / "destroyed")
+    scans.delivered(opts, rmn[:1])
+    scans.returned(opts, rmn[1:3], scans.RETURN_REASONS[0], "A-1")
+    scans.collect(opts, rmn[1], "passport")
+    assert new_envelopes.resend(opts.in_folder(tmp_path / "resend"), rmn[2])["qa"] == "pass"
+    scans.mailed_before(opts, dt.date.today() + dt.timedelta(days=1))
+    reconcile.status(opts)
+    reconcile.reconcile(opts)
+    retention.destroy(opts, add_months(dt.date.today(), -opts.mail.retention_months), tmp_path / "destroyed")
 
     assert len(opened) == 10
     for ledger in opened:   # disposed: no connection (and no page cache) left in its pool

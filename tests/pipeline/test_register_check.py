@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import ConfigError, InputError
-from pipeline.register_check import check_register_file
+from pipeline.stages.register_check import check_register_file
 from sample_data.generate import (
     DEFAULT_AS_OF,
     EventParams,

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from core.keys import load_key
 from ledger import Ledger
-from pipeline.foresee import check_with_key
 from pipeline.options import strip_ledger_password
-from pipeline.register_check import check_register_file
+from pipeline.stages.foresee import check_with_key
+from pipeline.stages.register_check import check_register_file
 from tests.helpers.flow_runs import make_opts
 from tests.helpers.postgres import fresh_schema_url
 from tests.helpers.row_runs import (

@@ -1,4 +1,4 @@
-"""pipeline.stages: every stage gives back the ledger it opens.
+"""pipeline.stages.*: every stage gives back the ledger it opens.
 
 A worker runs ~90 render and ~90 QA stages. Each opened a Ledger and left it to the
 garbage collector; with the heap frozen while a batch is drawn (core.heap) those were
@@ -14,33 +14,33 @@ from pathlib import Path
 import pytest
 
 from ledger import Ledger
-from pipeline import bulk, stages
 from pipeline.options import RunOptions
+from pipeline.stages import batches, bookkeeping, check, issue, plan
 
 
 def test_every_stage_of_a_bulk_run_closes_the_ledgers_it_opens(
         small_run: tuple[RunOptions, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     opts, register = small_run
     opened: list[Ledger] = []
-    real_open = stages.open_ledger
+    real_open = bookkeeping.open_ledger
 
     def recording_open(o: RunOptions) -> Ledger:
         ledger = real_open(o)
         opened.append(ledger)
         return ledger
 
-    for module in (stages, bulk):         # bulk imports the name: patch it where it is used
+    for module in (bookkeeping, issue, plan, batches):  # each imports the name: patch it where used
         monkeypatch.setattr(module, "open_ledger", recording_open)
 
-    stages.stage_check(opts, str(register))
-    run_id = stages.stage_start(opts, str(register))["run_id"]
-    bulk.stage_issue(opts, run_id, str(register))
-    batch_id = stages.stage_plan(opts, run_id)["batch_ids"][0]
-    assert stages.stage_render(opts, batch_id)["pages"] > 0
-    assert stages.stage_qa(opts, batch_id)["verdict"] == "pass"
-    stages.stage_notices(opts, run_id)
-    stages.stage_funnel(opts)
-    stages.stage_finish(opts, run_id, "partial", {})
+    check.stage_check(opts, str(register))
+    run_id = bookkeeping.stage_start(opts, str(register))["run_id"]
+    issue.stage_issue(opts, run_id, str(register))
+    batch_id = plan.stage_plan(opts, run_id)["batch_ids"][0]
+    assert batches.stage_render(opts, batch_id)["pages"] > 0
+    assert batches.stage_qa(opts, batch_id)["verdict"] == "pass"
+    bookkeeping.stage_notices(opts, run_id)
+    bookkeeping.stage_funnel(opts)
+    bookkeeping.stage_finish(opts, run_id, "partial", {})
 
     assert len(opened) == 8               # start, issue, plan, render, qa, notices, funnel, finish
     for ledger in opened:   # disposed: no connection (and no page cache) left in its pool

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import InputError
-from pipeline.register_check import check_register_file
+from pipeline.stages.register_check import check_register_file
 from tests.readers.hostile_corpus import COLUMNS, TODAY, base_rows, csv_text
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import InputError
-from pipeline.register_check import check_register_file
+from pipeline.stages.register_check import check_register_file
 from tests.readers.hostile_corpus import TODAY, Case, cases, write_all
 
 #: every n-th case also runs the GX suite (about a second each), which must agree with the flags

@@ -14,7 +14,7 @@ string buffers, with no per-element Python.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -22,7 +22,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-from core.errors import InvalidFormat, InvalidLength
+from core.errors import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
 
 #: the characters `compact` removes anywhere in a value (ASCII space and hyphen)
 SEPARATORS = " -"
@@ -57,6 +57,25 @@ def check_digits_only(text: str, length: int, what: str) -> str:
     if not is_ascii_digits(text):
         raise InvalidFormat(f"{what}: only ASCII digits 0-9 are allowed")
     return text
+
+
+def check_with_digit(text: str, length: int, what: str, calc: Callable[[str], str]) -> str:
+    """stdnum's validate order over a compact value: length, ASCII digits, then the check
+    digit ``calc`` gives for all but the last digit. One definition for every identifier."""
+    text = check_digits_only(text, length, what)
+    if calc(text[:-1]) != text[-1]:
+        raise InvalidChecksum(f"{what}: the check digit does not match")
+    return text
+
+
+def passes(validate: Callable[[str], object], value: object) -> bool:
+    """``is_valid`` for any validator: a wrong type or a wrong value is simply False."""
+    if not isinstance(value, str):  # validators raise TypeError for it: not valid
+        return False
+    try:
+        return bool(validate(value))
+    except (ValidationError, TypeError):
+        return False
 
 
 def weighted_sum(digits: str, weights: Sequence[int]) -> int:
@@ -185,6 +204,22 @@ def ascii_matrix_to_series(ascii_bytes: np.ndarray, name: str = "",
     series = pl.from_arrow(arr)
     assert isinstance(series, pl.Series)
     return series.alias(name)
+
+
+def valid_by_check_digits(values: object, length: int,
+                          calc_check_digits: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Numpy booleans: which values are ``length`` ASCII digits whose last digit is the check
+    digit ``calc_check_digits`` gives for the others (compact form; null → False)."""
+    digits, ok = digit_matrix(values, length)
+    if digits.shape[0]:
+        ok &= calc_check_digits(digits[:, :length - 1]) == digits[:, length - 1]
+    return ok
+
+
+def boolean_series(values: object, mask: np.ndarray) -> pl.Series:
+    """``mask`` as a Boolean Series named after ``values`` (``is_valid`` for a plain list)."""
+    name = values.name if isinstance(values, pl.Series) else "is_valid"
+    return pl.Series(name, mask, dtype=pl.Boolean)
 
 
 def describe_bad_rows(what: str, ok_length: np.ndarray, ok_format: np.ndarray,

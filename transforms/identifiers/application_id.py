@@ -21,8 +21,14 @@ import secrets
 import numpy as np
 import polars as pl
 
-from core.errors import ValidationError
-from transforms.identifiers import ascii_matrix_to_series, check_digits_only, clean, digit_matrix
+from transforms.identifiers import (
+    ascii_matrix_to_series,
+    boolean_series,
+    check_digits_only,
+    clean,
+    digit_matrix,
+    passes,
+)
 
 NAME = "application id"
 LENGTH = 23
@@ -48,12 +54,7 @@ def validate(number: str) -> str:
 
 def is_valid(number: object) -> bool:
     """True when ``number`` is 23 ASCII digits (after removing spaces and hyphens)."""
-    if not isinstance(number, str):  # validate raises TypeError for it: not valid
-        return False
-    try:
-        return bool(validate(number))
-    except (ValidationError, TypeError):
-        return False
+    return passes(validate, number)
 
 
 def format(number: str) -> str:
@@ -119,5 +120,4 @@ def is_valid_array(values: object) -> np.ndarray:
 
 def is_valid_series(values: object) -> pl.Series:
     """A Boolean Series: which values are well-formed ids (null → False)."""
-    name = values.name if isinstance(values, pl.Series) else "is_valid"
-    return pl.Series(name, is_valid_array(values), dtype=pl.Boolean)
+    return boolean_series(values, is_valid_array(values))

@@ -17,8 +17,15 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from core.errors import InvalidChecksum, ValidationError
-from transforms.identifiers import check_digits_only, clean, digit_matrix, weighted_sum
+from transforms.identifiers import (
+    boolean_series,
+    check_digits_only,
+    check_with_digit,
+    clean,
+    passes,
+    valid_by_check_digits,
+    weighted_sum,
+)
 
 NAME = "local-government code"
 LENGTH = 6
@@ -41,20 +48,12 @@ def calc_check_digit(number: str) -> str:
 
 def validate(number: str) -> str:
     """Check length, then ASCII digits, then the check digit; return the compact form."""
-    number = check_digits_only(compact(number), LENGTH, NAME)
-    if calc_check_digit(number[:-1]) != number[-1]:
-        raise InvalidChecksum(f"{NAME}: the check digit does not match")
-    return number
+    return check_with_digit(compact(number), LENGTH, NAME, calc_check_digit)
 
 
 def is_valid(number: object) -> bool:
     """True when ``number`` is a valid local-government code."""
-    if not isinstance(number, str):  # validate raises TypeError for it: not valid
-        return False
-    try:
-        return bool(validate(number))
-    except (ValidationError, TypeError):
-        return False
+    return passes(validate, number)
 
 
 def format(number: str) -> str:
@@ -70,13 +69,9 @@ def calc_check_digits(bodies: np.ndarray) -> np.ndarray:
 
 def is_valid_array(values: object) -> np.ndarray:
     """Numpy booleans: which values are valid codes (compact form; null → False)."""
-    digits, ok = digit_matrix(values, LENGTH)
-    if digits.shape[0]:
-        ok &= calc_check_digits(digits[:, :BODY_LENGTH]) == digits[:, BODY_LENGTH]
-    return ok
+    return valid_by_check_digits(values, LENGTH, calc_check_digits)
 
 
 def is_valid_series(values: object) -> pl.Series:
     """A Boolean Series: which values are valid codes (null → False)."""
-    name = values.name if isinstance(values, pl.Series) else "is_valid"
-    return pl.Series(name, is_valid_array(values), dtype=pl.Boolean)
+    return boolean_series(values, is_valid_array(values))

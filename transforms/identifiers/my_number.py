@@ -30,13 +30,16 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from core.errors import InvalidChecksum, ValidationError
 from transforms.identifiers import (
     ascii_matrix_to_series,
+    boolean_series,
     check_digits_only,
+    check_with_digit,
     clean,
     digit_matrix,
+    passes,
     require_str,
+    valid_by_check_digits,
     weighted_sum,
 )
 
@@ -71,20 +74,12 @@ def calc_check_digit(number: str) -> str:
 
 def validate(number: str) -> str:
     """Check length, then ASCII digits, then the check digit; return the compact form."""
-    number = check_digits_only(compact(number), LENGTH, NAME)
-    if my_number_check_digit(number[:-1]) != ord(number[-1]) - 48:
-        raise InvalidChecksum(f"{NAME}: the check digit does not match")
-    return number
+    return check_with_digit(compact(number), LENGTH, NAME, calc_check_digit)
 
 
 def is_valid(number: object) -> bool:
     """True when ``number`` is a valid My Number (any wrong type or value is just False)."""
-    if not isinstance(number, str):  # validate raises TypeError for it: not valid
-        return False
-    try:
-        return bool(validate(number))
-    except (ValidationError, TypeError):
-        return False
+    return passes(validate, number)
 
 
 #: the name issue 2 asks for
@@ -151,16 +146,12 @@ def check_digits_of_ints(bodies: npt.NDArray[np.unsignedinteger[Any]]) -> npt.ND
 
 def is_valid_array(values: object) -> np.ndarray:
     """Numpy booleans: which values are valid My Numbers (compact form; null → False)."""
-    digits, ok = digit_matrix(values, LENGTH)
-    if digits.shape[0]:
-        ok &= calc_check_digits(digits[:, :BODY_LENGTH]) == digits[:, BODY_LENGTH]
-    return ok
+    return valid_by_check_digits(values, LENGTH, calc_check_digits)
 
 
 def is_valid_series(values: object) -> pl.Series:
     """A Boolean Series: which values are valid My Numbers (compact form; null → False)."""
-    name = values.name if isinstance(values, pl.Series) else "is_valid"
-    return pl.Series(name, is_valid_array(values), dtype=pl.Boolean)
+    return boolean_series(values, is_valid_array(values))
 
 
 def _reformat_series(values: object,

@@ -20,12 +20,15 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from core.errors import InvalidChecksum, InvalidLength, ValidationError
+from core.errors import InvalidLength
 from transforms.identifiers import (
     ascii_matrix_to_series,
+    boolean_series,
     check_digits_only,
+    check_with_digit,
     clean,
     digit_matrix,
+    passes,
     uint_to_digits,
 )
 
@@ -50,20 +53,12 @@ def calc_check_digit(number: str) -> str:
 
 def validate(number: str) -> str:
     """Check length, then ASCII digits, then the check digit; return the compact form."""
-    number = check_digits_only(compact(number), LENGTH, NAME)
-    if calc_check_digit(number[:-1]) != number[-1]:
-        raise InvalidChecksum(f"{NAME}: the check digit does not match")
-    return number
+    return check_with_digit(compact(number), LENGTH, NAME, calc_check_digit)
 
 
 def is_valid(number: object) -> bool:
     """True when ``number`` is a valid registered-mail number."""
-    if not isinstance(number, str):  # validate raises TypeError for it: not valid
-        return False
-    try:
-        return bool(validate(number))
-    except (ValidationError, TypeError):
-        return False
+    return passes(validate, number)
 
 
 def format(number: str) -> str:
@@ -114,5 +109,4 @@ def is_valid_array(values: object) -> np.ndarray:
 
 def is_valid_series(values: object) -> pl.Series:
     """A Boolean Series: which values are valid numbers (null → False)."""
-    name = values.name if isinstance(values, pl.Series) else "is_valid"
-    return pl.Series(name, is_valid_array(values), dtype=pl.Boolean)
+    return boolean_series(values, is_valid_array(values))

@@ -25,8 +25,15 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from core.errors import ConfigError, InvalidChecksum, ValidationError
-from transforms.identifiers import check_digits_only, clean, digit_matrix, weighted_sum
+from core.errors import ConfigError, InvalidChecksum
+from transforms.identifiers import (
+    boolean_series,
+    check_digits_only,
+    clean,
+    digit_matrix,
+    passes,
+    weighted_sum,
+)
 
 NAME = "resident code"
 LENGTH = 11
@@ -126,12 +133,7 @@ def validate(number: str, rule: str | ResidentCodeRule = DEFAULT_RULE) -> str:
 def is_valid(number: object, rule: str | ResidentCodeRule = DEFAULT_RULE) -> bool:
     """True when ``number`` is a valid resident code under ``rule``."""
     the_rule = get_rule(rule)  # an unknown rule is a configuration error, not "invalid"
-    if not isinstance(number, str):  # validate raises TypeError for it: not valid
-        return False
-    try:
-        return bool(validate(number, the_rule))
-    except (ValidationError, TypeError):
-        return False
+    return passes(lambda text: validate(text, the_rule), number)
 
 
 def format(number: str) -> str:
@@ -151,8 +153,7 @@ def is_valid_array(values: object, rule: str | ResidentCodeRule = DEFAULT_RULE) 
 
 def is_valid_series(values: object, rule: str | ResidentCodeRule = DEFAULT_RULE) -> pl.Series:
     """A Boolean Series: which values are valid resident codes (null → False)."""
-    name = values.name if isinstance(values, pl.Series) else "is_valid"
-    return pl.Series(name, is_valid_array(values, rule), dtype=pl.Boolean)
+    return boolean_series(values, is_valid_array(values, rule))
 
 
 def calc_check_digits(bodies: np.ndarray,

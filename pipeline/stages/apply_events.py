@@ -1,6 +1,6 @@
 """The stage of a daily increment that changes the ledger: classify and apply events.
 
-Checking, planning, rendering and QA are the bulk run's stages (``pipeline.bulk``);
+Checking, planning, rendering and QA are the bulk run's stages (``pipeline.stages.issue``);
 this module adds what is specific to events. Existing numbers brought by move-ins are
 held in memory only: the accepted-events work file has no ``my_number`` column, so this
 stage re-reads the (small) events file to see them.
@@ -17,12 +17,12 @@ import polars as pl
 from core.keys import BlockCipher, open_key
 from ledger import Ledger
 from ledger.queries import issued_runs, known_events, resident_history
-from pipeline.existing import COLLISION_HELD, COLLISION_REASON, held_by_others, split_reasons
 from pipeline.files import write_csv_atomic, write_parquet_atomic
 from pipeline.options import RunOptions
-from pipeline.register_check import check_register_file
 from pipeline.results import LedgerStageResult
-from pipeline.stages import open_ledger
+from pipeline.stages.bookkeeping import open_ledger
+from pipeline.stages.brought_numbers import COLLISION_HELD, COLLISION_REASON, held_by_others, split_reasons
+from pipeline.stages.register_check import check_register_file
 from transforms.daily import OUTCOME_OF_ACTION, classify_events, hold_contradictions
 from transforms.numbering import derive_my_numbers
 
@@ -61,7 +61,7 @@ def decide_events(events: pl.DataFrame, ledger: Ledger, key: KeyMaterial | Token
     """Each accepted event's action (and reason) against the ledger, reading only.
 
     Shared by ``stage_apply``, which then applies the actions, and ``check --key``
-    (``pipeline.foresee``), which only reports the holds, so that the two cannot disagree.
+    (``pipeline.stages.foresee``), which only reports the holds, so that the two cannot disagree.
     """
     codes = events.get_column("resident_code")
     brought = events.get_column("my_number").drop_nulls()

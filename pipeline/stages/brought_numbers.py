@@ -7,7 +7,7 @@ never get a new number. It goes through the move-in rules of the daily run
 counted as already issued when the ledger already has it for this resident, and
 quarantined when it belongs to someone else, was revoked, or differs from the resident's
 active number. The numbers themselves are read back from the register, in memory only, by
-``pipeline.bulk.stage_issue`` (or come from ``check --key``); work files carry a
+``pipeline.stages.issue.stage_issue`` (or come from ``check --key``); work files carry a
 ``has_my_number`` flag instead. Deciding reads the ledger only; the caller writes.
 
 A brought number equal to the number this run derives for another resident is held, and

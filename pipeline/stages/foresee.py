@@ -4,8 +4,8 @@ The register suite cannot know that a brought number equals the number the key d
 for another resident, that the ledger already holds a number for someone else, or that an
 event contradicts the ledger (docs/domain.md#register-input-limits). `mynumber check
 --key` adds those holds, so that a row check accepts is never held later by the run: it
-makes the run's own decisions (``pipeline.bulk.decide_issue``,
-``pipeline.daily.decide_events``) on the ledger the run would use, opened for reading,
+makes the run's own decisions (``pipeline.stages.issue.decide_issue``,
+``pipeline.stages.apply_events.decide_events``) on the ledger the run would use, opened for reading,
 and writes nothing there. A ledger that does not exist yet is read as an empty one (a
 throwaway SQLite file), as the first bulk run finds it.
 """
@@ -26,10 +26,10 @@ from ledger import Ledger
 from ledger.engine import resolve_url, safe_url
 from ledger.migrate import head_revision
 from ledger.preflight import check_key_read_only, look
-from pipeline.bulk import decide_issue
-from pipeline.daily import decide_events
-from pipeline.existing import split_reasons
-from pipeline.register_check import RegisterCheck, with_holds
+from pipeline.stages.apply_events import decide_events
+from pipeline.stages.brought_numbers import split_reasons
+from pipeline.stages.issue import decide_issue
+from pipeline.stages.register_check import RegisterCheck, with_holds
 
 if TYPE_CHECKING:
     from core.hsm import TokenKey

@@ -19,16 +19,21 @@ from core.keys import open_key
 from expectations.issued import check_issued_numbers
 from ledger import Ledger
 from ledger.queries import issued_runs
-from pipeline.existing import COLLISION_HELD, EMPTY_DERIVED, held_by_others, settle_brought_numbers
 from pipeline.faults import crash_point
 from pipeline.files import (
     write_csv_atomic,
     write_parquet_atomic,
 )
 from pipeline.options import RunOptions
-from pipeline.register_check import QUARANTINE_SCHEMA, check_register_file
 from pipeline.results import LedgerStageResult
-from pipeline.stages import open_ledger
+from pipeline.stages.bookkeeping import open_ledger
+from pipeline.stages.brought_numbers import (
+    COLLISION_HELD,
+    EMPTY_DERIVED,
+    held_by_others,
+    settle_brought_numbers,
+)
+from pipeline.stages.register_check import QUARANTINE_SCHEMA, check_register_file
 from transforms.numbering import derive_my_numbers
 
 if TYPE_CHECKING:
@@ -55,7 +60,7 @@ def decide_issue(accepted: pl.DataFrame, brought_numbers: pl.DataFrame, ledger: 
 
     ``accepted``: [row, resident_code, has_my_number] of the rows the check accepted;
     ``brought_numbers``: [resident_code, my_number] of the rows that bring one. Shared by
-    ``stage_issue``, which then writes, and ``check --key`` (``pipeline.foresee``), which
+    ``stage_issue``, which then writes, and ``check --key`` (``pipeline.stages.foresee``), which
     only reports the holds, so that the two cannot disagree.
     """
     timings: dict[str, float] = {}
@@ -122,7 +127,7 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStag
 
     Residents who already hold an active number from another run are skipped with a
     reason; numbers this run committed before a crash are counted as reused. Rows that
-    bring a number of their own keep it (``pipeline.existing``). A derived number that the
+    bring a number of their own keep it (``pipeline.stages.brought_numbers``). A derived number that the
     ledger already holds for another resident, or that another row of the register brings,
     quarantines the rows involved (never the whole run: docs/domain.md#register-input-limits).
     """

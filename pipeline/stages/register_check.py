@@ -40,7 +40,7 @@ class RegisterCheck:
 def with_holds(result: RegisterCheck, holds: pl.DataFrame, foreseen: dict[str, Any]) -> RegisterCheck:
     """``result`` with more rows held (``holds``: row, field, reason), counts kept adding up.
 
-    ``check --key`` adds what only the key and the ledger can see (``pipeline.foresee``);
+    ``check --key`` adds what only the key and the ledger can see (``pipeline.stages.foresee``);
     ``foreseen`` says against what (key id, ledger, holds), and goes into the report.
     """
     holds = holds.select("row", "field", "reason").cast(QUARANTINE_SCHEMA)

@@ -1,0 +1,68 @@
+"""One print batch: rendered (skipped when its files verify), then QA'd independently."""
+
+from __future__ import annotations
+
+import time
+
+from core.heap import frozen_heap
+from layouts.batch import write_batch
+from pipeline.faults import crash_point, damage_point
+from pipeline.files import (
+    read_json,
+)
+from pipeline.options import RunOptions
+from pipeline.results import QAResult, RenderResult
+from pipeline.stages.bookkeeping import open_ledger
+from pipeline.stages.plan import batch_rows
+from pipeline.stages.print_plan import print_settings, render_numbers
+from qa import check_batch
+
+
+def stage_render(opts: RunOptions, batch_id: str) -> RenderResult:
+    """Render one print batch (skipped when its files exist and verify)."""
+    run_dir, rows = opts.run_dir, batch_rows(opts, batch_id)
+    t0 = time.perf_counter()
+    with open_ledger(opts) as ledger:
+        numbers = render_numbers(ledger, rows)
+    with frozen_heap():
+        result = write_batch(run_dir.batch_dir(batch_id), rows, numbers, print_settings(opts))
+    if not result.skipped:
+        crash_point("mid_render")
+        damage_point(run_dir.batch_dir(batch_id))
+    return {
+        "batch_id": batch_id,
+        "pages": result.pages,
+        "envelopes": result.envelopes,
+        "reused": result.skipped,
+        "render_s": time.perf_counter() - t0,
+    }
+
+
+def stage_qa(opts: RunOptions, batch_id: str) -> QAResult:
+    """Independent re-check of one batch against its manifest, the plan and the ledger."""
+    run_dir, rows = opts.run_dir, batch_rows(opts, batch_id)
+    t0 = time.perf_counter()
+    # closed when done: a worker checks ~90 batches, and each ledger's SQLite connection
+    # holds its page cache (~120 MB after QA's queries) until it is closed
+    with open_ledger(opts) as ledger:
+        with frozen_heap():
+            report = check_batch(
+                run_dir.batch_dir(batch_id), ledger=ledger, plan=rows, full_qr=opts.qa.full_qr,
+                qr_sample_size=opts.qa.qr_sample_size, seed=opts.qa.seed,
+            )
+        run_id = read_json(run_dir.state_path)["run_id"]
+        if report.get("verdict") == "pass":
+            ledger.set_mailing_status("printed", batch_id=batch_id, batch_run_id=run_id)
+            ledger.mark_batch_notices(run_id, batch_id, "printed", f"batch {batch_id} passed QA")
+        else:  # these cards are never mailed: their numbers go back to planning
+            ledger.mark_batch_notices(run_id, batch_id, "voided", f"batch {batch_id} failed QA",
+                                      void_reason="qa_failed")
+    return {
+        "batch_id": batch_id,
+        "verdict": str(report.get("verdict")),
+        "failed_checks": sorted(
+            name for name, check in report.get("checks", {}).items()
+            if isinstance(check, dict) and check.get("verdict") == "fail"
+        ),
+        "qa_s": time.perf_counter() - t0,
+    }
