@@ -112,7 +112,7 @@ def _current_revision(engine: Engine) -> str | None:
             return migrate.current_revision(conn)
     except sa.exc.OperationalError as exc:
         reason = str(getattr(exc, "orig", "")).split("\n")[0][:160]
-        raise LedgerError(f"ledger at {safe_url(engine.url)} cannot be reached ({reason}); "
+        raise LedgerError(f"ledger at {safe_url(engine.url)} could not be reached ({reason}); "
                           "check --ledger, the server and the credentials") from None
 
 

@@ -86,7 +86,7 @@ def test_reissue_without_a_terminal_is_refused_unless_yes(tmp_path):
     from ledger import open_ledger
 
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    open_ledger(url, operator="unknown", create=True).init()
+    open_ledger(url, operator="setup", create=True).close()
     generate_key_file(tmp_path / "key.json")
     done = mynumber("reissue", "12345678901", "--reason", "leak", "--ledger", url,
                     "--key", str(tmp_path / "key.json"), stdin="y\n")

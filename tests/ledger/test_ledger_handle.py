@@ -42,7 +42,7 @@ def test_a_handle_only_comes_from_open_ledger(sqlite_url):
 def test_an_unreachable_ledger_is_one_clear_error_without_the_password():
     with pytest.raises(LedgerError) as info:  # no server there
         open_ledger("postgresql://user:s3cret@127.0.0.1:1/none", operator="x")
-    assert "s3cret" not in str(info.value) and "cannot be reached" in str(info.value)
+    assert "s3cret" not in str(info.value) and "could not be reached" in str(info.value)
     assert info.value.__cause__ is None
 
 
