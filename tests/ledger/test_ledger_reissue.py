@@ -112,6 +112,15 @@ def test_reissue_always_binds_the_key(ledger, run_id):
                           is_demo=True)
     with pytest.raises(KeyMismatch):
         numbers.reissue(ledger, "00000000001", "leak", same_id, run_id, derive=derive)
+
+
+    class StandIn:  # what the old code let through unbound: an id and a secret, no check value
+        key_id = "k-test-0001"
+        secret = derivation_key = b"\x00" * 32
+
+    with pytest.raises(AttributeError):
+        numbers.reissue(ledger, "00000000001", "leak", StandIn(), run_id,  # type: ignore[arg-type]
+                        derive=derive)
     assert snapshot(url) == before
     with ledger.read() as conn:
         bound = conn.execute(sa.text("SELECT key_id FROM ledger_keys")).scalars().all()
