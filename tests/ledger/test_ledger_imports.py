@@ -31,3 +31,31 @@ def test_no_function_local_imports_in_the_ledger():
                 hidden += [f"{path.relative_to(LEDGER)}:{inner.lineno}" for inner in ast.walk(node)
                            if isinstance(inner, ast.Import | ast.ImportFrom)]
     assert hidden == []
+
+
+#: what callers may take from the ledger's internals: URL helpers and the column sizes
+ALLOWED_INTERNALS = {"ledger.engine": {"resolve_url", "safe_url"},
+                     "ledger.schema": {"register_field_limits"}, "sqlalchemy.engine": {"make_url"}}
+CALLERS = ("cli", "flows", "mailroom", "pipeline", "qa")
+#: what reading or writing a table by hand needs (catching ``sa.exc`` errors is fine)
+SQL_BUILDERS = {"create_engine", "select", "text", "insert", "update", "delete", "Table",
+                "MetaData", "inspect"}
+
+
+def test_callers_reach_the_ledger_only_through_the_handle():
+    """No caller builds an engine, opens a transaction or reads a table itself."""
+    root = LEDGER.parent
+    found = []
+    for package in CALLERS:
+        for path in sorted((root / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.Attribute) and node.attr in SQL_BUILDERS
+                        and isinstance(node.value, ast.Name) and node.value.id in ("sa", "sqlalchemy")):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: sa.{node.attr}")
+                elif isinstance(node, ast.ImportFrom) and node.module and (
+                        node.module.startswith(("sqlalchemy", "ledger.engine", "ledger.schema",
+                                                "ledger.staging", "ledger.chain"))):
+                    allowed = ALLOWED_INTERNALS.get(node.module, set())
+                    found += [f"{path.relative_to(root)}: from {node.module} import {a.name}"
+                              for a in node.names if a.name not in allowed]
+    assert found == []
