@@ -174,6 +174,7 @@ def test_a_number_change_leads_to_a_card_in_the_next_daily_run(prefect_api, tmp_
     from flows.daily_increment import run_daily
     from mailroom.reconcile import reconcile
     from pipeline.report import exit_code
+    from pipeline.stages.bookkeeping import QaLedger
     from qa import check_batch
     from qa.checks import REVOKED_SINCE
     from transforms.identifiers import resident_code as resident_code_id
@@ -191,15 +192,15 @@ def test_a_number_change_leads_to_a_card_in_the_next_daily_run(prefect_api, tmp_
         b for b in sorted(Path(opts.out_dir, "batches").iterdir())
         if head["resident_code"] in ";".join(pl.read_csv(b / "manifest.csv", infer_schema=False)
                                              ["resident_codes"].fill_null("")))
-    with open_ledger(backend, operator="unknown", create=True) as led:
-        recheck = check_batch(old_envelope, ledger=led, plan=None, full_qr=False,
+    with open_ledger(backend, operator="qa") as led:
+        recheck = check_batch(old_envelope, ledger=QaLedger(led), plan=None, full_qr=False,
                               qr_sample_size=0, seed=0)
     rules = {f["rule"] for check in recheck["checks"].values() if isinstance(check, dict)
              for f in check.get("findings", [])}
     assert recheck["verdict"] == "fail" and REVOKED_SINCE in rules
     rec = reconcile(opts)
     assert rec["recently_pulled_envelopes"] and rec["without_notice"] >= 1
-    with open_ledger(backend, operator="unknown", create=True) as led:  # the whole envelope is pulled: its other cards are re-planned
+    with open_ledger(backend, operator="reader") as led:  # the whole envelope is pulled: its other cards are re-planned
         pulled = notices.all_notices(led, ["voided"])
     assert set(pulled["void_reason"]) <= {"number_revoked", "envelope_pulled"}
     assert rec["without_notice"] == pulled.height
