@@ -38,11 +38,12 @@ def baseline_pages_per_s(opts, batch_id: str) -> float:
 
     from core.heap import frozen_heap
     from layouts.batch import write_batch
-    from ledger import Ledger
+    from pipeline.stages.bookkeeping import run_ledger
     from pipeline.stages.print_plan import print_settings, render_numbers
 
     rows = pl.scan_parquet(opts.run_dir.plan_path).filter(pl.col("batch_id") == batch_id).collect()
-    numbers = render_numbers(Ledger(opts.ledger.url), rows)
+    with run_ledger(opts) as ledger:
+        numbers = render_numbers(ledger, rows)
     with tempfile.TemporaryDirectory() as scratch, frozen_heap():   # as the workers draw
         start = time.perf_counter()
         result = write_batch(Path(scratch) / batch_id, rows, numbers, print_settings(opts))

@@ -1,7 +1,7 @@
 """Benchmark: committing a Nerima-size set of new numbers (740,000) to the ledger.
 
 For SQLite and PostgreSQL (when a URL is configured) it prints medians of several runs of
-- ``commit``: Ledger.commit_numbers of 740,000 new numbers into a fresh ledger (staging,
+- ``commit``: ledger.numbers.commit of 740,000 new numbers into a fresh ledger (staging,
   set-based checks, one INSERT ... SELECT, all constraints and indexes) — goal < 30 s;
 - ``recommit``: the same set again (the idempotent no-op a resumed run does);
 - ``baseline``: the same rows loaded the plainest bulk way into an unconstrained table
@@ -35,8 +35,9 @@ import numpy as np
 import polars as pl
 import sqlalchemy as sa
 
-from ledger import Ledger
-from ledger.bulk import load
+from ledger import numbers, open_ledger, runs
+from ledger.engine import make_engine
+from ledger.staging import load
 from pipeline.stages.verify import verify_ledger
 from transforms.numbering import derive_my_numbers
 
@@ -79,7 +80,7 @@ class Database:
 
 def time_baseline(url: str, frame: pl.DataFrame) -> float:
     """The same rows into a plain table with no constraint, index or check."""
-    engine = Ledger(url).engine
+    engine = make_engine(url)  # a plain table beside no ledger: the price of nothing
     plain = sa.Table("plain_numbers", sa.MetaData(), sa.Column("resident_code", sa.String(11)),
                      sa.Column("my_number", sa.String(12)), sa.Column("generation", sa.Integer))
     with engine.begin() as conn:
@@ -95,14 +96,13 @@ def time_baseline(url: str, frame: pl.DataFrame) -> float:
 def time_commit(url: str, frame: pl.DataFrame, verify: bool = False
                 ) -> tuple[float, float, float | None]:
     """(first commit, identical recommit, GX proof or None) on a fresh ledger."""
-    ledger = Ledger(url, operator="bench")
-    ledger.init()
-    run_id = ledger.start_run("bench", "0" * 64, {"rows": frame.height})
+    ledger = open_ledger(url, operator="bench", create=True)
+    run_id = runs.start(ledger, "bench", "0" * 64, {"rows": frame.height})
     start = time.perf_counter()
-    first = ledger.commit_numbers(run_id, frame, "k-bench")
+    first = numbers.commit(ledger, run_id, frame, "k-bench")
     commit_s = time.perf_counter() - start
     start = time.perf_counter()
-    again = ledger.commit_numbers(run_id, frame, "k-bench")
+    again = numbers.commit(ledger, run_id, frame, "k-bench")
     recommit_s = time.perf_counter() - start
     assert first.inserted == frame.height and again.already_present == frame.height
     verify_s = None

@@ -14,7 +14,8 @@ import polars as pl
 from prefect import flow, task
 
 from flows.common import TASK_DEFAULTS, guarded
-from ledger import Ledger
+from ledger import open_ledger
+from pipeline.stages.bookkeeping import QaLedger
 from qa import check_batch
 
 
@@ -24,9 +25,10 @@ def _check(batch_dir: str, ledger_url: str | None, plan_path: str | None, full_q
     if plan_path and Path(plan_path).exists():
         batch_id = Path(batch_dir).name
         plan = pl.scan_parquet(plan_path).filter(pl.col("batch_id") == batch_id).collect()
-    ledger = Ledger(ledger_url) if ledger_url else None
+    ledger = open_ledger(ledger_url, operator="print-qa") if ledger_url else None
     try:
-        report = check_batch(Path(batch_dir), ledger=ledger, plan=plan, full_qr=full_qr,
+        report = check_batch(Path(batch_dir), ledger=QaLedger(ledger) if ledger else None,
+                             plan=plan, full_qr=full_qr,
                              qr_sample_size=qr_sample_size, seed=seed)
     finally:  # one ledger per batch: its SQLite page cache goes with it
         if ledger is not None:

@@ -17,6 +17,11 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .schema import audit_log
+
 #: the prev_hash of the first entry
 GENESIS = "0" * 64
 
@@ -34,3 +39,24 @@ def entry_hash(prev_hash: str, at: datetime, who: str, action: str, subject: str
     text = json.dumps([prev_hash, canonical_time(at), who, action, subject, run_id, why],
                       ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+#: PostgreSQL transaction-scoped advisory lock serialising audit appends per schema
+_PG_AUDIT_LOCK = "SELECT pg_advisory_xact_lock(1836674932, hashtext(current_schema()))"
+
+
+def append(conn: Connection, *, at: datetime, who: str, action: str, subject: str, why: str,
+           run_id: str | None) -> None:
+    """Append one entry, chained to the last one, inside the caller's write transaction.
+
+    Writers are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped
+    advisory lock per schema, which needs no privilege beyond INSERT: ledger.roles), so
+    two entries never claim the same predecessor."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(_PG_AUDIT_LOCK)
+    prev = conn.execute(sa.select(audit_log.c.entry_hash)
+                        .order_by(audit_log.c.audit_id.desc()).limit(1)).scalar() or GENESIS
+    why = why or ""
+    conn.execute(sa.insert(audit_log).values(
+        at=at, who=who, action=action, subject=subject, run_id=run_id, why=why, prev_hash=prev,
+        entry_hash=entry_hash(prev, at, who, action, subject, run_id, why)))

@@ -41,6 +41,23 @@ def resolve_url(url: str) -> URL:
     return parsed
 
 
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file of a SQLite ledger URL (None: not SQLite, or in memory)."""
+    parsed = url if isinstance(url, URL) else resolve_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def require_existing(url: str | URL) -> None:
+    """Refuse (exit 2) a SQLite ledger file that does not exist, instead of creating an
+    empty one (read-only commands, and every open without ``create``)."""
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise ConfigError(f"no ledger at {path}: check --ledger (or MYNUMBER_LEDGER); "
+                          "`mynumber ledger init` creates one")
+
+
 def safe_url(url: URL) -> str:
     """The URL as it may be shown to an operator: password hidden."""
     return url.render_as_string(hide_password=True)

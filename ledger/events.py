@@ -6,20 +6,15 @@ finds every event already recorded and returns nothing to process.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import polars as pl
 import sqlalchemy as sa
 
 from core.errors import InvalidFormat, LedgerError
 
-from . import bulk
-from .engine import write_transaction
+from . import staging
 from .frames import check_digits
+from .handle import LedgerHandle
 from .schema import events
-
-if TYPE_CHECKING:
-    from .store import Ledger
 
 KEYS = ("resident_code", "event", "event_date")
 
@@ -44,27 +39,26 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
-def record_events(ledger: Ledger, run_id: str, frame: pl.DataFrame) -> pl.DataFrame:
+def record(handle: LedgerHandle, run_id: str, frame: pl.DataFrame) -> pl.DataFrame:
     """Insert events not seen before; return the caller's rows for exactly those events."""
     frame = _normalise(frame)
     keys = frame.select(KEYS).unique()
-    stage = bulk.stage_table("ledger_stage_events", {
+    stage = staging.stage_table("ledger_stage_events", {
         "resident_code": sa.String(11), "event": sa.String(32), "event_date": sa.Date})
     s = stage.c
     seen = sa.exists().where(events.c.resident_code == s.resident_code,
                              events.c.event == s.event, events.c.event_date == s.event_date)
-    with write_transaction(ledger.engine, "events") as conn:
-        bulk.create_and_load(conn, stage, keys)
-        new = bulk.fetch_frame(conn, sa.select(s.resident_code, s.event, s.event_date).where(~seen),
+    with handle.write("events") as w:
+        conn = w.conn
+        staging.create_and_load(conn, stage, keys)
+        new = staging.fetch_frame(conn, sa.select(s.resident_code, s.event, s.event_date).where(~seen),
                                {"resident_code": pl.Utf8, "event": pl.Utf8, "event_date": pl.Date})
-        from .store import utcnow
-
         conn.execute(sa.insert(events).from_select(
             ["resident_code", "event", "event_date", "run_id", "recorded_at"],
             sa.select(s.resident_code, s.event, s.event_date, sa.literal(run_id),
-                      sa.literal(utcnow(), events.c.recorded_at.type)).where(~seen)))
-        bulk.drop(conn, stage)
-        ledger._audit(conn, "record_events",
+                      sa.literal(w.now(), events.c.recorded_at.type)).where(~seen)))
+        staging.drop(conn, stage)
+        w.audit("record_events",
                       f"{new.height} new event(s), {keys.height - new.height} already recorded",
                       "", run_id)
     return frame.join(new, on=list(KEYS), how="semi", maintain_order="left")

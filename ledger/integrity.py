@@ -24,19 +24,22 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .bulk import fetch_frame
-from .chain import GENESIS, canonical_time, entry_hash
-from .engine import read_transaction
-from .schema import audit_log, expected_trigger_names, issued_numbers, ledger_keys
+from transforms.numbering import derive_my_numbers
 
-if TYPE_CHECKING:
-    from .store import Ledger
+from .chain import GENESIS, canonical_time, entry_hash
+from .handle import LedgerHandle
+from .keys import IssuingKey
+from .schema import audit_log, expected_trigger_names, issued_numbers, ledger_keys
+from .staging import fetch_frame
+
+#: how numbers are derived (a test may pass its own)
+Derive = Callable[[pl.Series, Any, int], pl.Series]
 
 A = audit_log.c
 I = issued_numbers.c  # noqa: E741
@@ -90,8 +93,9 @@ def head(entries: list[Any]) -> dict[str, Any]:
             "at": canonical_time(last.at) if last else None}
 
 
-def export_head(ledger: Ledger) -> dict[str, Any]:
-    with read_transaction(ledger.engine) as conn:
+def export_head(handle: LedgerHandle) -> dict[str, Any]:
+    """The head of the chain as it is now (``mynumber ledger audit-head``)."""
+    with handle.read() as conn:
         return head(_entries(conn))
 
 
@@ -118,13 +122,12 @@ def _present_triggers(conn: Connection) -> set[str]:
         "AND t.tgenabled <> 'D'")}
 
 
-def check_integrity(ledger: Ledger, *, anchor: dict[str, Any] | None = None,
-                    key: Any = None,
-                    derive: Callable[[pl.Series, Any, int], pl.Series] | None = None
+def check_integrity(handle: LedgerHandle, *, anchor: dict[str, Any] | None = None,
+                    key: IssuingKey | None = None, derive: Derive = derive_my_numbers
                     ) -> IntegrityResult:
     """Run every rule of the module docstring over the ledger (one read snapshot)."""
     result = IntegrityResult()
-    with read_transaction(ledger.engine) as conn:
+    with handle.read() as conn:
         entries = _entries(conn)
         result.add("audit_chain", check_audit_chain(entries), len(entries))
         if anchor is not None:
@@ -161,13 +164,8 @@ def check_integrity(ledger: Ledger, *, anchor: dict[str, Any] | None = None,
     return result
 
 
-def _rederive(conn: Connection, key: Any,
-              derive: Callable[[pl.Series, Any, int], pl.Series] | None) -> tuple[int, int]:
+def _rederive(conn: Connection, key: IssuingKey, derive: Derive) -> tuple[int, int]:
     """Rows issued under ``key`` whose number is not derive(code, key, generation)."""
-    if derive is None:
-        from transforms.numbering import derive_my_numbers
-
-        derive = derive_my_numbers
     frame = fetch_frame(conn, sa.select(I.resident_code, I.my_number, I.generation)
                         .where(I.key_id == key.key_id).order_by(I.generation, I.resident_code),
                         {"resident_code": pl.Utf8, "my_number": pl.Utf8, "generation": pl.Int64})

@@ -10,19 +10,16 @@ their key id (see docs/architecture.md, Key rotation). Messages name key ids, ne
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.errors import KeyMismatch, LedgerError
+from core.keys import BlockCipher
 
-from .engine import read_transaction, write_transaction
+from .handle import LedgerHandle, WriteContext
 from .schema import ledger_keys
-
-if TYPE_CHECKING:
-    from .store import Ledger
 
 K = ledger_keys.c
 
@@ -40,8 +37,11 @@ class LedgerKey(Protocol):
     def check_value(self) -> str: ...
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+class IssuingKey(LedgerKey, Protocol):
+    """A loaded key that can also derive numbers (what reissue and verify --key need)."""
+
+    @property
+    def derivation_key(self) -> bytes | BlockCipher: ...
 
 
 def current_key(conn: Connection) -> dict[str, Any] | None:
@@ -75,37 +75,32 @@ def check(conn: Connection, key: LedgerKey) -> dict[str, Any] | None:
     return current
 
 
-def check_key(ledger: Ledger, key: LedgerKey) -> None:
-    """Read-only: refuse a key the ledger would not issue under (before a run starts)."""
-    with read_transaction(ledger.engine) as conn:
-        check(conn, key)
-
-
-def bind(ledger: Ledger, conn: Connection, key: LedgerKey, run_id: str | None) -> None:
+def bind(w: WriteContext, key: LedgerKey, run_id: str | None) -> None:
     """Inside a write transaction: check the key; register it when the ledger has none; give
     a key id found before migration 0002 its check value on first use."""
+    conn = w.conn
     current = check(conn, key)
     if current is None:
         conn.execute(sa.insert(ledger_keys).values(
             key_id=key.key_id, check_value=key.check_value, is_demo=bool(key.is_demo),
-            status="current", key_created=key.created or "", registered_at=_now(),
-            registered_by=ledger.operator))
-        ledger._audit(conn, "register_key", f"key {key.key_id} registered as current"
+            status="current", key_created=key.created or "", registered_at=w.now(),
+            registered_by=w.operator))
+        w.audit("register_key", f"key {key.key_id} registered as current"
                       f"{' (DEMO)' if key.is_demo else ''}", "first issuing run", run_id)
     elif current["check_value"] is None:
         conn.execute(sa.update(ledger_keys).where(K.key_id == key.key_id)
                      .values(check_value=key.check_value, is_demo=bool(key.is_demo)))
-        ledger._audit(conn, "bind_key", f"key {key.key_id} check value recorded",
+        w.audit("bind_key", f"key {key.key_id} check value recorded",
                       "key id from before key binding, first use", run_id)
 
 
-def bind_key(ledger: Ledger, key: LedgerKey, run_id: str | None = None) -> None:
+def bind_key(handle: LedgerHandle, key: LedgerKey, run_id: str | None = None) -> None:
     """`bind` in its own transaction (an issuing run calls it before it starts)."""
-    with write_transaction(ledger.engine, "ledger_keys") as conn:
-        bind(ledger, conn, key, run_id)
+    with handle.write("ledger_keys") as w:
+        bind(w, key, run_id)
 
 
-def rotate(ledger: Ledger, current: LedgerKey, new: LedgerKey, why: str) -> None:
+def rotate(handle: LedgerHandle, current: LedgerKey, new: LedgerKey, why: str) -> None:
     """Make ``new`` the current key; ``current`` must be the current one (proof of holding
     it). DEMO and production never mix; a key the ledger knew is never made current again."""
     if not why or not why.strip():
@@ -114,26 +109,27 @@ def rotate(ledger: Ledger, current: LedgerKey, new: LedgerKey, why: str) -> None
         raise KeyMismatch("refused: the new key is the current key")
     if bool(new.is_demo) != bool(current.is_demo):
         raise KeyMismatch("refused: rotation never mixes DEMO and production keys")
-    with write_transaction(ledger.engine, "ledger_keys") as conn:
-        bind(ledger, conn, current, None)
+    with handle.write("ledger_keys") as w:
+        conn = w.conn
+        bind(w, current, None)
         known = conn.execute(sa.select(K.key_id).where(
             sa.or_(K.key_id == new.key_id, K.check_value == new.check_value))).first()
         if known is not None:
             raise KeyMismatch(f"refused: key {new.key_id} (or a key with the same check value) "
                               "is already known to this ledger; a retired key is never reused")
-        now = _now()
+        now = w.now()
         conn.execute(sa.update(ledger_keys).where(K.status == "current").values(
-            status="retired", retired_at=now, retired_by=ledger.operator))
+            status="retired", retired_at=now, retired_by=w.operator))
         conn.execute(sa.insert(ledger_keys).values(
             key_id=new.key_id, check_value=new.check_value, is_demo=bool(new.is_demo),
             status="current", key_created=new.created or "", registered_at=now,
-            registered_by=ledger.operator))
-        ledger._audit(conn, "rotate_key", f"key {current.key_id} retired, key {new.key_id} current",
+            registered_by=w.operator))
+        w.audit("rotate_key", f"key {current.key_id} retired, key {new.key_id} current",
                       why, None)
 
 
-def known_keys(ledger: Ledger) -> list[dict[str, Any]]:
+def known_keys(handle: LedgerHandle) -> list[dict[str, Any]]:
     """Every key the ledger knows (key id, check value, DEMO, status, when, who)."""
-    with read_transaction(ledger.engine) as conn:
+    with handle.read() as conn:
         return [dict(r) for r in conn.execute(
             sa.select(ledger_keys).order_by(K.registered_at, K.key_id)).mappings()]

@@ -26,7 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -34,11 +34,9 @@ from sqlalchemy.engine import Connection
 from core.errors import LedgerError
 from core.processes import pid_alive
 
-from .engine import read_transaction, write_transaction
+from .engine import write_transaction
+from .handle import LedgerHandle
 from .schema import run_locks
-
-if TYPE_CHECKING:
-    from .store import Ledger
 
 log = logging.getLogger("mynumber.ledger.locks")
 
@@ -83,7 +81,7 @@ def is_stale(holder: Holder, now: datetime, host: str) -> bool:
 class RunLock:
     """The ledger's run lock for one run (a context manager; release is idempotent)."""
 
-    def __init__(self, ledger: Ledger, run_name: str, out_dir: str, *,
+    def __init__(self, ledger: LedgerHandle, run_name: str, out_dir: str, *,
                  lease_s: float = DEFAULT_LEASE_S) -> None:
         self.ledger = ledger
         self.run_name = run_name[:200]
@@ -104,7 +102,6 @@ class RunLock:
     # --- acquire / release ---------------------------------------------------------------
     def acquire(self, *, wait: bool = False, poll_s: float = 2.0) -> None:
         """Take the lock, or raise RunInProgress (or, with ``wait``, poll until it is free)."""
-        self.ledger.init_if_needed()
         while True:
             holder = self._try_pg() if self._is_pg else self._try_sqlite()
             if holder is None:
@@ -151,7 +148,7 @@ class RunLock:
                 "lease_until": now + timedelta(seconds=self.lease_s)}
 
     def _try_sqlite(self) -> Holder | None:
-        now = datetime.now(UTC)
+        now = self.ledger.now()
         with write_transaction(self.ledger.engine) as conn:
             current = _read_holder(conn)
             if current is not None:
@@ -171,14 +168,13 @@ class RunLock:
         got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one()
         if not got:
             conn.close()
-            with read_transaction(engine) as rconn:
-                current = _read_holder(rconn)
+            current = current_holder(self.ledger)
             if current is None:  # between its lock and its row: describe it plainly
-                now = datetime.now(UTC)
+                now = self.ledger.now()
                 current = Holder("?", "(starting)", "another operator", "?", 0, "", now, now)
             return current
         self._pg_conn, self._pg_key = conn, int(key)
-        now = datetime.now(UTC)
+        now = self.ledger.now()
         # we hold the advisory lock: any row left is from a holder whose session died
         with write_transaction(engine) as wconn:
             wconn.execute(sa.delete(run_locks).where(run_locks.c.name == LOCK_NAME))
@@ -194,7 +190,7 @@ class RunLock:
                     done = conn.execute(
                         sa.update(run_locks)
                         .where(run_locks.c.name == LOCK_NAME, run_locks.c.holder == self.holder)
-                        .values(lease_until=datetime.now(UTC) + timedelta(seconds=self.lease_s))
+                        .values(lease_until=self.ledger.now() + timedelta(seconds=self.lease_s))
                     ).rowcount
                 if done != 1:
                     self.lost = True
@@ -213,7 +209,7 @@ def _read_holder(conn: Connection) -> Holder | None:
                   since=_utc(row["since"]), lease_until=_utc(row["lease_until"]))
 
 
-def current_holder(ledger: Ledger) -> Holder | None:
-    """Who holds the run lock now (None: nobody), for `ledger stats` and tests."""
-    with read_transaction(ledger.engine) as conn:
+def current_holder(ledger: LedgerHandle) -> Holder | None:
+    """Who holds the run lock now (None: nobody): what a refused run is told."""
+    with ledger.read() as conn:
         return _read_holder(conn)

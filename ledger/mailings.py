@@ -1,4 +1,8 @@
-"""Envelopes and their 簡易書留 tracking numbers: allocation, recording, status changes.
+"""Envelopes and their 簡易書留 tracking numbers: allocation, the envelope row, its status.
+
+An envelope (``mailings``) is only its row: household, batch, sequence and registered-mail
+number. Its life is that of the notices (cards) in it (``ledger.notices``): its status is
+derived from them (``status_of``), in the notices' one vocabulary, never stored twice.
 
 Tracking numbers come from sender-printed ranges the post office assigns. Each allocation
 moves a range's cursor and inserts every number it hands out into a table whose primary key
@@ -8,7 +12,7 @@ number, and a number is never handed out again, even if a range is entered twice
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
 
 import numpy as np
 import polars as pl
@@ -17,14 +21,17 @@ import sqlalchemy as sa
 from core.errors import ConfigError, LedgerError
 from transforms.identifiers.registered_mail import from_serials
 
-from . import bulk
-from .engine import write_transaction
+from . import staging
 from .frames import check_digits, require_columns
+from .handle import LedgerHandle, WriteContext
 from .numbers import CommitResult
-from .schema import MAILING_STATUSES, mail_number_ranges, mailing_history, mailings, registered_mail_numbers
-
-if TYPE_CHECKING:
-    from .store import Ledger
+from .schema import (
+    NOTICE_STATUSES,
+    mail_number_ranges,
+    mailings,
+    notices,
+    registered_mail_numbers,
+)
 
 R = mail_number_ranges
 
@@ -53,17 +60,16 @@ def parse_range(text: str) -> tuple[int, int]:
     return first, last
 
 
-def add_range(ledger: Ledger, first_body: int | str, last_body: int | str) -> int:
+def add_range(handle: LedgerHandle, first_body: int | str, last_body: int | str) -> int:
     """Register a range; refuses one overlapping a range already known."""
     first, last = int(first_body), int(last_body)
     check_range(first, last)
-    from .store import utcnow
-
-    with write_transaction(ledger.engine, "mail_number_ranges") as conn:
-        return _add_range(ledger, conn, first, last, utcnow())
+    with handle.write("mail_number_ranges") as w:
+        return _add_range(w, first, last, w.now())
 
 
-def _add_range(ledger: Ledger, conn: sa.Connection, first: int, last: int, now: Any) -> int:
+def _add_range(w: WriteContext, first: int, last: int, now: datetime) -> int:
+    conn = w.conn
     overlap = conn.execute(sa.select(sa.func.count()).where(
         R.c.first_body <= last, R.c.last_body >= first)).scalar_one()
     if overlap:
@@ -71,11 +77,11 @@ def _add_range(ledger: Ledger, conn: sa.Connection, first: int, last: int, now: 
     range_id = conn.execute(sa.insert(R).values(
         first_body=first, last_body=last, next_body=first, created_at=now)
         .returning(R.c.range_id)).scalar_one()
-    ledger._audit(conn, "add_mail_range", f"range {range_id}: {last - first + 1} numbers", "", None)
+    w.audit("add_mail_range", f"range {range_id}: {last - first + 1} numbers", "", None)
     return int(range_id)
 
 
-def allocate(ledger: Ledger, n: int, *, run_id: str | None = None,
+def allocate(handle: LedgerHandle, n: int, run_id: str | None = None, *,
              configured_range: str | None = None) -> list[str]:
     """Hand out n numbers in range order; all or nothing (LedgerError when ranges run out).
 
@@ -87,16 +93,14 @@ def allocate(ledger: Ledger, n: int, *, run_id: str | None = None,
         raise ValueError("n must be >= 0")
     if n == 0:
         return []
-    from .store import utcnow
-
-    now = utcnow()
-    with write_transaction(ledger.engine, "mail_number_ranges") as conn:
+    with handle.write("mail_number_ranges") as w:
+        conn, now = w.conn, w.now()
         if configured_range:
             first, last = parse_range(configured_range)
             known = conn.execute(sa.select(sa.func.count()).select_from(R).where(
                 R.c.first_body == first, R.c.last_body == last)).scalar_one()
             if not known:
-                _add_range(ledger, conn, first, last, now)
+                _add_range(w, first, last, now)
         if conn.execute(sa.select(sa.func.count()).select_from(R)).scalar_one() == 0:
             raise ConfigError("no registered-mail (簡易書留) number range is set: register the range "
                               "the post office assigned with `mynumber ledger mail-range FIRST LAST` "
@@ -122,26 +126,24 @@ def allocate(ledger: Ledger, n: int, *, run_id: str | None = None,
                               "range_id": np.concatenate(range_ids)}).with_columns(
             pl.lit(now).alias("allocated_at"))
         try:
-            bulk.load(conn, registered_mail_numbers, frame)
+            staging.load(conn, registered_mail_numbers, frame)
         except sa.exc.IntegrityError:
             raise LedgerError("a registered-mail number in this range was handed out before; "
                               "nothing allocated") from None
-        ledger._audit(conn, "allocate_mail_numbers", f"{n} registered-mail number(s)", "", run_id)
+        w.audit("allocate_mail_numbers", f"{n} registered-mail number(s)", "", run_id)
     return numbers.to_list()
 
 
 MAILING_COLUMNS = ("household_id", "batch_id", "envelope_seq", "registered_mail_number")
 
 
-def record_mailings(ledger: Ledger, run_id: str, frame: pl.DataFrame) -> CommitResult:
-    """Insert this run's envelopes not yet recorded, as 'planned'; the same rows again add nothing.
+def record(handle: LedgerHandle, run_id: str, frame: pl.DataFrame) -> CommitResult:
+    """Insert this run's envelopes not yet recorded; the same rows again add nothing.
 
     Envelopes are identified by (run, batch_id, envelope_seq) because batch ids restart in
     every run. An envelope already recorded with another household or tracking number, or
     a tracking number already on another envelope (of any run), refuses the whole set.
     """
-    from .store import utcnow
-
     frame = require_columns(frame, MAILING_COLUMNS, "record_mailings").with_columns(
         pl.col("household_id").cast(pl.Utf8), pl.col("batch_id").cast(pl.Utf8),
         pl.col("envelope_seq").cast(pl.Int64), pl.col("registered_mail_number").cast(pl.Utf8))
@@ -150,75 +152,68 @@ def record_mailings(ledger: Ledger, run_id: str, frame: pl.DataFrame) -> CommitR
                         + pl.col("registered_mail_number").is_duplicated().sum()).item()
     if dups:
         raise LedgerError(f"record_mailings: {dups} row(s) repeat an envelope or tracking number")
-    stage = bulk.stage_table("ledger_stage_mailings", {
+    stage = staging.stage_table("ledger_stage_mailings", {
         "household_id": sa.String(64), "batch_id": sa.String(32), "envelope_seq": sa.Integer,
         "registered_mail_number": sa.String(11)})
     s, m = stage.c, mailings.c
-    now = utcnow()
-    with write_transaction(ledger.engine, "mailings") as conn:
-        bulk.create_and_load(conn, stage, frame)
+    with handle.write("mailings") as w:
+        conn = w.conn
+        staging.create_and_load(conn, stage, frame)
         same_env = sa.and_(m.run_id == run_id, m.batch_id == s.batch_id,
                            m.envelope_seq == s.envelope_seq)
         same_num = m.registered_mail_number == s.registered_mail_number
-        present = bulk.count(conn, sa.select(s.batch_id).join(
+        present = staging.count(conn, sa.select(s.batch_id).join(
             mailings, sa.and_(same_env, same_num, m.household_id == s.household_id)))
-        clash = bulk.count(conn, sa.select(s.batch_id).join(mailings, sa.or_(same_env, same_num)))
+        clash = staging.count(conn, sa.select(s.batch_id).join(mailings, sa.or_(same_env, same_num)))
         if clash != present:
             raise LedgerError(f"record_mailings refused, nothing written: {clash - present} "
                               "envelope(s) or tracking number(s) already recorded differently")
         conn.execute(sa.insert(mailings).from_select(
-            ["household_id", "batch_id", "envelope_seq", "registered_mail_number", "status",
-             "run_id", "created_at", "updated_at"],
+            ["household_id", "batch_id", "envelope_seq", "registered_mail_number", "run_id",
+             "created_at"],
             sa.select(s.household_id, s.batch_id, s.envelope_seq, s.registered_mail_number,
-                      sa.literal("planned"), sa.literal(run_id),
-                      sa.literal(now, m.created_at.type), sa.literal(now, m.updated_at.type))
+                      sa.literal(run_id), sa.literal(w.now(), m.created_at.type))
             .where(~sa.exists().where(same_env))))
         inserted = frame.height - present
-        bulk.drop(conn, stage)
-        ledger._audit(conn, "record_mailings",
-                      f"{inserted} envelope(s) recorded, {present} already present", "", run_id)
+        staging.drop(conn, stage)
+        w.audit("record_mailings", f"{inserted} envelope(s) recorded, {present} already present",
+                "", run_id)
     return CommitResult(inserted=inserted, already_present=present)
 
 
-def set_mailing_status(ledger: Ledger, status: str, *, registered_mail_numbers: Any = None,
-                       batch_id: str | None = None, batch_run_id: str | None = None,
-                       run_id: str | None = None, why: str = "") -> int:
-    """Set the status of the given envelopes (or a whole batch) and log each change.
+# --- the envelope's status, derived from its notices ------------------------------------
+#: an envelope with no notice at all (recorded before notices existed, migration 0004)
+NO_NOTICE = "no_notice"
+#: the lifecycle order of a card; an envelope is where its least advanced live card is
+_LIVE_ORDER = tuple(s for s in NOTICE_STATUSES if s != "voided")
+#: every status an envelope can show: the notices' vocabulary, plus ``no_notice``
+ENVELOPE_STATUSES = (*NOTICE_STATUSES, NO_NOTICE)
 
-    A batch is that of ``batch_run_id``, or else of the newest run that has a batch of
-    this name (batch ids restart in every run). ``run_id`` is the run making the change.
-    """
-    if status not in MAILING_STATUSES:
-        raise LedgerError(f"mailing status must be one of {', '.join(MAILING_STATUSES)}")
-    if (registered_mail_numbers is None) == (batch_id is None):
-        raise LedgerError("set_mailing_status needs either registered_mail_numbers or batch_id")
-    from .store import utcnow
 
-    now = utcnow()
+def status_of() -> sa.Subquery:
+    """[mailing_id, registered_mail_number, status]: each envelope's status from its notices.
+
+    The least advanced of its notices that are not voided (the cards of one envelope move
+    together, so they agree unless one was pulled); ``voided`` when every notice is;
+    ``no_notice`` when it has none."""
+    n = notices.c
+    rank = sa.case(*((n.status == s, i) for i, s in enumerate(_LIVE_ORDER)), else_=None)
+    per = (sa.select(n.registered_mail_number, sa.func.min(rank).label("rank"),
+                     sa.func.count().label("cards"))
+           .group_by(n.registered_mail_number).subquery("per_envelope"))
+    status = sa.case((per.c.cards.is_(None), NO_NOTICE), (per.c.rank.is_(None), "voided"),
+                     *((per.c.rank == i, s) for i, s in enumerate(_LIVE_ORDER)),
+                     else_=NO_NOTICE)
     m = mailings.c
-    with write_transaction(ledger.engine, "mailings") as conn:
-        stage = None
-        if batch_id is not None:
-            owner = batch_run_id or conn.execute(
-                sa.select(m.run_id).where(m.batch_id == batch_id)
-                .order_by(m.mailing_id.desc()).limit(1)).scalar()
-            where = sa.and_(m.batch_id == batch_id, m.run_id == owner)
-            subject = f"batch {batch_id} of run {owner}"
-        else:
-            numbers = pl.Series("registered_mail_number", registered_mail_numbers, dtype=pl.Utf8)
-            stage = bulk.stage_table("ledger_stage_mail_status",
-                                     {"registered_mail_number": sa.String(11)})
-            bulk.create_and_load(conn, stage, numbers.unique().to_frame())
-            where = m.registered_mail_number.in_(sa.select(stage.c.registered_mail_number))
-            subject = "envelopes by tracking number"
-        changed = conn.execute(sa.update(mailings).where(where).values(
-            status=status, updated_at=now)).rowcount
-        conn.execute(sa.insert(mailing_history).from_select(
-            ["mailing_id", "status", "run_id", "at"],
-            sa.select(m.mailing_id, sa.literal(status), sa.literal(run_id, sa.String),
-                      sa.literal(now, mailing_history.c.at.type)).where(where)))
-        if stage is not None:
-            bulk.drop(conn, stage)
-        ledger._audit(conn, "set_mailing_status", f"{subject}: {changed} envelope(s) -> {status}",
-                      why, run_id)
-    return int(changed)
+    return (sa.select(m.mailing_id, m.registered_mail_number, status.label("status"))
+            .select_from(mailings.outerjoin(
+                per, per.c.registered_mail_number == m.registered_mail_number))
+            .subquery("envelope_status"))
+
+
+def status_counts(conn: sa.Connection) -> dict[str, int]:
+    """Envelopes by derived status (counts only), in lifecycle order."""
+    derived = status_of()
+    got = {str(st): int(k) for st, k in conn.execute(
+        sa.select(derived.c.status, sa.func.count()).group_by(derived.c.status)).all()}
+    return {st: got[st] for st in ENVELOPE_STATUSES if st in got}

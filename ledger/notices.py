@@ -14,11 +14,12 @@ for changes. Results are counts and registered-mail numbers, never a My Number.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -26,21 +27,17 @@ from sqlalchemy.engine import Connection
 
 from core.errors import LedgerError
 
-from . import bulk
-from .engine import read_transaction, write_transaction
+from . import staging
 from .frames import require_columns
+from .handle import LedgerHandle, WriteContext
 from .schema import (
     NOTICE_STATUSES,
     NOTICE_TRANSITIONS,
     issued_numbers,
-    notice_history,
     notices,
     resident_records,
     runs,
 )
-
-if TYPE_CHECKING:
-    from .store import Ledger
 
 N = notices.c
 I = issued_numbers.c  # noqa: E741
@@ -48,17 +45,12 @@ I = issued_numbers.c  # noqa: E741
 MANUAL_BATCH = "MANUAL"
 NOTICE_COLUMNS = ("resident_code", "household_id", "batch_id", "envelope_seq",
                   "registered_mail_number", "is_manual")
-PENDING_SCHEMA: bulk.FrameSchema = {"number_id": pl.Int64, "resident_code": pl.Utf8, "record": pl.Utf8}
-NOTICE_SCHEMA: bulk.FrameSchema = {"notice_id": pl.Int64, "resident_code": pl.Utf8, "household_id": pl.Utf8,
+PENDING_SCHEMA: staging.FrameSchema = {"number_id": pl.Int64, "resident_code": pl.Utf8, "record": pl.Utf8}
+NOTICE_SCHEMA: staging.FrameSchema = {"notice_id": pl.Int64, "resident_code": pl.Utf8, "household_id": pl.Utf8,
                  "run_id": pl.Utf8, "batch_id": pl.Utf8, "envelope_seq": pl.Int64,
                  "registered_mail_number": pl.Utf8, "is_manual": pl.Boolean, "status": pl.Utf8,
                  "void_reason": pl.Utf8, "updated_at": pl.Datetime("us", "UTC"),
                  "number_status": pl.Utf8}
-
-
-def allowed(from_status: str, to_status: str) -> bool:
-    """Whether the database accepts this change (the same table the trigger reads)."""
-    return (from_status, to_status) in NOTICE_TRANSITIONS
 
 
 @dataclass(frozen=True)
@@ -73,38 +65,34 @@ class Transition:
 
 def _utc(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo is None:
-        from datetime import UTC
-
         return value.replace(tzinfo=UTC)
     return value
 
 
 # --- the printable record of a resident ---------------------------------------------------
-def save_records(ledger: Ledger, run_id: str, records: pl.DataFrame) -> int:
+def save_records(handle: LedgerHandle, run_id: str, records: pl.DataFrame) -> int:
     """Keep (replace) each resident's printable record: ``resident_code`` and ``record`` (JSON).
 
     A later run prints from it when the resident's notice could not be printed by the run
     that had the register row (failed QA, exhausted range, a number changed by ``reissue``).
     """
-    from .store import utcnow
-
     frame = require_columns(records, ("resident_code", "record"), "save_records").select(
         pl.col("resident_code").cast(pl.Utf8), pl.col("record").cast(pl.Utf8))
     if frame.height == 0:
         return 0
-    stage = bulk.stage_table("ledger_stage_records", {
+    stage = staging.stage_table("ledger_stage_records", {
         "resident_code": sa.String(11), "record": sa.Text})
     r = resident_records.c
-    now = utcnow()
-    with write_transaction(ledger.engine, "resident_records") as conn:
-        bulk.create_and_load(conn, stage, frame.unique(subset=["resident_code"], keep="last"))
+    with handle.write("resident_records") as w:
+        conn, now = w.conn, w.now()
+        staging.create_and_load(conn, stage, frame.unique(subset=["resident_code"], keep="last"))
         conn.execute(sa.delete(resident_records).where(
             r.resident_code.in_(sa.select(stage.c.resident_code))))
         conn.execute(sa.insert(resident_records).from_select(
             ["resident_code", "record", "run_id", "updated_at"],
             sa.select(stage.c.resident_code, stage.c.record, sa.literal(run_id, sa.String),
                       sa.literal(now, r.updated_at.type))))
-        bulk.drop(conn, stage)
+        staging.drop(conn, stage)
     return frame.height
 
 
@@ -121,7 +109,7 @@ def _live(number_id: Any) -> sa.Exists:
     return sa.exists().where(N.number_id == number_id, N.status.notin_(NOT_LIVE))
 
 
-def pending(ledger: Ledger, *, with_records: bool = True) -> pl.DataFrame:
+def pending(handle: LedgerHandle, *, with_records: bool = True) -> pl.DataFrame:
     """Active numbers without a live notice, with the resident's record when one is kept:
     [number_id, resident_code, record] — what the next run must plan. ``with_records=False``
     leaves ``record`` null (fetch only the records a run lacks with ``records_of``)."""
@@ -132,8 +120,8 @@ def pending(ledger: Ledger, *, with_records: bool = True) -> pl.DataFrame:
     if with_records:
         query = query.select_from(issued_numbers.outerjoin(
             resident_records, r.resident_code == I.resident_code))
-    with read_transaction(ledger.engine) as conn:
-        return bulk.fetch_frame(conn, query, PENDING_SCHEMA)
+    with handle.read() as conn:
+        return staging.fetch_frame(conn, query, PENDING_SCHEMA)
 
 
 # --- planning -----------------------------------------------------------------------------
@@ -142,12 +130,12 @@ _PG_PLANNING_LOCK = 0x6D796E6F74  # "mynot"
 
 
 @contextmanager
-def planning_lock(ledger: Ledger) -> Iterator[None]:
+def planning_lock(handle: LedgerHandle) -> Iterator[None]:
     """One planner at a time per ledger, from reading the pending numbers to recording the
     notices: a PostgreSQL session advisory lock, or an flock beside the SQLite file. Released
     when the process dies, so a killed run never blocks the next."""
-    if ledger.engine.dialect.name == "postgresql":
-        with ledger.engine.connect() as conn:
+    if handle.dialect == "postgresql":
+        with handle.engine.connect() as conn:
             conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_PLANNING_LOCK})
             conn.commit()
             try:
@@ -156,21 +144,19 @@ def planning_lock(ledger: Ledger) -> Iterator[None]:
                 conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_PLANNING_LOCK})
                 conn.commit()
         return
-    database = ledger.engine.url.database
+    database = handle.engine.url.database
     if not database or database == ":memory:":
         yield
         return
-    import fcntl
-
-    with open(f"{database}.planning.lock", "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with open(f"{database}.planning.lock", "a+b") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-def void_unprinted(ledger: Ledger, run_id: str) -> int:
+def void_unprinted(handle: LedgerHandle, run_id: str) -> int:
     """Void printed-by-nobody notices of runs that have ended: their numbers go back to planning.
 
     A run that ended (succeeded, failed, partial) without printing a planned notice never
@@ -179,19 +165,17 @@ def void_unprinted(ledger: Ledger, run_id: str) -> int:
     """
     ended = sa.select(runs.c.run_id).where(runs.c.status != "running", runs.c.run_id != run_id)
     where = sa.and_(N.status == "planned", ~N.is_manual, N.run_id.in_(ended))
-    return _update(ledger, where, "voided", "run ended without printing this notice", run_id,
-                   void_reason="not_printed")
+    return _update_alone(handle, where, "voided", "run ended without printing this notice",
+                         run_id, void_reason="not_printed")
 
 
-def record_notices(ledger: Ledger, run_id: str, frame: pl.DataFrame) -> int:
+def record(handle: LedgerHandle, run_id: str, frame: pl.DataFrame) -> int:
     """Record one planned notice per member of this run's plan (idempotent on resume).
 
     ``frame``: resident_code, household_id, batch_id (``MANUAL`` for hand-made envelopes),
     envelope_seq, registered_mail_number, is_manual. Each resident's active number gets the
     notice; a number with a live notice of another run is refused (nothing written).
     """
-    from .store import utcnow
-
     frame = require_columns(frame, NOTICE_COLUMNS, "record_notices").select(
         pl.col("resident_code").cast(pl.Utf8), pl.col("household_id").cast(pl.Utf8),
         pl.col("batch_id").cast(pl.Utf8).fill_null(MANUAL_BATCH), pl.col("envelope_seq").cast(pl.Int64),
@@ -200,17 +184,17 @@ def record_notices(ledger: Ledger, run_id: str, frame: pl.DataFrame) -> int:
         return 0
     if frame.get_column("registered_mail_number").null_count():
         raise LedgerError("record_notices: every notice needs a registered-mail number")
-    stage = bulk.stage_table("ledger_stage_notices", {
+    stage = staging.stage_table("ledger_stage_notices", {
         "resident_code": sa.String(11), "household_id": sa.String(64), "batch_id": sa.String(32),
         "envelope_seq": sa.Integer, "registered_mail_number": sa.String(11),
         "is_manual": sa.Boolean})
     s = stage.c
-    now = utcnow()
-    with write_transaction(ledger.engine, "notices") as conn:
-        bulk.create_and_load(conn, stage, frame)
+    with handle.write("notices") as w:
+        conn, now = w.conn, w.now()
+        staging.create_and_load(conn, stage, frame)
         mine = sa.exists().where(N.number_id == I.number_id, N.run_id == run_id,
                                  N.status.notin_(NOT_LIVE))
-        before = bulk.count(conn, sa.select(N.notice_id).where(N.run_id == run_id))
+        before = staging.count(conn, sa.select(N.notice_id).where(N.run_id == run_id))
         conn.execute(sa.insert(notices).from_select(
             ["number_id", "resident_code", "household_id", "run_id", "batch_id", "envelope_seq",
              "registered_mail_number", "is_manual", "status", "created_at", "updated_at",
@@ -219,53 +203,49 @@ def record_notices(ledger: Ledger, run_id: str, frame: pl.DataFrame) -> int:
                       s.batch_id, s.envelope_seq, s.registered_mail_number, s.is_manual,
                       sa.literal("planned"), sa.literal(now, N.created_at.type),
                       sa.literal(now, N.updated_at.type),
-                      sa.literal(ledger.operator, sa.String), sa.literal("planned", sa.Text))
+                      sa.literal(w.operator, sa.String), sa.literal("planned", sa.Text))
             .join(issued_numbers, sa.and_(I.resident_code == s.resident_code, I.status == "active"))
             .where(~mine)))
         # (psycopg reports no rowcount for INSERT ... SELECT into a table with triggers)
-        inserted = bulk.count(conn, sa.select(N.notice_id).where(N.run_id == run_id)) - before
-        bulk.drop(conn, stage)
-        ledger._audit(conn, "plan_notices", f"{inserted} notice(s) planned", "", run_id)
+        inserted = staging.count(conn, sa.select(N.notice_id).where(N.run_id == run_id)) - before
+        staging.drop(conn, stage)
+        w.audit("plan_notices", f"{inserted} notice(s) planned", "", run_id)
     return inserted
 
 
 # --- status changes -----------------------------------------------------------------------
-def _update(ledger: Ledger, where: sa.ColumnElement[bool], to_status: str, why: str,
-            run_id: str | None, *, void_reason: str | None = None,
-            conn: Connection | None = None) -> int:
+def _update(w: WriteContext, where: sa.ColumnElement[bool], to_status: str, why: str,
+            run_id: str | None, *, void_reason: str | None = None) -> int:
     """One set-based status change; the trigger refuses any row whose change is not allowed."""
-    from .store import utcnow
-
-    values: dict[str, Any] = {"status": to_status, "updated_at": utcnow(),
-                              "updated_by": ledger.operator, "updated_why": why or to_status}
+    values: dict[str, Any] = {"status": to_status, "updated_at": w.now(),
+                              "updated_by": w.operator, "updated_why": why or to_status}
     if void_reason is not None:
         values["void_reason"] = void_reason
+    changed = int(w.conn.execute(sa.update(notices).where(where).values(**values)).rowcount or 0)
+    if changed:
+        w.audit(f"notice_{to_status}", f"{changed} notice(s) -> {to_status}", why, run_id)
+    return changed
 
-    def run(c: Connection) -> int:
-        changed = int(c.execute(sa.update(notices).where(where).values(**values)).rowcount or 0)
-        if changed:
-            ledger._audit(c, f"notice_{to_status}", f"{changed} notice(s) -> {to_status}", why,
-                          run_id)
-        return changed
 
-    if conn is not None:
-        return run(conn)
+def _update_alone(handle: LedgerHandle, where: sa.ColumnElement[bool], to_status: str, why: str,
+                  run_id: str | None, *, void_reason: str | None = None) -> int:
+    """``_update`` in its own transaction; a refusal by the database is one clear error."""
     try:
-        with write_transaction(ledger.engine, "notices") as c:
-            return run(c)
+        with handle.write("notices") as w:
+            return _update(w, where, to_status, why, run_id, void_reason=void_reason)
     except sa.exc.DBAPIError:
         raise LedgerError(f"the ledger refused a notice status change to {to_status}; "
                           "nothing was written") from None
 
 
-def mark_batch(ledger: Ledger, run_id: str, batch_id: str, to_status: str, why: str,
+def mark_batch(handle: LedgerHandle, run_id: str, batch_id: str, to_status: str, why: str,
                *, void_reason: str | None = None) -> int:
     """Move the planned notices of one batch of one run to ``printed`` or ``voided``."""
     where = sa.and_(N.run_id == run_id, N.batch_id == batch_id, N.status == "planned")
-    return _update(ledger, where, to_status, why, run_id, void_reason=void_reason)
+    return _update_alone(handle, where, to_status, why, run_id, void_reason=void_reason)
 
 
-def transition(ledger: Ledger, numbers: Sequence[str], to_status: str, why: str, *,
+def transition(handle: LedgerHandle, numbers: Sequence[str], to_status: str, why: str, *,
                run_id: str | None = None, void_reason: str | None = None,
                via: str | None = None) -> Transition:
     """Move the live notices of the given envelopes to ``to_status``; idempotent.
@@ -281,26 +261,27 @@ def transition(ledger: Ledger, numbers: Sequence[str], to_status: str, why: str,
     if not wanted:
         return Transition(0, 0, 0)
     steps = [via, to_status] if via else [to_status]
-    stage = bulk.stage_table("ledger_stage_rmn", {"registered_mail_number": sa.String(11)})
+    stage = staging.stage_table("ledger_stage_rmn", {"registered_mail_number": sa.String(11)})
     try:
-        with write_transaction(ledger.engine, "notices") as conn:
-            bulk.create_and_load(conn, stage, pl.DataFrame(
+        with handle.write("notices") as w:
+            conn = w.conn
+            staging.create_and_load(conn, stage, pl.DataFrame(
                 {"registered_mail_number": wanted}, schema={"registered_mail_number": pl.Utf8}))
             mine = N.registered_mail_number.in_(sa.select(stage.c.registered_mail_number))
             # the live notices of these envelopes (a re-sent envelope's old notices stay re_sent)
             known = {r for (r,) in conn.execute(sa.select(N.registered_mail_number).where(mine)
                                                  .distinct())}
-            already = bulk.count(conn, sa.select(N.notice_id).where(mine, N.status == to_status))
-            live_before = bulk.count(conn, sa.select(N.notice_id).where(
+            already = staging.count(conn, sa.select(N.notice_id).where(mine, N.status == to_status))
+            live_before = staging.count(conn, sa.select(N.notice_id).where(
                 mine, N.status.notin_(NOT_LIVE)))
             changed = 0
             for i, step in enumerate(steps):
                 sources = [a for a, b in NOTICE_TRANSITIONS if b == step]
-                n = _update(ledger, sa.and_(mine, N.status.in_(sources)), step, why, run_id,
-                            void_reason=void_reason, conn=conn)
+                n = _update(w, sa.and_(mine, N.status.in_(sources)), step, why, run_id,
+                            void_reason=void_reason)
                 if i == len(steps) - 1:
                     changed = n
-            bulk.drop(conn, stage)
+            staging.drop(conn, stage)
     except sa.exc.DBAPIError:
         raise LedgerError(f"the ledger refused a notice status change to {to_status}; "
                           "nothing was written") from None
@@ -310,7 +291,7 @@ def transition(ledger: Ledger, numbers: Sequence[str], to_status: str, why: str,
                       unknown=len(wanted) - len(known))
 
 
-def void_revoked(ledger: Ledger, conn: Connection, number_id: int, run_id: str | None) -> int:
+def void_revoked(w: WriteContext, number_id: int, run_id: str | None) -> int:
     """Void the unmailed notices of a number just revoked (inside reissue's transaction).
 
     A printed envelope holding the revoked card must be pulled as a whole: the other
@@ -318,16 +299,16 @@ def void_revoked(ledger: Ledger, conn: Connection, number_id: int, run_id: str |
     prints all of them again in a new envelope."""
     envelopes = sa.select(N.registered_mail_number).where(
         N.number_id == number_id, N.status == "printed").scalar_subquery()
-    pulled = _update(ledger, sa.and_(N.status == "printed", N.number_id != number_id,
+    pulled = _update(w, sa.and_(N.status == "printed", N.number_id != number_id,
                                      N.registered_mail_number.in_(envelopes)),
                      "voided", "envelope pulled: it holds a revoked number's card", run_id,
-                     void_reason="envelope_pulled", conn=conn)
-    printed = _update(ledger, sa.and_(N.number_id == number_id, N.status == "printed"), "voided",
+                     void_reason="envelope_pulled")
+    printed = _update(w, sa.and_(N.number_id == number_id, N.status == "printed"), "voided",
                       "number revoked: pull the printed envelope", run_id,
-                      void_reason="number_revoked", conn=conn)
+                      void_reason="number_revoked")
     return pulled + printed + _update(
-        ledger, sa.and_(N.number_id == number_id, N.status == "planned"), "voided",
-        "number revoked", run_id, void_reason="revoked_unprinted", conn=conn)
+        w, sa.and_(N.number_id == number_id, N.status == "planned"), "voided",
+        "number revoked", run_id, void_reason="revoked_unprinted")
 
 
 # --- read-outs ----------------------------------------------------------------------------
@@ -343,40 +324,26 @@ def _fetch(conn: Connection, query: sa.Select[Any]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=NOTICE_SCHEMA, orient="row")
 
 
-def by_mail_numbers(ledger: Ledger, numbers: Iterable[str]) -> pl.DataFrame:
+def by_mail_numbers(handle: LedgerHandle, numbers: Iterable[str]) -> pl.DataFrame:
     """Every notice (any status) of the given envelopes, newest first."""
     wanted = sorted(set(numbers))
-    with read_transaction(ledger.engine) as conn:
+    with handle.read() as conn:
         return _fetch(conn, _notice_query().where(N.registered_mail_number.in_(wanted))
                       .order_by(N.notice_id.desc()))
 
 
-def of_run(ledger: Ledger, run_id: str) -> pl.DataFrame:
+def of_run(handle: LedgerHandle, run_id: str) -> pl.DataFrame:
     """Every notice a run planned."""
-    with read_transaction(ledger.engine) as conn:
+    with handle.read() as conn:
         return _fetch(conn, _notice_query().where(N.run_id == run_id).order_by(N.notice_id))
 
 
-def all_notices(ledger: Ledger, statuses: Sequence[str] | None = None) -> pl.DataFrame:
+def all_notices(handle: LedgerHandle, statuses: Sequence[str] | None = None) -> pl.DataFrame:
     query = _notice_query()
     if statuses is not None:
         query = query.where(N.status.in_(list(statuses)))
-    with read_transaction(ledger.engine) as conn:
+    with handle.read() as conn:
         return _fetch(conn, query.order_by(N.notice_id))
-
-
-def history(ledger: Ledger, notice_ids: Sequence[int] | None = None) -> pl.DataFrame:
-    """The status history the database wrote: notice_id, from_status, to_status, at, who, why."""
-    h = notice_history.c
-    query = sa.select(h.notice_id, h.from_status, h.to_status, h.at, h.who, h.why).order_by(
-        h.history_id)
-    if notice_ids is not None:
-        query = query.where(h.notice_id.in_(list(notice_ids)))
-    with read_transaction(ledger.engine) as conn:
-        rows = [tuple(_utc(v) for v in row) for row in conn.execute(query).all()]
-    return pl.DataFrame(rows, schema={"notice_id": pl.Int64, "from_status": pl.Utf8,
-                                      "to_status": pl.Utf8, "at": pl.Datetime("us", "UTC"),
-                                      "who": pl.Utf8, "why": pl.Utf8}, orient="row")
 
 
 def without_live_notice_count() -> sa.Select[Any]:
@@ -385,9 +352,9 @@ def without_live_notice_count() -> sa.Select[Any]:
     return sa.select(sa.func.count()).select_from(issued_numbers).where(_needs_notice(), ~_live(I.number_id))
 
 
-def counts(ledger: Ledger) -> dict[str, Any]:
+def counts(handle: LedgerHandle) -> dict[str, Any]:
     """Notices by status, and the funnel issued → printed → mailed → delivered/held/destroyed."""
-    with read_transaction(ledger.engine) as conn:
+    with handle.read() as conn:
         by_status = {s: int(n) for s, n in conn.execute(
             sa.select(N.status, sa.func.count()).group_by(N.status)).all()}
         issued = int(conn.execute(sa.select(sa.func.count()).select_from(issued_numbers)
@@ -410,23 +377,23 @@ def funnel(issued: int, by_status: dict[str, int]) -> dict[str, int]:
             "destroyed": get("destroyed", 0)}
 
 
-def records_of(ledger: Ledger, resident_codes: Sequence[str] | pl.Series) -> pl.DataFrame:
+def records_of(handle: LedgerHandle, resident_codes: Sequence[str] | pl.Series) -> pl.DataFrame:
     """The kept printable records of these residents: [resident_code, record]."""
     r = resident_records.c
     codes = pl.Series("resident_code", resident_codes, dtype=pl.Utf8).unique().to_frame()
     schema = {"resident_code": pl.Utf8, "record": pl.Utf8}
     if codes.height == 0:
         return pl.DataFrame(schema=schema)
-    stage = bulk.stage_table("ledger_stage_record_codes", {"resident_code": sa.String(11)})
-    with read_transaction(ledger.engine) as conn:
-        bulk.create_and_load(conn, stage, codes)
-        out = bulk.fetch_frame(conn, sa.select(r.resident_code, r.record).join(
+    stage = staging.stage_table("ledger_stage_record_codes", {"resident_code": sa.String(11)})
+    with handle.read() as conn:
+        staging.create_and_load(conn, stage, codes)
+        out = staging.fetch_frame(conn, sa.select(r.resident_code, r.record).join(
             stage, stage.c.resident_code == r.resident_code).order_by(r.resident_code), schema)
-        bulk.drop(conn, stage)
+        staging.drop(conn, stage)
     return out
 
 
-def unprinted(ledger: Ledger) -> pl.DataFrame:
+def unprinted(handle: LedgerHandle) -> pl.DataFrame:
     """Active numbers without a printed notice: none live, or only a planned one.
     [resident_code, notice_status (null: none), run_id, registered_mail_number]."""
     live = sa.and_(N.number_id == I.number_id, N.status.notin_(("voided", "re_sent")))
@@ -434,6 +401,6 @@ def unprinted(ledger: Ledger) -> pl.DataFrame:
              .select_from(issued_numbers.outerjoin(notices, live))
              .where(_needs_notice(), sa.or_(N.status.is_(None), N.status == "planned"))
              .order_by(I.resident_code))
-    with read_transaction(ledger.engine) as conn:
-        return bulk.fetch_frame(conn, query, {"resident_code": pl.Utf8, "notice_status": pl.Utf8,
+    with handle.read() as conn:
+        return staging.fetch_frame(conn, query, {"resident_code": pl.Utf8, "notice_status": pl.Utf8,
                                               "run_id": pl.Utf8, "registered_mail_number": pl.Utf8})

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection
@@ -15,7 +14,7 @@ from sqlalchemy.engine import URL, Connection
 from core.errors import ConfigError, LedgerError
 
 from . import keys, migrate
-from .engine import make_engine, resolve_url, safe_url
+from .engine import make_engine, resolve_url, safe_url, sqlite_path
 from .keys import LedgerKey
 from .mailings import parse_range
 
@@ -31,23 +30,6 @@ class LedgerLook:
     exists: bool  # False: a new SQLite file (or empty database) the run will create
     revision: str | None
     mail_numbers_left: int  # in the ledger's ranges plus a configured range it lacks
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite ledger URL (None: not SQLite, or in memory)."""
-    parsed = resolve_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(parsed.database).expanduser()
-
-
-def require_existing(url: str) -> None:
-    """Read-only commands: refuse (exit 2) a SQLite ledger file that does not exist,
-    instead of creating an empty one and reporting it."""
-    path = sqlite_path(url)
-    if path is not None and not path.is_file():
-        raise ConfigError(f"no ledger at {path}: check --ledger (or MYNUMBER_LEDGER); "
-                          "`mynumber ledger init` creates one")
 
 
 @contextmanager

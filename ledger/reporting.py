@@ -9,20 +9,17 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 
 from core.private import open_private, private_dir
 
-from . import migrate
-from .bulk import FrameSchema
-from .engine import read_transaction, write_transaction
-from .schema import audit_log, events, issued_numbers, mailings, registered_mail_numbers, runs
-
-if TYPE_CHECKING:
-    from .store import Ledger
+from . import mailings, migrate
+from .handle import LedgerHandle
+from .schema import audit_log, events, issued_numbers, registered_mail_numbers, runs
+from .staging import FrameSchema
 
 EXPORT_SCHEMA: FrameSchema = {
     "resident_code": pl.Utf8, "my_number": pl.Utf8, "generation": pl.Int64, "status": pl.Utf8,
@@ -34,10 +31,11 @@ def _grouped(conn: sa.Connection, *cols: sa.ColumnElement[Any]) -> Sequence[sa.R
     return conn.execute(sa.select(*cols, sa.func.count()).group_by(*cols).order_by(*cols)).all()
 
 
-def stats(ledger: Ledger) -> dict[str, Any]:
-    """Counts by status and reason, runs by status, mailings by status: never a value."""
+def stats(handle: LedgerHandle) -> dict[str, Any]:
+    """Counts by status and reason, runs by status, envelopes by their notices' status
+    (``mailings.status_of``): never a value."""
     i = issued_numbers.c
-    with read_transaction(ledger.engine) as conn:
+    with handle.read() as conn:
         by_status: dict[str, dict[str, int]] = {}
         for status, reason, n in _grouped(conn, i.status, i.reason):
             by_status.setdefault(status, {})[reason] = int(n)
@@ -47,7 +45,7 @@ def stats(ledger: Ledger) -> dict[str, Any]:
             "numbers": by_status,
             "runs": {s: int(n) for s, n in _grouped(conn, runs.c.status)},
             "events": {e: int(n) for e, n in _grouped(conn, events.c.event)},
-            "mailings": {s: int(n) for s, n in _grouped(conn, mailings.c.status)},
+            "mailings": mailings.status_counts(conn),
             "registered_mail_numbers_allocated": int(conn.execute(
                 sa.select(sa.func.count()).select_from(registered_mail_numbers)).scalar_one()),
             "audit_entries": int(conn.execute(
@@ -55,22 +53,22 @@ def stats(ledger: Ledger) -> dict[str, Any]:
         }
 
 
-def recent_audit(ledger: Ledger, limit: int = 30) -> list[dict[str, Any]]:
+def recent_audit(handle: LedgerHandle, limit: int = 30) -> list[dict[str, Any]]:
     """The newest audit entries, newest first."""
-    ledger._ready()
     a = audit_log.c
-    with read_transaction(ledger.engine) as conn:
+    with handle.read() as conn:
         rows = conn.execute(sa.select(a.at, a.who, a.action, a.subject, a.run_id, a.why)
                             .order_by(a.audit_id.desc()).limit(limit)).mappings().all()
     return [dict(r) for r in rows]
 
 
-def export(ledger: Ledger, path: Path, reason: str = "") -> int:
+def export(handle: LedgerHandle, path: str | Path, reason: str = "") -> int:
     """Every number row (active and revoked) to parquet, oldest first; audited."""
     i = issued_numbers.c
     query = sa.select(i.resident_code, i.my_number, i.generation, i.status, i.reason, i.issued_at,
                       i.run_id).order_by(i.number_id)
-    with read_transaction(ledger.engine) as conn:
+    path = Path(path)
+    with handle.read() as conn:
         rows = conn.execute(query).all()
     frame = pl.DataFrame(rows, schema={**EXPORT_SCHEMA, "issued_at": pl.Datetime("us")},
                          orient="row", strict=False) if rows else pl.DataFrame(
@@ -84,8 +82,8 @@ def export(ledger: Ledger, path: Path, reason: str = "") -> int:
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(path)
-    with write_transaction(ledger.engine) as conn:
-        ledger._audit(conn, "export", f"{frame.height} number row(s) to {path.name}",
+    with handle.write() as w:
+        w.audit("export", f"{frame.height} number row(s) to {path.name}",
                       f"{reason}; parquet at {path}" if reason else f"parquet at {path}", None)
     return frame.height
 

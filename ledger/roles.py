@@ -9,8 +9,9 @@ accounts are then made members (``GRANT mynumber_print TO alice``):
 ``<p>issuer``       issue, reissue, record events and mailings, bind and rotate keys: SELECT,
                     INSERT, UPDATE on the ledger tables (the triggers still refuse DELETE and
                     edits of issued numbers); INSERT and SELECT on the audit log
-``<p>print``        read what printing needs (numbers, runs, mailings), mark envelopes printed
-                    (UPDATE mailings, INSERT mailing_history), append audit entries; nothing else
+``<p>print``        read what printing needs (numbers, runs, mailings), mark a batch's notices
+                    printed (UPDATE notices; the envelope's status follows from them), append
+                    audit entries; nothing else
 ``<p>qa``           masked numbers only, through the view ``issued_numbers_masked`` (last 4
                     digits and a keyed hash), and ``number_hash(text)`` to compare a number
                     read off a page; mailings and runs
@@ -30,22 +31,18 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from core.errors import LedgerError
 
-from .engine import write_transaction
-
-if TYPE_CHECKING:
-    from .store import Ledger
+from .handle import LedgerHandle
 
 ROLE_PREFIX = "mynumber_"
 ROLES = ("issuer", "print", "qa", "auditor")
 _PREFIX = re.compile(r"[a-z][a-z0-9_]{0,40}")
 
-LEDGER_TABLES = ("runs", "issued_numbers", "events", "mailings", "mailing_history",
+LEDGER_TABLES = ("runs", "issued_numbers", "events", "mailings",
                  "mail_number_ranges", "registered_mail_numbers", "ledger_keys",
                  # notices (migration 0004; history rows are written by triggers as the caller)
                  # and the run lock (0003)
@@ -80,11 +77,10 @@ def _statements(p: str, schema: str) -> list[str]:
         f"GRANT SELECT ON notice_transitions TO {issuer}, {prn}",  # read by the status trigger
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {issuer}",
         # print: read numbers to print them, mark envelopes printed, append audit entries
-        f"GRANT SELECT ON runs, issued_numbers, mailings, mailing_history, "
+        f"GRANT SELECT ON runs, issued_numbers, mailings, "
         f"registered_mail_numbers, mail_number_ranges TO {prn}",
-        f"GRANT UPDATE ON mailings TO {prn}",
         f"GRANT SELECT, UPDATE ON notices TO {prn}",  # a batch that passed QA: notices printed
-        f"GRANT INSERT ON mailing_history, notice_history, audit_log TO {prn}",
+        f"GRANT INSERT ON notice_history, audit_log TO {prn}",
         f"GRANT SELECT (audit_id, entry_hash) ON audit_log TO {prn}",  # to chain its entries
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {prn}",
         # qa: masked numbers only
@@ -93,12 +89,12 @@ def _statements(p: str, schema: str) -> list[str]:
         # auditor: the audit log and statistics, no numbers
         f"GRANT SELECT ON audit_log, runs, ledger_keys, ledger_number_counts, notice_history "
         f"TO {auditor}",
-        # staging tables of bulk reads and writes are TEMPORARY (ledger.bulk)
+        # staging tables of bulk reads and writes are TEMPORARY (ledger.staging)
         f"GRANT TEMPORARY ON DATABASE \"{{database}}\" TO {issuer}, {prn}",
     ]
 
 
-def grant_roles(ledger: Ledger, prefix: str = ROLE_PREFIX) -> list[str]:
+def grant_roles(ledger: LedgerHandle, prefix: str = ROLE_PREFIX) -> list[str]:
     """Create the four roles (when missing) and grant them their rights on this ledger's
     schema; idempotent. Returns the role names. PostgreSQL only; audited."""
     if ledger.engine.dialect.name != "postgresql":
@@ -106,9 +102,9 @@ def grant_roles(ledger: Ledger, prefix: str = ROLE_PREFIX) -> list[str]:
                           "file: protect it with file permissions, which are 0600)")
     if not _PREFIX.fullmatch(prefix):
         raise LedgerError("role prefix: lower-case letters, digits and _ (e.g. mynumber_)")
-    ledger.init()
     names = [f"{prefix}{r}" for r in ROLES]
-    with write_transaction(ledger.engine) as conn:
+    with ledger.write() as w:
+        conn = w.conn
         # role and database ACL changes collide when two run at once ("tuple concurrently
         # updated"): one grant at a time per database
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1836674932, 0)")
@@ -126,20 +122,6 @@ def grant_roles(ledger: Ledger, prefix: str = ROLE_PREFIX) -> list[str]:
         if conn.exec_driver_sql("SELECT count(*) FROM ledger_salt").scalar_one() == 0:
             conn.execute(sa.text("INSERT INTO ledger_salt (salt) VALUES (:s)"),
                          {"s": secrets.token_hex(32)})
-        ledger._audit(conn, "grant_roles", f"roles {', '.join(names)} granted on the ledger",
+        w.audit("grant_roles", f"roles {', '.join(names)} granted on the ledger",
                       "least privilege", None)
     return names
-
-
-def drop_roles(ledger: Ledger, prefix: str) -> None:
-    """Remove what `grant_roles` granted at database level and drop the four roles (tests,
-    and retiring a ledger; the schema's own grants go with the schema)."""
-    if not _PREFIX.fullmatch(prefix):
-        raise LedgerError("role prefix: lower-case letters, digits and _ (e.g. mynumber_)")
-    names = [f"{prefix}{r}" for r in ROLES]
-    with write_transaction(ledger.engine) as conn:
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1836674932, 0)")
-        database = conn.exec_driver_sql("SELECT current_database()").scalar_one()
-        conn.exec_driver_sql(f'REVOKE ALL ON DATABASE "{database}" FROM {", ".join(names)}')
-        for name in names:
-            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {name}")

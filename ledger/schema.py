@@ -15,14 +15,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 #: the alembic revision this code was written for (the head of migrations/versions)
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 
 NUMBER_STATUSES = ("active", "revoked")
 #: why a number row exists: a short code (first_issue, move_in, number_change, or the event
 #: that caused it, e.g. birth); the operator's free-text reason goes to the audit log instead
 ISSUE_REASONS = ("first_issue", "move_in", "number_change")
 REASON_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
-MAILING_STATUSES = ("planned", "printed", "mailed", "returned", "held", "re-sent", "destroyed")
 RUN_STATUSES = ("running", "succeeded", "failed", "partial")
 #: the life of one notice (one issued number's card in one envelope), docs/domain.md#registered-mail-lifecycle
 NOTICE_STATUSES = ("planned", "printed", "mailed", "delivered", "returned", "held", "handed_over",
@@ -118,6 +117,8 @@ events = sa.Table(
     sa.UniqueConstraint("resident_code", "event", "event_date"),
 )
 
+#: one envelope: household, batch, sequence, registered-mail number; its status is derived
+#: from its notices (ledger.mailings.status_of, migration 0007 dropped the stored one)
 mailings = sa.Table(
     "mailings",
     metadata,
@@ -126,27 +127,12 @@ mailings = sa.Table(
     sa.Column("batch_id", sa.String(32), nullable=False),
     sa.Column("envelope_seq", sa.Integer, nullable=False),
     sa.Column("registered_mail_number", sa.String(11), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
     sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id"), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
-    sa.Column("updated_at", Timestamp, nullable=False),
     # batch ids restart in every run (B00001, ...): an envelope is (run, batch, sequence)
     sa.UniqueConstraint("run_id", "batch_id", "envelope_seq"),
     sa.UniqueConstraint("registered_mail_number"),
-    sa.CheckConstraint(_in("status", MAILING_STATUSES), name="status"),
     sa.Index(None, "household_id"),
-)
-
-#: every status a mailing went through, so a returned-then-re-sent envelope keeps its story
-mailing_history = sa.Table(
-    "mailing_history",
-    metadata,
-    sa.Column("history_id", Id, primary_key=True, autoincrement=True),
-    sa.Column("mailing_id", Id, sa.ForeignKey("mailings.mailing_id"), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id")),
-    sa.Column("at", Timestamp, nullable=False),
-    sa.Index(None, "mailing_id"),
 )
 
 #: sender-printed 簡易書留 ranges handed out by the post office (10-digit bodies, inclusive)

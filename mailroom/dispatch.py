@@ -20,7 +20,7 @@ from pipeline.files import (
     write_csv_atomic,
 )
 from pipeline.options import RunOptions
-from pipeline.stages.bookkeeping import open_ledger
+from pipeline.stages.bookkeeping import run_ledger
 
 
 def handover(opts: RunOptions, batch_dirs: Sequence[Path], out_dir: Path) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def handover(opts: RunOptions, batch_dirs: Sequence[Path], out_dir: Path) -> dic
     for path in batch_dirs:
         frames.append(_handover_rows(Path(path)))
     envelopes = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
-    with open_ledger(opts) as ledger:   # closed when done, as the run stages do
+    with run_ledger(opts) as ledger:   # closed when done, as the run stages do
         numbers = envelopes.get_column("registered_mail_number").to_list()
         current = notices.by_mail_numbers(ledger, numbers)
         live = current.filter(~pl.col("status").is_in(notices.NOT_LIVE))
@@ -48,7 +48,7 @@ def handover(opts: RunOptions, batch_dirs: Sequence[Path], out_dir: Path) -> dic
             raise LedgerError(f"hand-over refused: {len(void)} envelope(s) hold only voided cards "
                               "(QA failed, reprinted, or a number revoked since): pull them from "
                               "the mail (`mynumber reconcile`); nothing was marked")
-        t = ledger.notice_transition(numbers, "mailed", "handed over to the post office")
+        t = notices.transition(ledger, numbers, "mailed", "handed over to the post office")
     when = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=9)))
     stamp = when.strftime("%Y%m%dT%H%M%S")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ import polars as pl
 
 from core.errors import ConfigError, InputError, LedgerError
 from layouts.fonts import undrawable_characters
-from ledger import Ledger, notices
+from ledger import LedgerHandle, mailings, notices, runs
 from ledger.notices import MANUAL_BATCH
 from pipeline.files import (
     read_json,
@@ -22,25 +22,25 @@ from pipeline.files import (
 )
 from pipeline.options import RunOptions
 from pipeline.stages.batches import stage_qa, stage_render
-from pipeline.stages.bookkeeping import open_ledger
+from pipeline.stages.bookkeeping import run_ledger
 from pipeline.stages.print_plan import build_plan, print_settings
 from transforms.daily import choose_addressees
 from transforms.identifiers.application_id import new_application_ids
 from transforms.notices import from_records, notice_rows
 
 
-def _small_run(opts: RunOptions, ledger: Ledger, kind: str, subject: str) -> str:
+def _small_run(opts: RunOptions, ledger: LedgerHandle, kind: str, subject: str) -> str:
     run_dir = opts.run_dir.make()
     if run_dir.state_path.exists():
         raise ConfigError(f"{run_dir.root} already holds a run: use a new --out folder")
     digest = hashlib.sha256(f"{kind}:{subject}:{uuid.uuid4().hex}".encode()).hexdigest()
-    run_id = ledger.start_run(kind, digest, {"subject": subject})
+    run_id = runs.start(ledger, kind, digest, {"subject": subject})
     write_json_atomic(run_dir.state_path, {"run_id": run_id, "kind": kind, "input_sha256": digest,
                                            "resumed": False, "ledger_url": opts.ledger.url})
     return run_id
 
 
-def _print_small(opts: RunOptions, ledger: Ledger, run_id: str, plan: pl.DataFrame) -> dict[str, Any]:
+def _print_small(opts: RunOptions, ledger: LedgerHandle, run_id: str, plan: pl.DataFrame) -> dict[str, Any]:
     """Render and QA the batches of a small plan with the run's own stages; close the run."""
     write_parquet_atomic(plan, opts.run_dir.plan_path)
     results = [(stage_render(opts, batch_id), stage_qa(opts, batch_id))
@@ -48,7 +48,7 @@ def _print_small(opts: RunOptions, ledger: Ledger, run_id: str, plan: pl.DataFra
     ok = all(qa["verdict"] == "pass" for _, qa in results)
     counts = {"batches": len(results), "envelopes": sum(r["envelopes"] for r, _ in results),
               "pages": sum(r["pages"] for r, _ in results), "qa": "pass" if ok else "fail"}
-    ledger.finish_run(run_id, "succeeded" if ok else "partial", counts)
+    runs.finish(ledger, run_id, "succeeded" if ok else "partial", counts)
     write_json_atomic(opts.run_dir.report_json, {"run_id": run_id, **counts,
                                                  "batch_ids": [r["batch_id"] for r, _ in results]})
     return {**counts, "run_id": run_id, "out": str(opts.run_dir.root)}
@@ -63,7 +63,7 @@ def resend(opts: RunOptions, number: str, *, postal_code: str | None = None,
     if postal_code is not None and not (len(postal_code) == 7 and postal_code.isascii()
                                         and postal_code.isdigit()):
         raise InputError("--postal-code is 7 digits without a hyphen", field="postal_code")
-    with open_ledger(opts) as ledger:
+    with run_ledger(opts) as ledger:
         held = notices.by_mail_numbers(ledger, [number]).filter(pl.col("status") == "held")
         if held.height == 0:
             already = notices.by_mail_numbers(ledger, [number]).filter(pl.col("status") == "re_sent")
@@ -84,9 +84,9 @@ def resend(opts: RunOptions, number: str, *, postal_code: str | None = None,
         plan, _ = build_plan(choose_addressees(records),
                              partial(undrawable_characters, fontset=print_settings(opts).fonts()),
                              ledger, opts, application_ids=new_application_ids)
-        t = ledger.notice_transition([number], "re_sent", "re-sent in a new envelope", run_id=run_id)
-        ledger.record_mailings(run_id, _envelope_rows(plan))
-        ledger.record_notices(run_id, notice_rows(plan, MANUAL_BATCH))
+        t = notices.transition(ledger, [number], "re_sent", "re-sent in a new envelope", run_id=run_id)
+        mailings.record(ledger, run_id, _envelope_rows(plan))
+        notices.record(ledger, run_id, notice_rows(plan, MANUAL_BATCH))
         new_numbers = plan.get_column("registered_mail_number").drop_nulls().unique().to_list()
         return {**_print_small(opts, ledger, run_id, plan), "action": "resend",
                 "notices_changed": t.changed, "new_registered_mail_numbers": new_numbers}
@@ -105,7 +105,7 @@ def reprint(opts: RunOptions, batch_dir: Path, envelope_seqs: Sequence[int]) -> 
     if missing := sorted(set(envelope_seqs) - found):
         raise InputError(f"{len(missing)} envelope(s) are not in batch {batch_id}",
                          field="envelopes")
-    with open_ledger(opts) as ledger:
+    with run_ledger(opts) as ledger:
         state = plan_path.parent / "state.json"
         source_run = read_json(state).get("run_id") if state.exists() else None
         numbers = rows.get_column("registered_mail_number").unique().to_list()
@@ -116,11 +116,11 @@ def reprint(opts: RunOptions, batch_dir: Path, envelope_seqs: Sequence[int]) -> 
         if printed.get_column("registered_mail_number").n_unique() != len(numbers):
             raise LedgerError("reprint refused: every envelope must be printed and not yet mailed")
         run_id = _small_run(opts, ledger, "reprint", f"{len(numbers)} envelope(s) of batch {batch_id}")
-        ledger.notice_transition(numbers, "voided", f"sheets of batch {batch_id} reprinted",
+        notices.transition(ledger, numbers, "voided", f"sheets of batch {batch_id} reprinted",
                                  run_id=run_id, void_reason="reprinted")
         plan = rows.with_columns(pl.lit(1, dtype=pl.UInt32).alias("batch_no"),
                                  pl.lit("B00001").alias("batch_id"))
-        ledger.record_notices(run_id, notice_rows(plan.filter(~pl.col("is_manual")), MANUAL_BATCH))
+        notices.record(ledger, run_id, notice_rows(plan.filter(~pl.col("is_manual")), MANUAL_BATCH))
         return {**_print_small(opts, ledger, run_id, plan), "action": "reprint",
                 "notices_voided": printed.height}
 

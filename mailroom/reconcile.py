@@ -10,7 +10,7 @@ import polars as pl
 from ledger import notices
 from mailroom.retention import add_months
 from pipeline.options import RunOptions
-from pipeline.stages.bookkeeping import open_ledger
+from pipeline.stages.bookkeeping import run_ledger
 
 #: how long a notice may stay in a state before reconciliation calls it stuck (days)
 DEADLINES = {"planned": 3, "printed": 7, "mailed": 21, "returned": 3}
@@ -23,9 +23,9 @@ PULL_WINDOW_DAYS = 14
 def status(opts: RunOptions, now: dt.datetime | None = None) -> dict[str, Any]:
     """Counts by status and age (days in the state), overdue holds, and the funnel."""
     now = now or dt.datetime.now(dt.UTC)
-    with open_ledger(opts) as ledger:
+    with run_ledger(opts) as ledger:
         every = notices.all_notices(ledger)
-        counts = ledger.notice_counts()
+        counts = notices.counts(ledger)
     ages: dict[str, dict[str, int]] = {}
     if every.height:
         days = every.with_columns(((pl.lit(now) - pl.col("updated_at")).dt.total_days()).alias("d"))
@@ -49,7 +49,7 @@ def reconcile(opts: RunOptions, now: dt.datetime | None = None) -> dict[str, Any
 
     Lists name envelopes by registered-mail number and residents by row count only."""
     now = now or dt.datetime.now(dt.UTC)
-    with open_ledger(opts) as ledger:
+    with run_ledger(opts) as ledger:
         unprinted = notices.unprinted(ledger)
         every = notices.all_notices(ledger)
     stuck = []

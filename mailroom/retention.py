@@ -17,7 +17,7 @@ from pipeline.files import (
     write_csv_atomic,
 )
 from pipeline.options import RunOptions
-from pipeline.stages.bookkeeping import open_ledger
+from pipeline.stages.bookkeeping import run_ledger
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -38,7 +38,7 @@ def destroy(opts: RunOptions, held_before: dt.date, out_dir: Path,
     if held_before > latest:
         raise ConfigError(f"--held-before may be {latest.isoformat()} at the latest: cards are "
                           f"held {opts.mail.retention_months} month(s) (mail.retention_months)")
-    with open_ledger(opts) as ledger:
+    with run_ledger(opts) as ledger:
         cutoff = dt.datetime.combine(held_before, dt.time(), dt.UTC)
         held = notices.all_notices(ledger, ["held"]).filter(pl.col("updated_at") < cutoff)
         numbers = held.get_column("registered_mail_number").unique().sort().to_list()
@@ -48,7 +48,7 @@ def destroy(opts: RunOptions, held_before: dt.date, out_dir: Path,
             .sort("registered_mail_number"))
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / f"destruction-{today.isoformat()}-{uuid.uuid4().hex[:6]}.csv"
-        t = ledger.notice_transition(numbers, "destroyed",
+        t = notices.transition(ledger, numbers, "destroyed",
                                      f"destroyed after the holding period (held before {held_before})")
     write_csv_atomic(listing.with_columns(pl.lit(opts.ledger.operator).alias("destroyed_by")), path)
     return {**summary("destroy", t, numbers), "list": str(path)}

@@ -12,7 +12,7 @@ from core.errors import InputError, LedgerError, ValidationError
 from ledger import notices
 from ledger.notices import Transition
 from pipeline.options import RunOptions
-from pipeline.stages.bookkeeping import open_ledger
+from pipeline.stages.bookkeeping import run_ledger
 from transforms.identifiers import registered_mail
 
 #: why an envelope came back (docs/domain.md#registered-mail-lifecycle); free text is refused
@@ -59,26 +59,26 @@ def summary(action: str, t: Transition, numbers: Sequence[str]) -> dict[str, Any
 
 def made_by_hand(opts: RunOptions, numbers: Sequence[str]) -> dict[str, Any]:
     """Hand-made envelopes checked and sealed: their planned notices count as printed."""
-    with open_ledger(opts) as ledger:
+    with run_ledger(opts) as ledger:
         current = notices.by_mail_numbers(ledger, numbers)
         if current.filter(~pl.col("is_manual")).height:
             raise LedgerError("only hand-made envelopes (manual manifest) are marked made; "
                               "printed batches become printed by passing QA")
-        return summary("made", ledger.notice_transition(numbers, "printed", "made by hand and checked"),
+        return summary("made", notices.transition(ledger, numbers, "printed", "made by hand and checked"),
                        numbers)
 
 
 def delivered(opts: RunOptions, numbers: Sequence[str]) -> dict[str, Any]:
     """Delivered (the post office's tracking or the signed receipt)."""
-    with open_ledger(opts) as ledger:
-        return summary("delivered", ledger.notice_transition(
+    with run_ledger(opts) as ledger:
+        return summary("delivered", notices.transition(ledger,
             numbers, "delivered", "delivered (tracking)"), numbers)
 
 
 def mailed_before(opts: RunOptions, before: dt.date) -> list[str]:
     """Envelopes mailed before a date that never came back (the return window has passed)."""
     cutoff = dt.datetime.combine(before, dt.time(), dt.UTC)
-    with open_ledger(opts) as ledger:
+    with run_ledger(opts) as ledger:
         mailed = notices.all_notices(ledger, ["mailed"])
     return mailed.filter(pl.col("updated_at") < cutoff).get_column(
         "registered_mail_number").unique().sort().to_list()
@@ -90,8 +90,8 @@ def returned(opts: RunOptions, numbers: Sequence[str], reason: str, location: st
         raise InputError(f"--reason must be one of {', '.join(RETURN_REASONS)}", field="reason")
     if not location.strip() or len(location) > 64:
         raise InputError("--location names the shelf (1-64 characters)", field="location")
-    with open_ledger(opts) as ledger:
-        return summary("returned", ledger.notice_transition(
+    with run_ledger(opts) as ledger:
+        return summary("returned", notices.transition(ledger,
             numbers, "held", f"returned: {reason}; held at {location.strip()}", via="returned"),
             numbers)
 
@@ -101,7 +101,7 @@ def collect(opts: RunOptions, number: str, id_document: str) -> dict[str, Any]:
     if id_document not in ID_DOCUMENTS:
         raise InputError(f"--id-document must be one of {', '.join(ID_DOCUMENTS)}",
                          field="id_document")
-    with open_ledger(opts) as ledger:
-        return summary("collect", ledger.notice_transition(
+    with run_ledger(opts) as ledger:
+        return summary("collect", notices.transition(ledger,
             [number], "handed_over", f"handed over at the counter; identity: {id_document}"),
             [number])

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from ledger import Ledger
+from ledger import open_ledger
 from ledger.locks import RunInProgress, RunLock
 from pipeline.options import RunOptions
 
@@ -80,7 +80,7 @@ class OutFolderLock:
 def hold_run(opts: RunOptions, run_name: str, *, wait: bool = False) -> Iterator[RunLock]:
     """Hold the run folder and the ledger for one run (RunInProgress, exit 2, when taken)."""
     out = Path(opts.out_dir).absolute()
-    ledger = Ledger(opts.ledger.url, operator=opts.ledger.operator)
+    ledger = open_ledger(opts.ledger.url, operator=opts.ledger.operator, create=True)
     try:
         lock = RunLock(ledger, run_name, str(out))
         lock.acquire(wait=wait)  # first: a run refused here has written nothing in its folder

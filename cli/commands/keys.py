@@ -71,22 +71,25 @@ def rotate(
     as its numbers are to be re-derived, and is never made current again.
     """
     from core.keys import open_key
-    from ledger import Ledger
+    from ledger import keys, open_ledger
 
     settings = load_settings(config, ledger=ledger, key=key, operator=operator)
     current = open_key(settings.key)
     new = open_key(load_settings(config, key=new_key).key)
-    Ledger(settings.ledger.url, operator=settings.ledger.operator).rotate_key(current, new, reason)
+    with open_ledger(settings.ledger.url, operator=settings.ledger.operator, create=True) as led:
+        keys.rotate(led, current, new, reason)
     typer.echo(f"key {current.key_id} retired; key {new.key_id} is now current")
 
 
 @key_app.command("list")
 def list_keys(ledger: str | None = LedgerOpt, config: Path | None = ConfigOpt) -> None:
     """The keys the ledger has issued under: id, check value, DEMO, status, when, who."""
-    from ledger import Ledger
+    from ledger import keys, open_ledger
 
     settings = load_settings(config, ledger=ledger)
-    for row in Ledger(settings.ledger.url, operator=settings.ledger.operator).known_keys():
+    with open_ledger(settings.ledger.url, operator=settings.ledger.operator) as led:
+        known = keys.known_keys(led)
+    for row in known:
         typer.echo(f"{row['key_id']}\t{row['status']}\t{'DEMO' if row['is_demo'] else 'production'}"
                    f"\tkcv {row['check_value'] or '(not yet bound)'}\tregistered {row['registered_at']}"
                    f" by {row['registered_by']}"

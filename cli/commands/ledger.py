@@ -19,7 +19,7 @@ from cli.options import ConfigOpt, KeyOpt, LedgerOpt, OperatorOpt, load_settings
 from core.errors import LedgerError
 
 if TYPE_CHECKING:
-    from ledger import Ledger
+    from ledger import LedgerHandle
 
 ledger_app = typer.Typer(help="The ledger of issued numbers: create, count, prove, export.",
                          no_args_is_help=True)
@@ -27,25 +27,22 @@ out = Console()
 
 
 def _open(ledger_url: str | None, operator: str | None, config: Path | None = None, *,
-          read_only: bool = False) -> Ledger:
-    """The ledger of the settings; read-only commands refuse a ledger that does not exist
-    (they never create an empty one and report on it)."""
-    from ledger import Ledger
+          read_only: bool = False) -> LedgerHandle:
+    """The ledger of the settings, its schema checked once; read-only commands refuse a
+    ledger that does not exist (they never create an empty one and report on it)."""
+    from ledger import open_ledger
 
     settings = load_settings(config, ledger=ledger_url, operator=operator)
-    if read_only:
-        from ledger.preflight import require_existing
-
-        require_existing(settings.ledger.url)
-    return Ledger(settings.ledger.url, operator=settings.ledger.operator)
+    return open_ledger(settings.ledger.url, operator=settings.ledger.operator,
+                       create=not read_only)
 
 
 @ledger_app.command("init")
 def init_cmd(ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt) -> None:
     """Create the ledger, or upgrade its schema to what this program knows."""
-    led = _open(ledger, operator)
-    revision = led.init()
-    led.audit("init", f"schema revision {revision}", "ledger init")
+    with _open(ledger, operator) as led, led.write() as w:
+        revision = led.revision
+        w.audit("init", f"schema revision {revision}", "ledger init")
     out.print(f"ledger ready at {led.url.render_as_string(hide_password=True)} "
               f"(schema revision {revision})")
 
@@ -54,7 +51,10 @@ def init_cmd(ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt)
 def stats_cmd(ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt,
               as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON.")) -> None:
     """Counts of numbers by status and reason, runs, events and mailings (never a number)."""
-    stats = _open(ledger, operator, read_only=True).stats()
+    from ledger import reporting
+
+    with _open(ledger, operator, read_only=True) as led:
+        stats = reporting.stats(led)
     if as_json:
         out.print_json(json.dumps(stats))
         return
@@ -138,7 +138,8 @@ def grant_cmd(prefix: str = typer.Option("mynumber_", "--prefix",
     Then make login accounts members, e.g. GRANT mynumber_print TO alice."""
     from ledger.roles import grant_roles
 
-    names = grant_roles(_open(ledger, operator), prefix)
+    with _open(ledger, operator) as led:
+        names = grant_roles(led, prefix)
     out.print(f"roles ready: {', '.join(names)}")
 
 
@@ -151,9 +152,10 @@ def audit_head_cmd(out_path: Path = typer.Option(..., "--out", help="JSON file t
     `ledger verify --anchor FILE` then proves no entry up to it was changed or removed."""
     from ledger.integrity import export_head
 
-    led = _open(ledger, operator)
-    led.audit("audit_head", "audit head exported", "")
-    head = export_head(led)
+    with _open(ledger, operator) as led:
+        with led.write() as w:
+            w.audit("audit_head", "audit head exported", "")
+        head = export_head(led)
     try:
         with open(out_path, "x", encoding="utf-8") as fh:
             json.dump(head, fh, indent=2)
@@ -175,7 +177,10 @@ def export_cmd(out_path: Path = typer.Option(..., "--out", help="Parquet file to
         raise LedgerError("--out must name a .parquet file")
     if not reason.strip():
         raise LedgerError("an export of full numbers needs --reason (it goes to the audit log)")
-    rows = _open(ledger, operator, read_only=True).export(out_path, reason=reason)
+    from ledger import reporting
+
+    with _open(ledger, operator, read_only=True) as led:
+        rows = reporting.export(led, out_path, reason=reason)
     out.print(f"{rows} row(s) written to {out_path}")
 
 
@@ -188,8 +193,10 @@ def mail_range_cmd(
     """Register a sender-printed 簡易書留 number range assigned by the post office."""
     if not (first.isascii() and first.isdigit() and last.isascii() and last.isdigit()):
         raise LedgerError("a range is given as two 10-digit numbers (without check digits)")
-    led = _open(ledger, operator)
-    range_id = led.add_mail_number_range(int(first), int(last))
+    from ledger import mailings
+
+    with _open(ledger, operator) as led:
+        range_id = mailings.add_range(led, int(first), int(last))
     out.print(f"range {range_id} added: {int(last) - int(first) + 1} numbers")
 
 
@@ -203,7 +210,9 @@ def audit_cmd(ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt
     table = Table(title="audit log (newest first)")
     for col in ("when (UTC)", "who", "action", "subject", "run", "why"):
         table.add_column(col)
-    for row in recent_audit(_open(ledger, operator, read_only=True), limit):
+    with _open(ledger, operator, read_only=True) as led:
+        rows = recent_audit(led, limit)
+    for row in rows:
         table.add_row(f"{row['at']:%Y-%m-%d %H:%M:%S}", row["who"], row["action"], row["subject"],
                       row["run_id"] or "", row["why"])
     out.print(table)
@@ -227,22 +236,22 @@ def reissue_cmd(
 
     from core.errors import ConfigError
     from core.keys import open_key
-    from ledger.preflight import require_existing
+    from ledger import numbers, open_ledger
 
     settings = load_settings(config, ledger=ledger, key=key, operator=operator)
-    require_existing(settings.ledger.url)  # a reissue never creates a ledger
-    material = open_key(settings.key)
-    if not yes:
-        if not sys.stdin.isatty():
-            raise ConfigError("reissue changes a resident's number for good: confirm on a terminal, "
-                              "or add --yes in a script")
-        if not typer.confirm("Revoke this resident's number and issue a new one?", default=False):
-            raise typer.Exit(1)
-    result = _open(ledger, operator, config).reissue(resident_code, reason, material)
-    out.print(f"number changed: generation {result.generation}, "
-              f"old ****{result.last4_old} revoked, new ****{result.last4_new} active; "
-              "its unmailed card is voided and the next daily run prints the new one "
-              "(`mynumber reconcile` lists a mailed or held card of the old number)")
+    with open_ledger(settings.ledger.url, operator=settings.ledger.operator) as led:  # never creates one
+        material = open_key(settings.key)
+        if not yes:
+            if not sys.stdin.isatty():
+                raise ConfigError("reissue changes a resident's number for good: confirm on a terminal, "
+                                  "or add --yes in a script")
+            if not typer.confirm("Revoke this resident's number and issue a new one?", default=False):
+                raise typer.Exit(1)
+        result = numbers.reissue(led, resident_code, reason, material)
+        out.print(f"number changed: generation {result.generation}, "
+                  f"old ****{result.last4_old} revoked, new ****{result.last4_new} active; "
+                  "its unmailed card is voided and the next daily run prints the new one "
+                  "(`mynumber reconcile` lists a mailed or held card of the old number)")
 
 
 def register(app: typer.Typer) -> None:

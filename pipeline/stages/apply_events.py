@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from core.keys import BlockCipher, open_key
-from ledger import Ledger
+from ledger import LedgerHandle, keys, numbers
+from ledger import events as ledger_events
 from ledger.queries import issued_runs, known_events, resident_history
 from pipeline.files import write_csv_atomic, write_parquet_atomic
 from pipeline.options import RunOptions
 from pipeline.results import LedgerStageResult
-from pipeline.stages.bookkeeping import open_ledger
+from pipeline.stages.bookkeeping import run_ledger
 from pipeline.stages.brought_numbers import COLLISION_HELD, COLLISION_REASON, held_by_others, split_reasons
 from pipeline.stages.register_check import check_register_file
 from transforms.daily import OUTCOME_OF_ACTION, classify_events, hold_contradictions
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 EVENT_KEY = ("resident_code", "event", "event_date")
 
 
-def _hold_collisions(classified: pl.DataFrame, ledger: Ledger, derivation_key: bytes | BlockCipher,
+def _hold_collisions(classified: pl.DataFrame, ledger: LedgerHandle, derivation_key: bytes | BlockCipher,
                      key_id: str) -> pl.DataFrame:
     """Hold a birth or first registration whose derived number the ledger or a move-in of this
     file already holds, and that move-in (docs/domain.md#register-input-limits): committing
@@ -56,7 +57,7 @@ def _hold_collisions(classified: pl.DataFrame, ledger: Ledger, derivation_key: b
     )
 
 
-def decide_events(events: pl.DataFrame, ledger: Ledger, key: KeyMaterial | TokenKey,
+def decide_events(events: pl.DataFrame, ledger: LedgerHandle, key: KeyMaterial | TokenKey,
                   run_id: str) -> pl.DataFrame:
     """Each accepted event's action (and reason) against the ledger, reading only.
 
@@ -68,7 +69,7 @@ def decide_events(events: pl.DataFrame, ledger: Ledger, key: KeyMaterial | Token
     classified = classify_events(
         events.select("row", *EVENT_KEY, "my_number"),
         issued_runs(ledger, codes),
-        ledger.number_owners(brought),
+        numbers.owners(ledger, brought),
         known_events(ledger, events.select(*EVENT_KEY)),
         run_id,
     )
@@ -79,11 +80,11 @@ def decide_events(events: pl.DataFrame, ledger: Ledger, key: KeyMaterial | Token
 
 def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageResult:
     """Classify each accepted event against the ledger and apply it (idempotently)."""
-    with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
+    with run_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
         return _apply(opts, events_path, run_id, ledger)
 
 
-def _apply(opts: RunOptions, events_path: str, run_id: str, ledger: Ledger) -> LedgerStageResult:
+def _apply(opts: RunOptions, events_path: str, run_id: str, ledger: LedgerHandle) -> LedgerStageResult:
     """:func:`stage_apply` with its ledger."""
     run_dir = opts.run_dir
     checked = check_register_file(
@@ -92,7 +93,7 @@ def _apply(opts: RunOptions, events_path: str, run_id: str, ledger: Ledger) -> L
     )
     events = checked.accepted
     key = open_key(opts.key)
-    ledger.bind_key(key, run_id)
+    keys.bind_key(ledger, key, run_id)
     t0 = time.perf_counter()
     classified = decide_events(events, ledger, key, run_id)
     timings = {"classify_s": time.perf_counter() - t0}
@@ -104,14 +105,14 @@ def _apply(opts: RunOptions, events_path: str, run_id: str, ledger: Ledger) -> L
             derive_my_numbers(group.get_column("resident_code"), key.derivation_key, 0).alias("my_number"),
             pl.lit(0, dtype=pl.Int32).alias("generation"),
         )
-        ledger.commit_numbers(run_id, fresh, key.key_id, reason=str(event[0]))
+        numbers.commit(ledger, run_id, fresh, key.key_id, reason=str(event[0]))
     kept = todo.filter(pl.col("action") == "keep").select("resident_code", "my_number")
     if kept.height:
-        ledger.record_existing_numbers(run_id, kept, reason="move_in")
+        numbers.record_existing(ledger, run_id, kept, reason="move_in")
     for code in todo.filter(pl.col("action") == "reissue").get_column("resident_code").to_list():
-        ledger.reissue(code, reason="number_change", key=key, run_id=run_id)
+        numbers.reissue(ledger, code, reason="number_change", key=key, run_id=run_id)
     applied = classified.filter(pl.col("action").is_in(["issue", "keep", "reissue", "record"]))
-    ledger.record_events(run_id, applied.select(*EVENT_KEY))
+    ledger_events.record(ledger, run_id, applied.select(*EVENT_KEY))
     timings["apply_s"] = time.perf_counter() - t0
 
     outcomes = classified.select(

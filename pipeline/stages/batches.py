@@ -6,13 +6,14 @@ import time
 
 from core.heap import frozen_heap
 from layouts.batch import write_batch
+from ledger import notices
 from pipeline.faults import crash_point, damage_point
 from pipeline.files import (
     read_json,
 )
 from pipeline.options import RunOptions
 from pipeline.results import QAResult, RenderResult
-from pipeline.stages.bookkeeping import open_ledger
+from pipeline.stages.bookkeeping import QaLedger, run_ledger
 from pipeline.stages.plan import batch_rows
 from pipeline.stages.print_plan import print_settings, render_numbers
 from qa import check_batch
@@ -22,7 +23,7 @@ def stage_render(opts: RunOptions, batch_id: str) -> RenderResult:
     """Render one print batch (skipped when its files exist and verify)."""
     run_dir, rows = opts.run_dir, batch_rows(opts, batch_id)
     t0 = time.perf_counter()
-    with open_ledger(opts) as ledger:
+    with run_ledger(opts) as ledger:
         numbers = render_numbers(ledger, rows)
     with frozen_heap():
         result = write_batch(run_dir.batch_dir(batch_id), rows, numbers, print_settings(opts))
@@ -44,19 +45,18 @@ def stage_qa(opts: RunOptions, batch_id: str) -> QAResult:
     t0 = time.perf_counter()
     # closed when done: a worker checks ~90 batches, and each ledger's SQLite connection
     # holds its page cache (~120 MB after QA's queries) until it is closed
-    with open_ledger(opts) as ledger:
+    with run_ledger(opts) as ledger:
         with frozen_heap():
             report = check_batch(
-                run_dir.batch_dir(batch_id), ledger=ledger, plan=rows, full_qr=opts.qa.full_qr,
+                run_dir.batch_dir(batch_id), ledger=QaLedger(ledger), plan=rows, full_qr=opts.qa.full_qr,
                 qr_sample_size=opts.qa.qr_sample_size, seed=opts.qa.seed,
             )
         run_id = read_json(run_dir.state_path)["run_id"]
         if report.get("verdict") == "pass":
-            ledger.set_mailing_status("printed", batch_id=batch_id, batch_run_id=run_id)
-            ledger.mark_batch_notices(run_id, batch_id, "printed", f"batch {batch_id} passed QA")
+            notices.mark_batch(ledger, run_id, batch_id, "printed", f"batch {batch_id} passed QA")
         else:  # these cards are never mailed: their numbers go back to planning
-            ledger.mark_batch_notices(run_id, batch_id, "voided", f"batch {batch_id} failed QA",
-                                      void_reason="qa_failed")
+            notices.mark_batch(ledger, run_id, batch_id, "voided", f"batch {batch_id} failed QA",
+                               void_reason="qa_failed")
     return {
         "batch_id": batch_id,
         "verdict": str(report.get("verdict")),

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ledger import Ledger
+from ledger import LedgerHandle, numbers
 from ledger.queries import issued_runs, numbers_not_derived_by
 from transforms.daily import classify_events
 
@@ -47,7 +47,7 @@ class BroughtSettlement:
     to_record: pl.DataFrame  # resident_code, my_number: kept numbers the ledger does not have yet
 
 
-def held_by_others(ledger: Ledger, fresh: pl.DataFrame, key_id: str) -> pl.Series:
+def held_by_others(ledger: LedgerHandle, fresh: pl.DataFrame, key_id: str) -> pl.Series:
     """Resident codes whose derived number (``fresh``: resident_code, my_number, derived
     with ``key_id``) the ledger holds for someone else, active or revoked: committing it
     would fail the whole set. Only numbers the key did not derive at generation 0 can
@@ -60,7 +60,7 @@ def held_by_others(ledger: Ledger, fresh: pl.DataFrame, key_id: str) -> pl.Serie
 
 
 def settle_brought_numbers(
-    run_id: str, issue_day: dt.date, bringing: pl.DataFrame, brought_numbers: pl.DataFrame, ledger: Ledger,
+    run_id: str, issue_day: dt.date, bringing: pl.DataFrame, brought_numbers: pl.DataFrame, ledger: LedgerHandle,
     derived: pl.DataFrame = EMPTY_DERIVED,
 ) -> BroughtSettlement:
     """Decide, reading the ledger only, what becomes of the rows that bring a number.
@@ -79,7 +79,7 @@ def settle_brought_numbers(
     collided = brought.filter(pl.col("my_number").is_in(clash.get_column("my_number").implode()))
     brought = brought.filter(~pl.col("my_number").is_in(clash.get_column("my_number").implode()))
     active = issued_runs(ledger, brought.get_column("resident_code"))
-    owners = ledger.number_owners(brought.get_column("my_number"))
+    owners = numbers.owners(ledger, brought.get_column("my_number"))
     classified = classify_events(
         brought.select("row", "resident_code", "event", "event_date", "my_number"),
         active.select("resident_code", "run_id"), owners, EMPTY_KNOWN, run_id,

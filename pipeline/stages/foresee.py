@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from core.errors import ConfigError
-from ledger import Ledger
+from ledger import LedgerHandle, open_ledger
 from ledger.engine import resolve_url, safe_url
 from ledger.migrate import head_revision
 from ledger.preflight import check_key_read_only, look
@@ -63,14 +63,14 @@ def check_with_key(checked: RegisterCheck, key: KeyMaterial | TokenKey, ledger_u
 
 
 @contextmanager
-def _reading(url: str) -> Iterator[Ledger]:
+def _reading(url: str) -> Iterator[LedgerHandle]:
     """The ledger at ``url`` for reading, or an empty one when it does not exist yet."""
     state = look(url, None)
     if not state.exists:
         with tempfile.TemporaryDirectory(prefix="mynumber-check-") as tmp:
-            empty = Ledger(f"sqlite:///{Path(tmp) / 'empty.db'}")
+            empty = open_ledger(f"sqlite:///{Path(tmp) / 'empty.db'}", operator="check",
+                                create=True)
             try:
-                empty.init()
                 yield empty
             finally:
                 empty.close()
@@ -79,7 +79,7 @@ def _reading(url: str) -> Iterator[Ledger]:
         raise ConfigError(f"the ledger's schema ({state.revision}) is older than this program's "
                           f"({head_revision()}) and check --key only reads: `mynumber ledger init` "
                           "upgrades it (the next run would too)")
-    ledger = Ledger(url)
+    ledger = open_ledger(url, operator="check")  # at head: opening writes nothing
     try:
         yield ledger
     finally:

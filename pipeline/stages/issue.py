@@ -17,7 +17,8 @@ import polars as pl
 from core.errors import LedgerError
 from core.keys import open_key
 from expectations.issued import check_issued_numbers
-from ledger import Ledger
+from ledger import LedgerHandle, keys
+from ledger import numbers as ledger_numbers
 from ledger.queries import issued_runs
 from pipeline.faults import crash_point
 from pipeline.files import (
@@ -26,7 +27,7 @@ from pipeline.files import (
 )
 from pipeline.options import RunOptions
 from pipeline.results import LedgerStageResult
-from pipeline.stages.bookkeeping import open_ledger
+from pipeline.stages.bookkeeping import run_ledger
 from pipeline.stages.brought_numbers import (
     COLLISION_HELD,
     EMPTY_DERIVED,
@@ -54,7 +55,7 @@ class IssueDecision:
     timings: dict[str, float]
 
 
-def decide_issue(accepted: pl.DataFrame, brought_numbers: pl.DataFrame, ledger: Ledger,
+def decide_issue(accepted: pl.DataFrame, brought_numbers: pl.DataFrame, ledger: LedgerHandle,
                  key: KeyMaterial | TokenKey, run_id: str, issue_day: dt.date) -> IssueDecision:
     """Derive numbers and decide every row, reading the ledger only.
 
@@ -131,18 +132,18 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStag
     ledger already holds for another resident, or that another row of the register brings,
     quarantines the rows involved (never the whole run: docs/domain.md#register-input-limits).
     """
-    with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
+    with run_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
         return _issue(opts, run_id, register_path, ledger)
 
 
-def _issue(opts: RunOptions, run_id: str, register_path: str, ledger: Ledger) -> LedgerStageResult:
+def _issue(opts: RunOptions, run_id: str, register_path: str, ledger: LedgerHandle) -> LedgerStageResult:
     """:func:`stage_issue` with its ledger."""
     run_dir = opts.run_dir
     accepted = pl.read_parquet(run_dir.accepted_path)
     if "has_my_number" not in accepted.columns:
         accepted = accepted.with_columns(pl.lit(False).alias("has_my_number"))
     key = open_key(opts.key)
-    ledger.bind_key(key, run_id)  # a resumed run with another key is refused here too
+    keys.bind_key(ledger, key, run_id)  # a resumed run with another key is refused here too
     brought = (brought_numbers_of(opts, register_path) if accepted.get_column("has_my_number").any()
                else EMPTY_DERIVED)
     decision = decide_issue(accepted, brought, ledger, key, run_id, opts.print.issue_day)
@@ -150,7 +151,7 @@ def _issue(opts: RunOptions, run_id: str, register_path: str, ledger: Ledger) ->
     timings = dict(decision.timings)
     crash_point("after_derive")
     if decision.to_record.height:
-        ledger.record_existing_numbers(run_id, decision.to_record, reason="existing")
+        ledger_numbers.record_existing(ledger, run_id, decision.to_record, reason="existing")
     fresh, outcomes = decision.fresh, decision.outcomes
     rejected = [decision.rejected] if decision.rejected.height else []
 
@@ -164,7 +165,7 @@ def _issue(opts: RunOptions, run_id: str, register_path: str, ledger: Ledger) ->
         )
 
     t0 = time.perf_counter()
-    committed = ledger.commit_numbers(run_id, fresh, key.key_id, reason="first_issue")
+    committed = ledger_numbers.commit(ledger, run_id, fresh, key.key_id, reason="first_issue")
     timings["commit_s"] = time.perf_counter() - t0
     crash_point("after_commit")
     del fresh, decision

@@ -9,7 +9,7 @@ from typing import cast
 import polars as pl
 
 from layouts.fonts import undrawable_characters
-from ledger import Ledger
+from ledger import LedgerHandle, mailings, notices
 from ledger.notices import MANUAL_BATCH
 from pipeline.faults import crash_point
 from pipeline.files import (
@@ -20,7 +20,7 @@ from pipeline.files import (
 )
 from pipeline.options import RunOptions
 from pipeline.results import PlanResult
-from pipeline.stages.bookkeeping import open_ledger
+from pipeline.stages.bookkeeping import run_ledger
 from pipeline.stages.print_plan import build_plan, print_settings
 from transforms.daily import choose_addressees
 from transforms.identifiers.application_id import new_application_ids
@@ -51,30 +51,30 @@ def stage_plan(opts: RunOptions, run_id: str) -> PlanResult:
     the ledger kept. Members are grouped by household; when the head of household is not
     among them the eldest is the addressee (``transforms.daily.choose_addressees``).
     """
-    with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
+    with run_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
         return _plan(opts, run_id, ledger)
 
 
-def _plan(opts: RunOptions, run_id: str, ledger: Ledger) -> PlanResult:
+def _plan(opts: RunOptions, run_id: str, ledger: LedgerHandle) -> PlanResult:
     """:func:`stage_plan` with its ledger."""
     run_dir = opts.run_dir
     plan_meta = run_dir.work_dir / "plan.json"
     if run_dir.plan_path.exists() and plan_meta.exists() and read_json(plan_meta).get("run_id") == run_id:
         # resumed: the same envelopes, ids and registered-mail numbers as before the crash
         plan = pl.read_parquet(run_dir.plan_path)
-        ledger.record_mailings(run_id, _envelopes(plan))
-        ledger.record_notices(run_id, notice_rows(plan, MANUAL_BATCH))
+        mailings.record(ledger, run_id, _envelopes(plan))
+        notices.record(ledger, run_id, notice_rows(plan, MANUAL_BATCH))
         return cast(PlanResult, {**read_json(plan_meta), "reused": True})  # written by this stage
-    with ledger.planning_lock():  # two runs never plan the same pending number
+    with notices.planning_lock(ledger):  # two runs never plan the same pending number
         accepted = pl.read_parquet(run_dir.accepted_path)
         outcomes = pl.read_parquet(run_dir.outcomes_path)
         current = card_residents(accepted, outcomes, (*PRINTED_OUTCOMES, *KNOWN_OUTCOMES))
-        ledger.save_resident_records(run_id, to_records(current))
-        voided = ledger.void_unprinted_notices(run_id)
-        pending = ledger.pending_notices(with_records=False).select("resident_code")
+        notices.save_records(ledger, run_id, to_records(current))
+        voided = notices.void_unprinted(ledger, run_id)
+        pending = notices.pending(ledger, with_records=False).select("resident_code")
         # this run's rows as they are; only the others come from the records the ledger kept
         here = current.join(pending, on="resident_code", how="semi")
-        elsewhere = from_records(ledger.resident_records(
+        elsewhere = from_records(notices.records_of(ledger,
             pending.join(here, on="resident_code", how="anti").get_column("resident_code")))
         without_record = pending.height - here.height - elsewhere.height
         residents = pl.concat([as_records(here), elsewhere])
@@ -111,8 +111,8 @@ def _plan(opts: RunOptions, run_id: str, ledger: Ledger) -> PlanResult:
         write_parquet_atomic(plan, run_dir.plan_path)
         write_json_atomic(plan_meta, {k: v for k, v in meta.items() if k != "reused"})
         crash_point("after_plan")
-        ledger.record_mailings(run_id, _envelopes(plan))
-        ledger.record_notices(run_id, notice_rows(plan, MANUAL_BATCH))
+        mailings.record(ledger, run_id, _envelopes(plan))
+        notices.record(ledger, run_id, notice_rows(plan, MANUAL_BATCH))
     return meta
 
 

@@ -9,7 +9,8 @@ import polars as pl
 from layouts.batch import PrintSettings
 from layouts.fit import plan_misfits
 from layouts.spec import DEFAULT_SPEC
-from ledger import Ledger
+from ledger import LedgerHandle, mailings
+from ledger import numbers as ledger_numbers
 from pipeline.options import RunOptions
 from transforms.batching import assign_batches
 from transforms.glyph_check import flag_undrawable
@@ -26,7 +27,7 @@ from transforms.households import (
 def build_plan(
     residents: pl.DataFrame,
     undrawable: Callable[[str], Iterable[str]],
-    ledger: Ledger,
+    ledger: LedgerHandle,
     opts: RunOptions,
     *,
     application_ids: Callable[[int], list[str]],
@@ -56,7 +57,7 @@ def build_plan(
     env = envelopes(plan)
     separate = plan.select((pl.col("is_manual") & pl.col("envelope_seq").is_in(
         env.filter(pl.col("is_printed"))["envelope_seq"].implode())).sum()).item()
-    numbers = ledger.allocate_registered_mail_numbers(
+    numbers = mailings.allocate(ledger,
         env.height + int(separate), configured_range=opts.effective_mail_range)
     plan = assign_registered_mail_numbers(plan, numbers[:env.height])
     plan = assign_batches(plan, opts.print.batch_size, first_batch_no=first_batch_no).with_columns(
@@ -80,9 +81,9 @@ def _number_separate(plan: pl.DataFrame, numbers: list[str]) -> pl.DataFrame:
     return indexed.join(filled, on="_i", how="left", maintain_order="left").drop("_i")
 
 
-def render_numbers(ledger: Ledger, rows: pl.DataFrame) -> pl.DataFrame:
+def render_numbers(ledger: LedgerHandle, rows: pl.DataFrame) -> pl.DataFrame:
     """The ledger's active number for each member: what the card must show."""
-    active = ledger.active_numbers(rows.get_column("resident_code").unique())
+    active = ledger_numbers.active(ledger, rows.get_column("resident_code").unique())
     return active.select("resident_code", "my_number")
 
 

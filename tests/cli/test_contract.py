@@ -83,10 +83,10 @@ def test_read_only_ledger_commands_never_create_a_ledger(tmp_path):
 
 def test_reissue_without_a_terminal_is_refused_unless_yes(tmp_path):
     from core.keys import generate_key_file
-    from ledger import Ledger
+    from ledger import open_ledger
 
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    Ledger(url).init()
+    open_ledger(url, operator="setup", create=True).close()
     generate_key_file(tmp_path / "key.json")
     done = mynumber("reissue", "12345678901", "--reason", "leak", "--ledger", url,
                     "--key", str(tmp_path / "key.json"), stdin="y\n")

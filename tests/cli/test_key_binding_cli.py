@@ -12,7 +12,9 @@ import polars as pl
 import pytest
 
 from core.keys import generate_key_file, load_key
-from ledger import Ledger
+from ledger import keys as ledger_keys
+from ledger import numbers, open_ledger
+from ledger import runs as ledger_runs
 from sample_data.generate import (
     EventParams,
     SampleParams,
@@ -45,11 +47,11 @@ def keyed_ledger(tmp_path):
     write_export(events, ev_path)
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     a = load_key(keys["a"])
-    led = Ledger(url, operator="setup")
-    led.bind_key(a)
-    run = led.start_run("bulk", "0" * 64, {})
+    led = open_ledger(url, operator="setup", create=True)
+    ledger_keys.bind_key(led, a)
+    run = ledger_runs.start(led, "bulk", "0" * 64, {})
     codes = register.get_column("resident_code")
-    led.commit_numbers(run, codes.to_frame().with_columns(
+    numbers.commit(led, run, codes.to_frame().with_columns(
         derive_my_numbers(codes, a.secret, 0), pl.lit(0).alias("generation")), a.key_id)
     led.close()
     return url, keys, reg_path, ev_path, codes[0]

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from core.errors import KeyMismatch
 from core.keys import generate_key_file
-from ledger import Ledger
+from ledger import keys, open_ledger
 
 
 def _app() -> typer.Typer:
@@ -29,8 +29,8 @@ def test_rotate_and_list(tmp_path):
     a, b, demo = (generate_key_file(tmp_path / f"{n}.json", demo=(n == "demo"))
                   for n in ("a", "b", "demo"))
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    led = Ledger(url, operator="setup")
-    led.bind_key(a)
+    led = open_ledger(url, operator="setup", create=True)
+    keys.bind_key(led, a)
     runner, app = CliRunner(), _app()
 
     def run(*args: str):
@@ -52,6 +52,6 @@ def test_rotate_and_list(tmp_path):
     assert "retired" in listed.output and "current" in listed.output
     for key in (a, b, demo):
         assert key.secret.hex()[:16] not in ok.output + listed.output
-    led.bind_key(b)
+    keys.bind_key(led, b)
     with pytest.raises(KeyMismatch, match="retired key"):
-        led.bind_key(a)
+        keys.bind_key(led, a)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from core.errors import AlreadyIssued
 from core.keys import KeyMaterial
 from expectations.ledger import RULES, run_ledger_suite
-from ledger import Ledger
+from ledger import keys, numbers, open_ledger, runs
 from pipeline.stages.verify import verify_ledger as verify
 from tests.helpers.postgres import fresh_schema_url
 from transforms.identifiers.my_number import WEIGHTS
@@ -50,14 +50,13 @@ def _frame(n: int, start: int = 0) -> pl.DataFrame:
 @pytest.fixture
 def good(url):
     """A ledger with 120 numbers, one of them changed (so one revoked row)."""
-    led = Ledger(url, operator="gx-test")
-    led.init()
+    led = open_ledger(url, operator="gx-test", create=True)
     key = KeyMaterial(KEY_ID, bytes(range(32)), "", False)
-    led.bind_key(key)  # the ledger knows its key (ledger verify checks every key id)
-    run = led.start_run("test", "0" * 64, {})
+    keys.bind_key(led, key)  # the ledger knows its key (ledger verify checks every key id)
+    run = runs.start(led, "test", "0" * 64, {})
     frame = _frame(120)
-    led.commit_numbers(run, frame, KEY_ID)
-    led.reissue(frame["resident_code"][0], "a number change", key, run)  # one revoked row
+    numbers.commit(led, run, frame, KEY_ID)
+    numbers.reissue(led, frame["resident_code"][0], "a number change", key, run)  # one revoked row
     yield led, frame, run
     led.close()
 
@@ -122,12 +121,11 @@ def test_a_forced_collision_is_caught_by_the_constraint_and_by_the_proof(url, tm
     """A tiny test domain: a 'derivation' with only 3 outputs must collide."""
     tiny = pl.DataFrame({"resident_code": [f"{i:011d}" for i in range(10)],
                          "my_number": [_number(i % 3) for i in range(10)], "generation": [0] * 10})
-    led = Ledger(url)
-    led.init()
-    run = led.start_run("test", "0" * 64, {})
+    led = open_ledger(url, operator="unknown", create=True)
+    run = runs.start(led, "test", "0" * 64, {})
     with pytest.raises(AlreadyIssued):  # the ledger refuses the set...
-        led.commit_numbers(run, tiny, KEY_ID)
-    led.commit_numbers(run, tiny.head(3), KEY_ID)
+        numbers.commit(led, run, tiny, KEY_ID)
+    numbers.commit(led, run, tiny.head(3), KEY_ID)
     with pytest.raises(sa.exc.IntegrityError), led.engine.begin() as conn:  # ...so does the schema
         conn.execute(sa.text(
             "INSERT INTO issued_numbers (my_number, resident_code, generation, status, reason, "

@@ -11,7 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ledger import Ledger
+from ledger import keys as ledger_keys
+from ledger import mailings, numbers, open_ledger
 from sample_data.generate import SampleParams, generate_register, write_export
 from tests.helpers.softhsm import make_token, softhsm_module
 from transforms.numbering import derive_my_numbers
@@ -42,18 +43,18 @@ def test_bulk_with_a_token_key_gives_the_file_key_numbers(tmp_path, prefect_api)
     register = generate_register(SampleParams(rows=30, seed=9))
     write_export(register, tmp_path / "register.csv")
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    led = Ledger(url)
-    led.add_mail_number_range(3606200000, 3606200999)
+    led = open_ledger(url, operator="unknown", create=True)
+    mailings.add_range(led, 3606200000, 3606200999)
     done = subprocess.run(
         [sys.executable, "-m", "cli.main", "bulk", str(tmp_path / "register.csv"), "--out",
          str(tmp_path / "run"), "--ledger", url, "--key", token.uri(LABEL), "--workers", "1",
          "--config", str(Path(__file__).parents[1] / "helpers" / "municipality.toml")],
         capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
-    active = led.active_numbers().sort("resident_code")
+    active = numbers.active(led).sort("resident_code")
     expected = derive_my_numbers(active["resident_code"], SECRET, 0)
     assert active.height == 30 and active["my_number"].equals(expected.alias("my_number"))
-    keys = led.known_keys()
+    keys = ledger_keys.known_keys(led)
     assert [(k["key_id"], k["status"]) for k in keys] == [(LABEL, "current")]
     from core.keys import key_check_value
 

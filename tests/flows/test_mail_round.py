@@ -15,9 +15,10 @@ import polars as pl
 import pytest
 
 from core.keys import generate_key_file
-from ledger import Ledger, notices
+from ledger import notices, open_ledger
 from pipeline.options import strip_ledger_password
 from tests.helpers.flow_runs import ROOT, assert_no_number_in, files_written, ledger_numbers, make_opts
+from tests.helpers.notice_history import history
 from tests.ledger.conftest import pg_url, sqlite_url  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.xdist_group("prefect")
@@ -39,7 +40,7 @@ def cli(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedP
 
 
 def live(url: str) -> pl.DataFrame:
-    led = Ledger(url)
+    led = open_ledger(url, operator="unknown", create=True)
     out = notices.all_notices(led).filter(~pl.col("status").is_in(notices.NOT_LIVE))
     led.close()
     return out
@@ -131,8 +132,8 @@ def test_full_round_ends_with_every_notice_terminal_or_delivered(prefect_api, tm
     assert rec.returncode == 0 and json.loads(rec.stdout)["clean"], rec.stdout
 
     # the whole history is there, with who and why; nothing written names a number
-    led = Ledger(backend)
-    hist = notices.history(led)
+    led = open_ledger(backend, operator="unknown", create=True)
+    hist = history(led)
     led.close()
     assert "mailroom-1" in set(hist["who"])
     assert hist.filter(pl.col("to_status") == "handed_over")["why"].str.contains(
@@ -166,7 +167,7 @@ def test_reprint_voids_the_spoiled_pages_and_prints_the_same_envelopes(prefect_a
     assert done.returncode == 0, done.stderr + done.stdout
     new = pl.read_parquet(tmp_path / "reprint/batches/B00001/manifest.parquet")
     assert sorted(new["registered_mail_number"].to_list()) == sorted(rmns)
-    led = Ledger(url)
+    led = open_ledger(url, operator="unknown", create=True)
     mine = notices.by_mail_numbers(led, rmns)
     led.close()
     assert set(mine.filter(pl.col("status") == "voided")["void_reason"]) == {"reprinted"}

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.keys import generate_key_file
-from ledger import Ledger, notices
+from ledger import mailings, notices, numbers, open_ledger, reporting
 from pipeline.options import strip_ledger_password
 from tests.helpers.flow_runs import make_opts
 from tests.ledger.conftest import pg_url, sqlite_url  # noqa: F401 - fixtures
@@ -55,7 +55,7 @@ def with_changed_head(path: Path, out: Path, nth: int, **values: str) -> Path:
 def assert_every_number_printed_once(url: str) -> None:
     """Each active number this ledger issued has exactly one live notice, and it is printed;
     no number is on two printed, unvoided notices."""
-    led = Ledger(url)
+    led = open_ledger(url, operator="unknown", create=True)
     with led.engine.connect() as conn:
         rows = conn.execute(sa.text(
             "SELECT i.number_id, "
@@ -113,9 +113,9 @@ def test_registered_mail_range_exhausted_then_a_new_range(prefect_api, tmp_path,
                      mail={"mail_range": "3606200000-3606200004"})
     with pytest.raises(Exception, match="exhausted"):
         run(path, tiny)
-    led = Ledger(backend)
-    assert led.stats()["numbers_total"] == 60 and led.pending_notices().height == 60
-    led.add_mail_number_range(3606300000, 3606300999)
+    led = open_ledger(backend, operator="unknown", create=True)
+    assert reporting.stats(led)["numbers_total"] == 60 and notices.pending(led).height == 60
+    mailings.add_range(led, 3606300000, 3606300999)
     led.close()
     again = run(path, make_opts(tmp_path, key, runner={"workers": 1}, ledger={"url": backend},
                                 mail={"mail_range": "3606300000-3606300999"}))
@@ -174,6 +174,7 @@ def test_a_number_change_leads_to_a_card_in_the_next_daily_run(prefect_api, tmp_
     from flows.daily_increment import run_daily
     from mailroom.reconcile import reconcile
     from pipeline.report import exit_code
+    from pipeline.stages.bookkeeping import QaLedger
     from qa import check_batch
     from qa.checks import REVOKED_SINCE
     from transforms.identifiers import resident_code as resident_code_id
@@ -184,22 +185,22 @@ def test_a_number_change_leads_to_a_card_in_the_next_daily_run(prefect_api, tmp_
     assert exit_code(run(path, opts)) == 0
     frame = pl.read_csv(path, infer_schema=False)
     head = frame.filter(pl.col("relationship") == "世帯主").row(2, named=True)
-    led = Ledger(backend, operator="counter")
-    led.reissue(head["resident_code"], "leak reported", load_key(key))
+    led = open_ledger(backend, operator="counter", create=True)
+    numbers.reissue(led, head["resident_code"], "leak reported", load_key(key))
     led.close()
     old_envelope = next(
         b for b in sorted(Path(opts.out_dir, "batches").iterdir())
         if head["resident_code"] in ";".join(pl.read_csv(b / "manifest.csv", infer_schema=False)
                                              ["resident_codes"].fill_null("")))
-    with Ledger(backend) as led:
-        recheck = check_batch(old_envelope, ledger=led, plan=None, full_qr=False,
+    with open_ledger(backend, operator="qa") as led:
+        recheck = check_batch(old_envelope, ledger=QaLedger(led), plan=None, full_qr=False,
                               qr_sample_size=0, seed=0)
     rules = {f["rule"] for check in recheck["checks"].values() if isinstance(check, dict)
              for f in check.get("findings", [])}
     assert recheck["verdict"] == "fail" and REVOKED_SINCE in rules
     rec = reconcile(opts)
     assert rec["recently_pulled_envelopes"] and rec["without_notice"] >= 1
-    with Ledger(backend) as led:  # the whole envelope is pulled: its other cards are re-planned
+    with open_ledger(backend, operator="reader") as led:  # the whole envelope is pulled: its other cards are re-planned
         pulled = notices.all_notices(led, ["voided"])
     assert set(pulled["void_reason"]) <= {"number_revoked", "envelope_pulled"}
     assert rec["without_notice"] == pulled.height

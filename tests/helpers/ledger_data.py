@@ -12,6 +12,8 @@ import re
 import numpy as np
 import polars as pl
 
+from core.keys import KeyMaterial
+
 WEIGHTS = np.array([6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2], dtype=np.int64)
 MULT, ADD, GEN_STEP = 7919, 12345, 104729
 DIGITS_RE = re.compile(r"\d{11,12}")
@@ -52,11 +54,7 @@ def assert_no_values(text: str) -> None:
     assert not found, f"{len(found)} digit run(s) that look like codes or numbers"
 
 
-class FakeKey:
-    """Stands in for core.keys.KeyMaterial where only key_id and secret are read."""
-
-    key_id = "k-test-0001"
-    secret = b"\x00" * 32
-
-    def __repr__(self) -> str:
-        return "FakeKey(k-test-0001)"
+def zero_key() -> KeyMaterial:
+    """A real (all-zero, DEMO) key: reissue binds it like any other key (no stand-in)."""
+    return KeyMaterial(key_id="k-test-0001", secret=b"\x00" * 32, created="2026-11-26",
+                       is_demo=True)

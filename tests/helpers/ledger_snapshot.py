@@ -6,13 +6,13 @@ import hashlib
 
 import sqlalchemy as sa
 
-from ledger import Ledger
+from ledger import open_ledger
 from ledger.schema import metadata
 
 
 def snapshot(url: str) -> str:
     """SHA-256 over every row of every ledger table, in a fixed order."""
-    led = Ledger(url)
+    led = open_ledger(url, operator="snapshot")
     digest = hashlib.sha256()
     with led.engine.connect() as conn:
         for table in sorted(metadata.sorted_tables, key=lambda t: t.name):

@@ -17,7 +17,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1])]  # the repository root, for `tests` and our packages
 
-from ledger import Ledger  # noqa: E402
+from ledger import (  # noqa: E402
+    mailings,
+    open_ledger,
+    runs,
+)
+from ledger import numbers as ledger_numbers  # noqa: E402
 from tests.helpers.ledger_data import number_frame  # noqa: E402
 
 
@@ -38,24 +43,23 @@ def _wait(barrier: str | None) -> None:
 
 def main(argv: list[str]) -> None:
     action, url = argv[0], argv[1]
-    ledger = Ledger(url, operator=f"worker-{action}")
-    ledger.init()
+    ledger = open_ledger(url, operator=f"worker-{action}", create=True)
     if action == "commit":
         start, n = int(argv[2]), int(argv[3])
         frame = number_frame(start, n)
-        run_id = ledger.start_run("daily", f"{start:064d}", {"start": start, "n": n})
+        run_id = runs.start(ledger, "daily", f"{start:064d}", {"start": start, "n": n})
         _wait(argv[4] if len(argv) > 4 else None)
         _say("committing")
-        result = ledger.commit_numbers(run_id, frame, "k-worker")
+        result = ledger_numbers.commit(ledger, run_id, frame, "k-worker")
         _say("committed")
-        ledger.finish_run(run_id, "succeeded", {"inserted": result.inserted,
+        runs.finish(ledger, run_id, "succeeded", {"inserted": result.inserted,
                                                 "already_present": result.already_present})
         _say(json.dumps({"run_id": run_id, "inserted": result.inserted,
                          "already_present": result.already_present}))
     elif action == "allocate":
         n = int(argv[2])
         _wait(argv[3] if len(argv) > 3 else None)
-        numbers = ledger.allocate_registered_mail_numbers(n, configured_range="3606000000-3606999999")
+        numbers = mailings.allocate(ledger, n, configured_range="3606000000-3606999999")
         _say(json.dumps({"numbers": numbers}))
     else:
         raise SystemExit(f"unknown action {action}")

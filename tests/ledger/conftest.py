@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ledger import Ledger
+from ledger import LedgerHandle, open_ledger, runs
 from tests.helpers.postgres import fresh_schema_url
 
 
@@ -34,13 +34,12 @@ def ledger_url(request) -> str:
 
 
 @pytest.fixture
-def ledger(ledger_url) -> Iterator[Ledger]:
-    led = Ledger(ledger_url, operator="test-operator")
-    led.init()
+def ledger(ledger_url) -> Iterator[LedgerHandle]:
+    led = open_ledger(ledger_url, operator="test-operator", create=True)
     yield led
     led.close()
 
 
 @pytest.fixture
 def run_id(ledger) -> str:
-    return ledger.start_run("test", "0" * 64, {"purpose": "test"})
+    return runs.start(ledger, "test", "0" * 64, {"purpose": "test"})

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from cli.commands.ledger import register
 from core.keys import generate_key_file
-from ledger import Ledger
+from ledger import mailings, open_ledger, runs
+from ledger import numbers as ledger_numbers
 from tests.helpers.ledger_data import assert_no_values
 from transforms.numbering import derive_my_numbers
 
@@ -34,11 +35,11 @@ def cli():
 def test_init_stats_export_reissue(cli, ledger_url, tmp_path):
     assert cli("ledger", "init", "--ledger", ledger_url, "--operator", "alice").exit_code == 0
     key = generate_key_file(tmp_path / "key.json")
-    led = Ledger(ledger_url, operator="setup")
-    run = led.start_run("bulk", "f" * 64, {})
+    led = open_ledger(ledger_url, operator="setup", create=True)
+    run = runs.start(led, "bulk", "f" * 64, {})
     codes = pl.Series([f"{i:010d}1" for i in range(20)])
     numbers = derive_my_numbers(codes, key.secret, 0)
-    led.commit_numbers(run, pl.DataFrame({"resident_code": codes, "my_number": numbers,
+    ledger_numbers.commit(led, run, pl.DataFrame({"resident_code": codes, "my_number": numbers,
                                           "generation": [0] * 20}), key.key_id)
 
     changed = cli("reissue", codes[3], "--reason", "leak reported", "--yes", "--key", str(tmp_path / "key.json"),
@@ -84,8 +85,7 @@ def test_export_needs_a_parquet_name(cli, sqlite_url, tmp_path):
 
 
 def test_a_too_new_ledger_is_refused_with_one_clear_line(sqlite_url, tmp_path):
-    led = Ledger(sqlite_url)
-    led.init()
+    led = open_ledger(sqlite_url, operator="unknown", create=True)
     with led.engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0042'"))
     led.close()
@@ -103,8 +103,8 @@ def test_mail_range_and_audit_commands(cli, sqlite_url):
                 "--operator", "dora")
     assert added.exit_code == 0, added.output
     assert "100 numbers" in added.output
-    led = Ledger(sqlite_url)
-    assert led.allocate_registered_mail_numbers(1) == ["37060000003"]
+    led = open_ledger(sqlite_url, operator="unknown", create=True)
+    assert mailings.allocate(led, 1) == ["37060000003"]
     bad = cli("ledger", "mail-range", "1", "2", "--ledger", sqlite_url)
     assert bad.exit_code != 0
     shown = cli("ledger", "audit", "--ledger", sqlite_url, "--limit", "5")

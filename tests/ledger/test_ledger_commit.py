@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.errors import AlreadyIssued, InvalidChecksum, InvalidFormat, LedgerError
+from ledger import numbers, reporting
 from tests.helpers.ledger_data import assert_no_values, derive, number_frame
 
 
@@ -17,12 +18,12 @@ def _count(ledger, where: str = "1=1") -> int:
 
 def test_commit_is_idempotent(ledger, run_id):
     frame = number_frame(1000, 500)
-    first = ledger.commit_numbers(run_id, frame, "k-1")
-    again = ledger.commit_numbers(run_id, frame, "k-1")
+    first = numbers.commit(ledger, run_id, frame, "k-1")
+    again = numbers.commit(ledger, run_id, frame, "k-1")
     assert (first.inserted, first.already_present) == (500, 0)
     assert (again.inserted, again.already_present) == (0, 500)
     assert _count(ledger) == 500
-    active = ledger.active_numbers()
+    active = numbers.active(ledger)
     assert active.sort("resident_code").equals(
         frame.sort("resident_code").with_columns(pl.col("generation").cast(pl.Int64)))
     with ledger.engine.connect() as conn:
@@ -30,30 +31,30 @@ def test_commit_is_idempotent(ledger, run_id):
 
 
 def test_overlapping_sets_insert_only_the_new_rows(ledger, run_id):
-    ledger.commit_numbers(run_id, number_frame(0, 300), "k")
-    result = ledger.commit_numbers(run_id, number_frame(200, 300), "k")
+    numbers.commit(ledger, run_id, number_frame(0, 300), "k")
+    result = numbers.commit(ledger, run_id, number_frame(200, 300), "k")
     assert (result.inserted, result.already_present) == (200, 100)
     assert _count(ledger) == 500
 
 
 def test_a_number_owned_by_another_resident_refuses_the_whole_set(ledger, run_id):
-    ledger.commit_numbers(run_id, number_frame(0, 10), "k")
+    numbers.commit(ledger, run_id, number_frame(0, 10), "k")
     fresh = number_frame(100, 1000)
     stolen = fresh.with_columns(  # the last row carries resident 0's number
         pl.when(pl.int_range(pl.len()) == 999).then(pl.lit(derive(pl.Series(["00000000000"]))[0]))
         .otherwise(pl.col("my_number")).alias("my_number"))
     with pytest.raises(AlreadyIssued) as info:
-        ledger.commit_numbers(run_id, stolen, "k")
+        numbers.commit(ledger, run_id, stolen, "k")
     assert info.value.counts == {"numbers_owned_by_others": 1, "residents_with_other_active": 0}
     assert_no_values(str(info.value))
     assert _count(ledger) == 10  # atomic: none of the 999 good rows was written
 
 
 def test_a_resident_with_a_different_active_number_is_refused(ledger, run_id):
-    ledger.commit_numbers(run_id, number_frame(0, 5), "k")
+    numbers.commit(ledger, run_id, number_frame(0, 5), "k")
     other = number_frame(0, 5, generation=3)  # same residents, other numbers
     with pytest.raises(AlreadyIssued) as info:
-        ledger.commit_numbers(run_id, other, "k")
+        numbers.commit(ledger, run_id, other, "k")
     assert info.value.counts["residents_with_other_active"] == 5
     assert_no_values(str(info.value))
     assert _count(ledger) == 5
@@ -63,11 +64,11 @@ def test_duplicates_inside_the_set_are_refused(ledger, run_id):
     frame = number_frame(0, 4)
     twice_number = frame.with_columns(pl.col("my_number").gather([0, 0, 2, 3]))
     with pytest.raises(AlreadyIssued) as info:
-        ledger.commit_numbers(run_id, twice_number, "k")
+        numbers.commit(ledger, run_id, twice_number, "k")
     assert info.value.counts["duplicate_numbers_in_set"] == 2
     twice_resident = frame.with_columns(pl.col("resident_code").gather([0, 0, 2, 3]))
     with pytest.raises(AlreadyIssued):
-        ledger.commit_numbers(run_id, twice_resident, "k")
+        numbers.commit(ledger, run_id, twice_resident, "k")
     assert _count(ledger) == 0
 
 
@@ -80,25 +81,25 @@ def test_malformed_numbers_never_reach_the_database(ledger, run_id, bad, error):
     frame = number_frame(0, 3)
     broken = frame.with_columns(pl.col("my_number").map_elements(bad, return_dtype=pl.Utf8))
     with pytest.raises(error) as info:
-        ledger.commit_numbers(run_id, broken, "k")
+        numbers.commit(ledger, run_id, broken, "k")
     assert_no_values(str(info.value))
     assert _count(ledger) == 0
 
 
 def test_unknown_run_and_bad_reason_are_refused(ledger, run_id):
     with pytest.raises(LedgerError):
-        ledger.commit_numbers("run-does-not-exist", number_frame(0, 2), "k")
+        numbers.commit(ledger, "run-does-not-exist", number_frame(0, 2), "k")
     with pytest.raises(LedgerError):
-        ledger.commit_numbers(run_id, number_frame(0, 2), "k", reason="Free text with 12345678901")
+        numbers.commit(ledger, run_id, number_frame(0, 2), "k", reason="Free text with 12345678901")
     assert _count(ledger) == 0
 
 
 def test_record_existing_numbers_keeps_move_in_numbers(ledger, run_id):
     kept = number_frame(500, 3).drop("generation")
-    result = ledger.record_existing_numbers(run_id, kept)
+    result = numbers.record_existing(ledger, run_id, kept)
     assert (result.inserted, result.already_present) == (3, 0)
-    assert ledger.record_existing_numbers(run_id, kept).already_present == 3
-    assert ledger.stats()["numbers"] == {"active": {"move_in": 3}}
+    assert numbers.record_existing(ledger, run_id, kept).already_present == 3
+    assert reporting.stats(ledger)["numbers"] == {"active": {"move_in": 3}}
     with ledger.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM issued_numbers WHERE key_id IS NULL")
                             ).scalar() == 3
@@ -106,19 +107,20 @@ def test_record_existing_numbers_keeps_move_in_numbers(ledger, run_id):
 
 def test_lookups_return_frames_in_the_contract_shape(ledger, run_id):
     frame = number_frame(0, 50)
-    ledger.commit_numbers(run_id, frame, "k")
-    some = ledger.active_numbers(frame["resident_code"].head(5).append(pl.Series(["99999999999"])))
+    numbers.commit(ledger, run_id, frame, "k")
+    some = numbers.active(ledger, frame["resident_code"].head(5).append(pl.Series(["99999999999"])))
     assert some.columns == ["resident_code", "my_number", "generation"]
     assert some["resident_code"].to_list() == frame["resident_code"].head(5).to_list()
-    owners = ledger.number_owners(frame["my_number"].tail(3))
+    owners = numbers.owners(ledger, frame["my_number"].tail(3))
     assert owners.columns == ["my_number", "resident_code", "status"]
     assert owners.height == 3 and set(owners["status"]) == {"active"}
-    assert ledger.number_owners(pl.Series([], dtype=pl.Utf8)).height == 0
+    assert numbers.owners(ledger, pl.Series([], dtype=pl.Utf8)).height == 0
 
 
 def test_audit_log_records_who_did_what(ledger, run_id):
-    ledger.commit_numbers(run_id, number_frame(0, 7), "k-9")
-    ledger.audit("note", "manual check", "asked by the auditor", run_id)
+    numbers.commit(ledger, run_id, number_frame(0, 7), "k-9")
+    with ledger.write() as w:
+        w.audit("note", "manual check", "asked by the auditor", run_id)
     with ledger.engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT who, action, subject, why FROM audit_log "
                                     "ORDER BY audit_id")).all()

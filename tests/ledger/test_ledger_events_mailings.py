@@ -10,8 +10,10 @@ import sqlalchemy as sa
 
 from core.errors import ConfigError, InvalidFormat, LedgerError
 from core.settings import DEMO_MAIL_RANGE
+from ledger import events, mailings, notices, reporting, runs
+from ledger import numbers as ledger_numbers
 from ledger.mailings import check_range, parse_range
-from tests.helpers.ledger_data import codes
+from tests.helpers.ledger_data import codes, number_frame
 from transforms.identifiers import registered_mail
 
 DEFAULT_RANGE = parse_range(DEMO_MAIL_RANGE)
@@ -23,24 +25,24 @@ def _events(n: int, day: str = "2026-11-25") -> pl.DataFrame:
 
 
 def test_a_daily_file_counts_once(ledger, run_id):
-    first = ledger.record_events(run_id, _events(40))
+    first = events.record(ledger, run_id, _events(40))
     assert first.height == 40 and first.columns == ["row", "resident_code", "event", "event_date"]
     assert first.schema["event_date"] == pl.Date
-    assert ledger.record_events(run_id, _events(40)).height == 0
+    assert events.record(ledger, run_id, _events(40)).height == 0
     # tomorrow's file repeats 40 old events and brings 10 new ones
     tomorrow = pl.concat([_events(40), _events(50).tail(10)])
-    new = ledger.record_events(run_id, tomorrow)
+    new = events.record(ledger, run_id, tomorrow)
     assert new["resident_code"].to_list() == codes(40, 10).to_list()
     # the same resident and event on another day is another event
-    assert ledger.record_events(run_id, _events(1, "2026-11-26")).height == 1
-    assert ledger.stats()["events"] == {"birth": 51}
+    assert events.record(ledger, run_id, _events(1, "2026-11-26")).height == 1
+    assert reporting.stats(ledger)["events"] == {"birth": 51}
 
 
 def test_events_need_their_keys(ledger, run_id):
     with pytest.raises(LedgerError):
-        ledger.record_events(run_id, _events(2).drop("event"))
+        events.record(ledger, run_id, _events(2).drop("event"))
     with pytest.raises(InvalidFormat):
-        ledger.record_events(run_id, _events(2).with_columns(pl.lit(None).alias("event_date")))
+        events.record(ledger, run_id, _events(2).with_columns(pl.lit(None).alias("event_date")))
 
 
 def _mailings(numbers: list[str], batch: str = "B00001") -> pl.DataFrame:
@@ -50,14 +52,14 @@ def _mailings(numbers: list[str], batch: str = "B00001") -> pl.DataFrame:
 
 
 def test_allocated_numbers_are_valid_unique_and_never_reused(ledger, run_id):
-    a = ledger.allocate_registered_mail_numbers(500, run_id, configured_range=DEMO_MAIL_RANGE)
-    b = ledger.allocate_registered_mail_numbers(300)
+    a = mailings.allocate(ledger, 500, run_id, configured_range=DEMO_MAIL_RANGE)
+    b = mailings.allocate(ledger, 300)
     both = a + b
     assert len(set(both)) == 800
     assert all(registered_mail.is_valid(n) for n in both)
     assert a[0] == registered_mail.from_serial(DEFAULT_RANGE[0])
     assert b[0] == registered_mail.from_serial(DEFAULT_RANGE[0] + 500)  # the cursor moved on
-    assert ledger.allocate_registered_mail_numbers(0) == []
+    assert mailings.allocate(ledger, 0) == []
     with ledger.engine.connect() as conn:
         stored = conn.execute(sa.text("SELECT count(*) FROM registered_mail_numbers")).scalar()
     assert stored == 800
@@ -69,32 +71,32 @@ def test_allocated_numbers_are_valid_unique_and_never_reused(ledger, run_id):
 
 def test_no_range_at_all_is_refused_never_a_built_in_one(ledger):
     with pytest.raises(ConfigError, match="mail-range"):
-        ledger.allocate_registered_mail_numbers(1)
+        mailings.allocate(ledger, 1)
     with ledger.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM registered_mail_numbers")).scalar() == 0
 
 
 def test_a_configured_range_is_added_once(ledger):
-    a = ledger.allocate_registered_mail_numbers(2, configured_range="3706000000-3706000009")
-    b = ledger.allocate_registered_mail_numbers(2, configured_range="3706000000-3706000009")
+    a = mailings.allocate(ledger, 2, configured_range="3706000000-3706000009")
+    b = mailings.allocate(ledger, 2, configured_range="3706000000-3706000009")
     assert a + b == [registered_mail.from_serial(3706000000 + i) for i in range(4)]
     with ledger.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM mail_number_ranges")).scalar() == 1
 
 
 def test_ranges_run_out_all_or_nothing_and_new_ranges_are_used(ledger):
-    first = ledger.add_mail_number_range(3706000000, 3706000009)
-    assert ledger.allocate_registered_mail_numbers(8) == [
+    first = mailings.add_range(ledger, 3706000000, 3706000009)
+    assert mailings.allocate(ledger, 8) == [
         registered_mail.from_serial(3706000000 + i) for i in range(8)]
     with pytest.raises(LedgerError):
-        ledger.allocate_registered_mail_numbers(5)  # only 2 left: nothing handed out
-    second = ledger.add_mail_number_range(3706000100, 3706000199)
-    got = ledger.allocate_registered_mail_numbers(5)
+        mailings.allocate(ledger, 5)  # only 2 left: nothing handed out
+    second = mailings.add_range(ledger, 3706000100, 3706000199)
+    got = mailings.allocate(ledger, 5)
     assert got[:2] == [registered_mail.from_serial(3706000008), registered_mail.from_serial(3706000009)]
     assert got[2] == registered_mail.from_serial(3706000100)
     assert second > first
     with pytest.raises(ConfigError):
-        ledger.add_mail_number_range(3706000150, 3706000300)  # overlaps the second range
+        mailings.add_range(ledger, 3706000150, 3706000300)  # overlaps the second range
 
 
 @pytest.mark.parametrize("first, last", [(1606000000, 1606000010), (3601000000, 3601000010),
@@ -104,66 +106,84 @@ def test_ranges_must_look_sender_printed(first, last):
         check_range(first, last)
 
 
-def test_mailings_are_idempotent_and_change_status_with_history(ledger, run_id):
-    numbers = ledger.allocate_registered_mail_numbers(6, run_id, configured_range=DEMO_MAIL_RANGE)
-    plan = _mailings(numbers)
-    assert ledger.record_mailings(run_id, plan).inserted == 6
-    again = ledger.record_mailings(run_id, plan)
+def _envelopes_with_cards(ledger, run_id, n: int, batch: str = "B00001",
+                          start: int = 0) -> list[str]:
+    """n envelopes of one card each: numbers issued, envelopes and their notices planned."""
+    ledger_numbers.commit(ledger, run_id, number_frame(start, n), "k")
+    rmns = mailings.allocate(ledger, n, run_id, configured_range=DEMO_MAIL_RANGE)
+    plan = _mailings(rmns, batch)
+    assert mailings.record(ledger, run_id, plan).inserted == n
+    notices.record(ledger, run_id, plan.with_columns(
+        resident_code=codes(start, n), is_manual=pl.lit(False)))
+    return rmns
+
+
+def test_mailings_are_idempotent_and_their_status_follows_their_notices(ledger, run_id):
+    rmns = _envelopes_with_cards(ledger, run_id, 6)
+    again = mailings.record(ledger, run_id, _mailings(rmns))
     assert (again.inserted, again.already_present) == (0, 6)
-    assert ledger.set_mailing_status("printed", batch_id="B00001", run_id=run_id) == 6
-    assert ledger.set_mailing_status("returned", registered_mail_numbers=numbers[:2],
-                                     why="absent past the hold") == 2
-    assert ledger.set_mailing_status("re-sent", registered_mail_numbers=numbers[:1]) == 1
-    assert ledger.stats()["mailings"] == {"printed": 4, "re-sent": 1, "returned": 1}
-    with ledger.engine.connect() as conn:
-        history = conn.execute(sa.text("SELECT count(*) FROM mailing_history")).scalar()
-    assert history == 6 + 2 + 1
-    with pytest.raises(LedgerError):
-        ledger.set_mailing_status("lost", batch_id="B00001")
-    with pytest.raises(LedgerError):
-        ledger.set_mailing_status("held")  # neither envelopes nor a batch
+    assert reporting.stats(ledger)["mailings"] == {"planned": 6}
+    assert notices.mark_batch(ledger, run_id, "B00001", "printed", "QA passed") == 6
+    notices.transition(ledger, rmns, "mailed", "handed to the post office")
+    notices.transition(ledger, rmns[:3], "delivered", "delivered")
+    notices.transition(ledger, rmns[3:5], "held", "absent", via="returned")
+    notices.transition(ledger, rmns[3:4], "re_sent", "sent again")
+    # delivered envelopes read as delivered (they read as printed before), one vocabulary
+    assert reporting.stats(ledger)["mailings"] == {
+        "mailed": 1, "delivered": 3, "held": 1, "re_sent": 1}
+    with ledger.read() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("mailings")}
+    assert "mailing_history" not in tables and not {"status", "updated_at"} & columns
+
+
+def test_an_envelope_of_voided_cards_reads_voided_and_one_without_cards_no_notice(ledger, run_id):
+    rmns = _envelopes_with_cards(ledger, run_id, 2)
+    notices.mark_batch(ledger, run_id, "B00001", "voided", "QA failed", void_reason="qa_failed")
+    bare = mailings.allocate(ledger, 1, run_id)
+    mailings.record(ledger, run_id, _mailings(bare, "B00002"))
+    assert reporting.stats(ledger)["mailings"] == {"voided": 2, "no_notice": 1}
+    assert len(rmns) == 2
 
 
 def test_batch_ids_restart_in_every_run(ledger, run_id):
-    first = ledger.allocate_registered_mail_numbers(4, run_id, configured_range=DEMO_MAIL_RANGE)
-    ledger.record_mailings(run_id, _mailings(first))
-    daily = ledger.start_run("daily", "1" * 64, {})
-    second = ledger.allocate_registered_mail_numbers(2, daily)
-    assert ledger.record_mailings(daily, _mailings(second)).inserted == 2  # B00001 again
+    first = mailings.allocate(ledger, 4, run_id, configured_range=DEMO_MAIL_RANGE)
+    mailings.record(ledger, run_id, _mailings(first))
+    daily = runs.start(ledger, "daily", "1" * 64, {})
+    second = mailings.allocate(ledger, 2, daily)
+    assert mailings.record(ledger, daily, _mailings(second)).inserted == 2  # B00001 again
     with pytest.raises(LedgerError):  # but never a tracking number twice
-        ledger.record_mailings(daily, _mailings(first[:1], batch="B00009"))
-    assert ledger.set_mailing_status("printed", batch_id="B00001") == 2  # the newest run's
-    assert ledger.set_mailing_status("mailed", batch_id="B00001", batch_run_id=run_id) == 4
-    assert ledger.stats()["mailings"] == {"mailed": 4, "printed": 2}
+        mailings.record(ledger, daily, _mailings(first[:1], batch="B00009"))
+    assert reporting.stats(ledger)["mailings"] == {"no_notice": 6}
 
 
 def test_a_tracking_number_on_two_envelopes_is_refused(ledger, run_id):
-    numbers = ledger.allocate_registered_mail_numbers(3, run_id, configured_range=DEMO_MAIL_RANGE)
-    ledger.record_mailings(run_id, _mailings(numbers))
+    numbers = mailings.allocate(ledger, 3, run_id, configured_range=DEMO_MAIL_RANGE)
+    mailings.record(ledger, run_id, _mailings(numbers))
     clash = _mailings(numbers[:1], batch="B00002")  # same tracking number, other envelope
     with pytest.raises(LedgerError):
-        ledger.record_mailings(run_id, clash)
+        mailings.record(ledger, run_id, clash)
     moved = _mailings(numbers).with_columns(pl.lit("HXXXXX").alias("household_id"))
     with pytest.raises(LedgerError):
-        ledger.record_mailings(run_id, moved)
+        mailings.record(ledger, run_id, moved)
     with pytest.raises(LedgerError):
-        ledger.record_mailings(run_id, _mailings([numbers[0], numbers[0]], batch="B00003"))
-    assert sum(ledger.stats()["mailings"].values()) == 3
+        mailings.record(ledger, run_id, _mailings([numbers[0], numbers[0]], batch="B00003"))
+    assert sum(reporting.stats(ledger)["mailings"].values()) == 3
 
 
 def test_runs_are_found_and_finished(ledger):
     sha = "a" * 64
-    assert ledger.find_run("bulk", sha) is None
-    first = ledger.start_run("bulk", sha, {"batch_size": 100})
-    ledger.finish_run(first, "failed", {"committed": 0})
-    second = ledger.start_run("bulk", sha, {"batch_size": 100})
-    found = ledger.find_run("bulk", sha)
+    assert runs.find(ledger, "bulk", sha) is None
+    first = runs.start(ledger, "bulk", sha, {"batch_size": 100})
+    runs.finish(ledger, first, "failed", {"committed": 0})
+    second = runs.start(ledger, "bulk", sha, {"batch_size": 100})
+    found = runs.find(ledger, "bulk", sha)
     assert found["run_id"] == second and found["status"] == "running"
     assert found["params"] == {"batch_size": 100} and found["operator"] == "test-operator"
-    ledger.finish_run(second, "succeeded", {"committed": 5})
-    done = ledger.find_run("bulk", sha)
+    runs.finish(ledger, second, "succeeded", {"committed": 5})
+    done = runs.find(ledger, "bulk", sha)
     assert done["counts"] == {"committed": 5} and isinstance(done["finished_at"], dt.datetime)
     with pytest.raises(LedgerError):
-        ledger.finish_run("run-none", "succeeded", {})
+        runs.finish(ledger, "run-none", "succeeded", {})
     with pytest.raises(LedgerError):
-        ledger.finish_run(second, "great", {})
+        runs.finish(ledger, second, "great", {})

@@ -12,6 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from core.keys import KeyMaterial
+from ledger import keys, numbers, runs
 from ledger.chain import GENESIS, entry_hash
 from ledger.integrity import check_integrity, export_head
 from ledger.schema import drop_triggers_for
@@ -24,13 +25,13 @@ KEY = KeyMaterial("k-2026-12-01-aaaaaa", bytes(range(32)), "", False)
 @pytest.fixture
 def issued(ledger):
     """50 numbers under KEY, one of them changed by a real reissue."""
-    ledger.bind_key(KEY)
-    run = ledger.start_run("bulk", "0" * 64, {})
+    keys.bind_key(ledger, KEY)
+    run = runs.start(ledger, "bulk", "0" * 64, {})
     c = codes(100, 50)
     frame = c.to_frame().with_columns(derive_my_numbers(c, KEY.secret, 0),
                                       pl.lit(0).alias("generation"))
-    ledger.commit_numbers(run, frame, KEY.key_id)
-    ledger.reissue(c[0], "leak reported", KEY, run)
+    numbers.commit(ledger, run, frame, KEY.key_id)
+    numbers.reissue(ledger, c[0], "leak reported", KEY, run)
     return ledger, frame, run
 
 
@@ -115,7 +116,8 @@ def test_after_drop_trigger_changed_numbers_deleted_rows_and_audit_entries_fail(
 def test_a_cut_or_rewritten_chain_fails_against_the_exported_head(issued):
     ledger, _, _ = issued
     head = export_head(ledger)
-    ledger.audit("later", "an entry after the head", "")
+    with ledger.write() as w:
+        w.audit("later", "an entry after the head", "")
     assert _failed(ledger, anchor=head) == {}  # the chain grew: the head is still in it
     _drop_triggers(ledger)
     # cut the tail (including the anchored entry): the chain itself still links up

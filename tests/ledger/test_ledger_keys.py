@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from core.errors import KeyFileError, KeyMismatch
 from core.keys import KeyMaterial, key_check_value, validate_key_id
+from ledger import keys, numbers
 from ledger.keys import known_keys
 from tests.helpers.ledger_data import codes
 from tests.helpers.ledger_snapshot import snapshot
@@ -23,8 +24,8 @@ def _url(ledger) -> str:
 
 
 def test_first_key_is_registered_then_only_it_is_accepted(ledger):
-    ledger.bind_key(A)
-    ledger.bind_key(A)  # idempotent
+    keys.bind_key(ledger, A)
+    keys.bind_key(ledger, A)  # idempotent
     (row,) = known_keys(ledger)
     assert row["key_id"] == A.key_id and row["status"] == "current" and not row["is_demo"]
     assert row["check_value"] == A.check_value == key_check_value(A.secret)
@@ -32,50 +33,51 @@ def test_first_key_is_registered_then_only_it_is_accepted(ledger):
     before = snapshot(_url(ledger))
     for other, words in ((B, "not a key of this ledger"), (DEMO, "DEMO key on a production")):
         with pytest.raises(KeyMismatch) as info:
-            ledger.bind_key(other)
+            keys.bind_key(ledger, other)
         assert words in str(info.value) and info.value.exit_code == 2
         with pytest.raises(KeyMismatch):
-            ledger.check_key(other)
+            with ledger.read() as conn:
+                keys.check(conn, other)
     # the same key id with another secret: the check value gives it away
     impostor = KeyMaterial(A.key_id, B.secret, "", False)
     with pytest.raises(KeyMismatch, match="check value differs"):
-        ledger.bind_key(impostor)
+        keys.bind_key(ledger, impostor)
     assert snapshot(_url(ledger)) == before
 
 
 def test_a_production_key_is_refused_on_a_demo_ledger(ledger):
-    ledger.bind_key(DEMO)
+    keys.bind_key(ledger, DEMO)
     with pytest.raises(KeyMismatch, match="production key on a DEMO ledger"):
-        ledger.bind_key(A)
+        keys.bind_key(ledger, A)
 
 
 def test_reissue_with_another_key_changes_nothing(ledger, run_id):
     from transforms.numbering import derive_my_numbers
 
-    ledger.bind_key(A)
+    keys.bind_key(ledger, A)
     c = codes(0, 3)
     frame = c.to_frame().with_columns(derive_my_numbers(c, A.secret, 0), generation=0)
-    ledger.commit_numbers(run_id, frame, A.key_id)
+    numbers.commit(ledger, run_id, frame, A.key_id)
     before = snapshot(_url(ledger))
     for other in (B, DEMO):
         with pytest.raises(KeyMismatch):
-            ledger.reissue(c[0], "leak", other)
+            numbers.reissue(ledger, c[0], "leak", other)
     assert snapshot(_url(ledger)) == before
-    assert ledger.reissue(c[0], "leak", A).generation == 1
+    assert numbers.reissue(ledger, c[0], "leak", A).generation == 1
 
 
 def test_rotation_is_explicit_audited_and_never_reuses_a_key(ledger):
-    ledger.bind_key(A)
+    keys.bind_key(ledger, A)
     with pytest.raises(KeyMismatch):  # the current key must be shown to rotate
-        ledger.rotate_key(B, KeyMaterial("k-2026-12-01-cccccc", bytes(range(3, 35)), "", False), "x")
+        keys.rotate(ledger, B, KeyMaterial("k-2026-12-01-cccccc", bytes(range(3, 35)), "", False), "x")
     with pytest.raises(KeyMismatch, match="never mixes"):
-        ledger.rotate_key(A, DEMO, "why")
-    ledger.rotate_key(A, B, "yearly rotation")
-    ledger.bind_key(B)
+        keys.rotate(ledger, A, DEMO, "why")
+    keys.rotate(ledger, A, B, "yearly rotation")
+    keys.bind_key(ledger, B)
     with pytest.raises(KeyMismatch, match="retired key"):
-        ledger.bind_key(A)
+        keys.bind_key(ledger, A)
     with pytest.raises(KeyMismatch, match="never reused"):
-        ledger.rotate_key(B, A, "back again")
+        keys.rotate(ledger, B, A, "back again")
     rows = {r["key_id"]: r for r in known_keys(ledger)}
     assert rows[A.key_id]["status"] == "retired" and rows[A.key_id]["retired_by"] == "test-operator"
     assert rows[B.key_id]["status"] == "current"
@@ -86,7 +88,7 @@ def test_rotation_is_explicit_audited_and_never_reuses_a_key(ledger):
 
 
 def test_two_current_keys_are_refused_by_the_schema(ledger):
-    ledger.bind_key(A)
+    keys.bind_key(ledger, A)
     with pytest.raises(sa.exc.IntegrityError), ledger.engine.begin() as conn:
         conn.execute(sa.text(
             "INSERT INTO ledger_keys (key_id, check_value, is_demo, status, key_created, "

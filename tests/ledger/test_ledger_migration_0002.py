@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from alembic import command
 
 from core.keys import KeyMaterial
-from ledger import Ledger, migrate
+from ledger import LedgerHandle, keys, migrate, open_ledger
+from ledger.engine import make_engine
 from ledger.integrity import check_integrity
 from ledger.keys import known_keys
 from ledger.schema import SCHEMA_HEAD
@@ -16,11 +17,11 @@ from ledger.schema import SCHEMA_HEAD
 KEY = KeyMaterial("k-2026-11-26-aaaaaa", bytes(range(32)), "", False)
 
 
-def _at_0001(url: str) -> Ledger:
-    led = Ledger(url, operator="old")
-    with led.engine.begin() as conn:
+def _at_0001(url: str) -> LedgerHandle:
+    engine = make_engine(url)
+    with engine.begin() as conn:
         command.upgrade(migrate.alembic_config(conn), "0001")
-    with led.engine.begin() as conn:  # what the 0001-era program wrote
+    with engine.begin() as conn:  # what the 0001-era program wrote
         conn.execute(sa.text(
             "INSERT INTO runs (run_id, kind, input_sha256, params, status, operator, started_at) "
             "VALUES ('run-old', 'bulk', :h, '{}', 'succeeded', 'old', CURRENT_TIMESTAMP)"),
@@ -39,24 +40,24 @@ def _at_0001(url: str) -> Ledger:
             conn.execute(sa.text(
                 "INSERT INTO audit_log (at, who, action, subject, run_id, why) VALUES "
                 "(CURRENT_TIMESTAMP, 'old', :a, :s, 'run-old', '')"), {"a": action, "s": subject})
-    return led
+    engine.dispose()
+    return open_ledger(url, operator="old")  # an existing ledger is moved to head
 
 
 def test_upgrade_chains_old_entries_and_registers_old_keys(ledger_url):
     led = _at_0001(ledger_url)
-    assert led.init() == SCHEMA_HEAD
+    assert led.revision == SCHEMA_HEAD
     (row,) = known_keys(led)
     assert row["key_id"] == KEY.key_id and row["status"] == "current" and row["check_value"] is None
     result = check_integrity(led, key=KEY)
     assert result.success, result.rules
-    led.bind_key(KEY)  # first use records the check value
+    keys.bind_key(led, KEY)  # first use records the check value
     assert known_keys(led)[0]["check_value"] == KEY.check_value
     assert check_integrity(led, key=KEY).success
 
 
 def test_downgrade_removes_what_0002_added(ledger_url):
-    led = Ledger(ledger_url)
-    led.init()
+    led = open_ledger(ledger_url, operator="unknown", create=True)
     with led.engine.begin() as conn:
         command.downgrade(migrate.alembic_config(conn), "0001")
     with led.engine.connect() as conn:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import stat
 
-from ledger import Ledger
+from ledger import numbers, open_ledger, reporting, runs
 from tests.helpers.ledger_data import number_frame
 
 
@@ -17,10 +17,10 @@ def _mode(path) -> int:
 def test_sqlite_ledger_and_export_are_private_under_umask_022(tmp_path):
     old = os.umask(0o022)
     try:
-        led = Ledger(f"sqlite:///{tmp_path / 'data' / 'ledger.db'}", operator="t")
-        run = led.start_run("test", "0" * 64, {})
-        led.commit_numbers(run, number_frame(1, 5), "k")
-        assert led.export(tmp_path / "out" / "all.parquet", reason="test") == 5
+        led = open_ledger(f"sqlite:///{tmp_path / 'data' / 'ledger.db'}", operator="t", create=True)
+        run = runs.start(led, "test", "0" * 64, {})
+        numbers.commit(led, run, number_frame(1, 5), "k")
+        assert reporting.export(led, tmp_path / "out" / "all.parquet", reason="test") == 5
         files = [tmp_path / "data" / n for n in ("ledger.db", "ledger.db-wal", "ledger.db-shm")]
         files.append(tmp_path / "out" / "all.parquet")
         for path in files:
@@ -44,4 +44,4 @@ def test_a_read_only_folder_is_one_clear_error(tmp_path):
     else:
         target = locked / "ledger.db"
     with pytest.raises(LedgerError, match="cannot create the ledger file"):
-        Ledger(f"sqlite:///{target}")
+        open_ledger(f"sqlite:///{target}", operator="unknown", create=True)

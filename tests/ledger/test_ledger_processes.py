@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from ledger import numbers, reporting
+from ledger import runs as ledger_runs
 from tests.helpers.ledger_data import number_frame
 
 WORKER = Path(__file__).parents[1] / "helpers" / "ledger_worker.py"
@@ -71,9 +73,9 @@ def test_two_processes_commit_overlapping_daily_sets(ledger, tmp_path):
     assert a["inserted"] + b["inserted"] == 60000  # the overlap was written once
     assert _count(ledger) == (60000, 60000)
     expected = number_frame(0, 60000).sort("resident_code")
-    assert ledger.active_numbers().select("resident_code", "my_number").equals(
+    assert numbers.active(ledger).select("resident_code", "my_number").equals(
         expected.select("resident_code", "my_number"))
-    runs = {r: ledger.find_run("daily", f"{s:064d}") for r, s in (("a", 0), ("b", 20000))}
+    runs = {r: ledger_runs.find(ledger, "daily", f"{s:064d}") for r, s in (("a", 0), ("b", 20000))}
     assert {r["run_id"] for r in runs.values()} == {a["run_id"], b["run_id"]}
     assert {r["status"] for r in runs.values()} == {"succeeded"}
     _assert_chain_intact(ledger, at_least=6)  # 2 x (start, commit, finish)
@@ -93,7 +95,7 @@ def test_two_processes_allocate_disjoint_tracking_numbers(ledger, tmp_path):
     url = ledger.url.render_as_string(hide_password=False)
     a, b = _start_together(tmp_path, [("allocate", url, "3000"), ("allocate", url, "3000")])
     assert len(set(a["numbers"]) | set(b["numbers"])) == 6000
-    assert ledger.stats()["registered_mail_numbers_allocated"] == 6000
+    assert reporting.stats(ledger)["registered_mail_numbers_allocated"] == 6000
     _assert_chain_intact(ledger)
 
 
@@ -134,11 +136,11 @@ def test_sigkill_mid_commit_leaves_all_or_nothing_and_the_next_run_completes(led
     assert proc.returncode == -signal.SIGKILL
     rows, distinct = _count(ledger)
     assert rows in (0, n) and rows == distinct  # the whole commit or none of it
-    run = ledger.find_run("daily", f"{0:064d}")
+    run = ledger_runs.find(ledger, "daily", f"{0:064d}")
     assert run["status"] == "running"  # the killed run never finished
     # the next run completes it
-    again = ledger.start_run("daily", f"{0:064d}", {"resume": True})
-    result = ledger.commit_numbers(again, number_frame(0, n), "k-worker")
+    again = ledger_runs.start(ledger, "daily", f"{0:064d}", {"resume": True})
+    result = numbers.commit(ledger, again, number_frame(0, n), "k-worker")
     assert result.inserted == n - rows and result.already_present == rows
     assert _count(ledger) == (n, n)
     _assert_chain_intact(ledger)  # the killed transaction left no half entry

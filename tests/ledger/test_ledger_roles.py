@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from core.keys import KeyMaterial
-from ledger import Ledger
-from ledger.roles import ROLES, drop_roles, grant_roles
+from ledger import events, keys, mailings, notices, numbers, open_ledger, reporting, runs
+from ledger.roles import ROLES, grant_roles
 from tests.helpers.ledger_data import codes
 from transforms.numbering import derive_my_numbers
 
@@ -24,18 +24,21 @@ KEY = KeyMaterial("k-2026-12-01-aaaaaa", bytes(range(32)), "", False)
 def roles(pg_url):
     """The ledger (as its owner) with 20 numbers, the four roles, and one login per role."""
     prefix = f"t{uuid.uuid4().hex[:8]}_"
-    owner = Ledger(pg_url, operator="owner")
-    owner.bind_key(KEY)
-    run = owner.start_run("bulk", "0" * 64, {})
+    owner = open_ledger(pg_url, operator="owner", create=True)
+    keys.bind_key(owner, KEY)
+    run = runs.start(owner, "bulk", "0" * 64, {})
     c = codes(0, 20)
     frame = c.to_frame().with_columns(derive_my_numbers(c, KEY.secret, 0),
                                       pl.lit(0).alias("generation"))
-    owner.commit_numbers(run, frame, KEY.key_id)
-    owner.add_mail_number_range(3606000000, 3606000999)
-    mails = owner.allocate_registered_mail_numbers(2, run)
-    owner.record_mailings(run, pl.DataFrame({
+    numbers.commit(owner, run, frame, KEY.key_id)
+    mailings.add_range(owner, 3606000000, 3606000999)
+    mails = mailings.allocate(owner, 2, run)
+    envelopes = pl.DataFrame({
         "household_id": ["H1", "H2"], "batch_id": ["B00001"] * 2, "envelope_seq": [1, 2],
-        "registered_mail_number": mails}))
+        "registered_mail_number": mails})
+    mailings.record(owner, run, envelopes)
+    notices.record(owner, run, envelopes.with_columns(resident_code=c.head(2),
+                                                      is_manual=pl.lit(False)))
     assert grant_roles(owner, prefix) == [f"{prefix}{r}" for r in ROLES]
     assert grant_roles(owner, prefix)  # idempotent
     base = sa.engine.make_url(pg_url)
@@ -55,6 +58,19 @@ def roles(pg_url):
             conn.exec_driver_sql(f"DROP ROLE {prefix}u_{role}")
     drop_roles(owner, prefix)
     owner.close()
+
+
+def drop_roles(ledger, prefix: str) -> None:
+    """Remove what `grant_roles` granted at database level and drop the four roles (the
+    schema's own grants go with the schema)."""
+    names = [f"{prefix}{r}" for r in ROLES]
+    with ledger.write() as w:
+        conn = w.conn
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1836674932, 0)")
+        database = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+        conn.exec_driver_sql(f'REVOKE ALL ON DATABASE "{database}" FROM {", ".join(names)}')
+        for name in names:
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {name}")
 
 
 def _can(url: str, sql: str, **params) -> bool:
@@ -86,14 +102,14 @@ INSERT_NUMBER = ("INSERT INTO issued_numbers (my_number, resident_code, generati
 
 def test_issuer_issues_reissues_and_records_but_cannot_delete_or_rewrite_the_audit(roles):
     owner, urls, frame, run = roles
-    issuer = Ledger(urls["issuer"], operator="issuer-clerk")
-    issuer.bind_key(KEY)
-    new_run = issuer.start_run("daily", "1" * 64, {})
+    issuer = open_ledger(urls["issuer"], operator="issuer-clerk")
+    keys.bind_key(issuer, KEY)
+    new_run = runs.start(issuer, "daily", "1" * 64, {})
     more = codes(100, 5)
-    issuer.commit_numbers(new_run, more.to_frame().with_columns(
+    numbers.commit(issuer, new_run, more.to_frame().with_columns(
         derive_my_numbers(more, KEY.secret, 0), pl.lit(0).alias("generation")), KEY.key_id)
-    assert issuer.reissue(frame["resident_code"][0], "leak", KEY, new_run).generation == 1
-    issuer.record_events(new_run, pl.DataFrame({
+    assert numbers.reissue(issuer, frame["resident_code"][0], "leak", KEY, new_run).generation == 1
+    events.record(issuer, new_run, pl.DataFrame({
         "resident_code": [more[0]], "event": ["birth"],
         "event_date": [__import__("datetime").date(2026, 12, 1)]}))
     issuer.close()
@@ -113,8 +129,9 @@ def test_print_reads_numbers_and_marks_printed_but_cannot_issue(roles):
     url = urls["print"]
     printed = _rows(url, "SELECT my_number FROM issued_numbers WHERE status = 'active'")
     assert {r[0] for r in printed} == set(frame["my_number"])
-    printer = Ledger(url, operator="print-clerk")
-    assert printer.set_mailing_status("printed", batch_id="B00001", batch_run_id=run) == 2
+    printer = open_ledger(url, operator="print-clerk")
+    assert notices.mark_batch(printer, run, "B00001", "printed", "QA passed") == 2
+    assert reporting.stats(owner)["mailings"] == {"printed": 2}  # the envelopes follow
     printer.close()
     assert not _can(url, INSERT_NUMBER, r=run)
     assert not _can(url, "UPDATE issued_numbers SET status = 'revoked', revoked_at = now()")
@@ -142,7 +159,7 @@ def test_qa_sees_masked_numbers_only_and_can_compare(roles):
         assert same == digest  # a number read off a page compares without seeing the ledger's
     (other,) = _rows(url, "SELECT number_hash('000000000019')")[0]
     assert other not in {d for _, _, d in masked}
-    assert not _can(url, "UPDATE mailings SET status = 'printed'")
+    assert not _can(url, "UPDATE mailings SET household_id = 'H9'")
     assert not _can(url, "INSERT INTO audit_log (at, who, action, subject, why) "
                     "VALUES (now(), 'x', 'x', 'x', 'x')")
 

@@ -22,9 +22,10 @@ from hypothesis.stateful import (
 )
 
 from core.errors import LedgerError
-from ledger import Ledger, notices
+from ledger import LedgerHandle, notices, numbers, open_ledger, runs
 from ledger.schema import NOTICE_STATUSES, NOTICE_TRANSITIONS
-from tests.helpers.ledger_data import FakeKey, derive, number_frame
+from tests.helpers.ledger_data import derive, number_frame, zero_key
+from tests.helpers.notice_history import history
 from transforms.identifiers.registered_mail import from_serials
 
 SERIALS = itertools.count(3606100000)
@@ -41,7 +42,7 @@ def plan_frame(codes: list[str], rmns: list[str], batch: str = "B00001") -> pl.D
         "registered_mail_number": rmns, "is_manual": [False] * len(codes)})
 
 
-def statuses(led: Ledger) -> dict[int, str]:
+def statuses(led: LedgerHandle) -> dict[int, str]:
     with led.engine.connect() as conn:
         return dict(conn.execute(sa.text("SELECT notice_id, status FROM notices")).all())
 
@@ -50,7 +51,7 @@ RAW_UPDATE = ("UPDATE notices SET status = :s, updated_at = CURRENT_TIMESTAMP, "
               "updated_by = 'raw', updated_why = 'raw sql' WHERE notice_id = :i")
 
 
-def raw(led: Ledger, sql: str, **params) -> None:
+def raw(led: LedgerHandle, sql: str, **params) -> None:
     with led.engine.begin() as conn:
         conn.execute(sa.text(sql), params)
 
@@ -65,7 +66,7 @@ def test_transitions_table_is_the_one_the_code_knows(ledger):
         raw(ledger, "DELETE FROM notice_transitions")
 
 
-def make_machine(led: Ledger):
+def make_machine(led: LedgerHandle):
     start = itertools.count(10_000 + 1000 * (hash(led.url) % 1000))
 
     class NoticeMachine(RuleBasedStateMachine):
@@ -78,13 +79,13 @@ def make_machine(led: Ledger):
             self.model: dict[int, str] = {}
             self.rmn: dict[int, str] = {}
             self.code: dict[int, str] = {}
-            self.run = led.start_run("prop", "0" * 64, {})
-            self.other = led.start_run("prop", "1" * 64, {})
+            self.run = runs.start(led, "prop", "0" * 64, {})
+            self.other = runs.start(led, "prop", "1" * 64, {})
             self.transitions: dict[int, int] = {}
 
         def _new_notice(self, code: str) -> int:
             rmn = mail_numbers(1)
-            assert led.record_notices(self.run, plan_frame([code], rmn)) == 1
+            assert notices.record(led, self.run, plan_frame([code], rmn)) == 1
             with led.engine.connect() as conn:
                 nid = conn.execute(sa.text(
                     "SELECT max(notice_id) FROM notices WHERE resident_code = :c"), {"c": code}).scalar()
@@ -95,7 +96,7 @@ def make_machine(led: Ledger):
         @rule(target=planned)
         def add(self):
             frame = number_frame(next(start) * 7, 1)
-            led.commit_numbers(self.run, frame, "k")
+            numbers.commit(led, self.run, frame, "k")
             return self._new_notice(frame["resident_code"][0])
 
         @rule(nid=planned, to=st.sampled_from(NOTICE_STATUSES))
@@ -113,7 +114,7 @@ def make_machine(led: Ledger):
         @rule(nid=planned, to=st.sampled_from(NOTICE_STATUSES))
         def ledger_change(self, nid, to):
             before = self.model[nid]
-            result = led.notice_transition([self.rmn[nid]], to, "property test")
+            result = notices.transition(led, [self.rmn[nid]], to, "property test")
             if (before, to) in NOTICE_TRANSITIONS:
                 assert (result.changed, result.refused) == (1, 0)
                 self.model[nid] = to
@@ -150,7 +151,7 @@ def make_machine(led: Ledger):
             if self.model[nid] in notices.NOT_LIVE:  # voided, or re-sent in a new envelope
                 return self._new_notice(self.code[nid])
             with pytest.raises(LedgerError):  # one live notice per number
-                led.record_notices(self.other, plan_frame([self.code[nid]], mail_numbers(1)))
+                notices.record(led, self.other, plan_frame([self.code[nid]], mail_numbers(1)))
             return nid
 
         @rule(nid=planned)
@@ -171,7 +172,7 @@ def make_machine(led: Ledger):
         def history_has_every_step(self):
             if not self.model:
                 return
-            hist = notices.history(led, list(self.model))
+            hist = history(led, list(self.model))
             per = hist.group_by("notice_id").agg(pl.len().alias("n"), pl.col("to_status").last())
             for row in per.iter_rows(named=True):
                 nid = row["notice_id"]
@@ -189,85 +190,85 @@ def test_state_machine_never_accepts_an_illegal_transition(ledger, examples):
 
 
 def test_record_notices_is_idempotent_and_one_live_per_number(ledger, run_id):
-    ledger.commit_numbers(run_id, number_frame(1, 3), "k")
+    numbers.commit(ledger, run_id, number_frame(1, 3), "k")
     codes = number_frame(1, 3)["resident_code"].to_list()
     rmns = mail_numbers(3)
-    assert ledger.record_notices(run_id, plan_frame(codes, rmns)) == 3
-    assert ledger.record_notices(run_id, plan_frame(codes, rmns)) == 0  # resumed run
-    other = ledger.start_run("test", "1" * 64, {})
+    assert notices.record(ledger, run_id, plan_frame(codes, rmns)) == 3
+    assert notices.record(ledger, run_id, plan_frame(codes, rmns)) == 0  # resumed run
+    other = runs.start(ledger, "test", "1" * 64, {})
     with pytest.raises(LedgerError):  # the same numbers in another run's envelopes
-        ledger.record_notices(other, plan_frame(codes, mail_numbers(3)))
-    assert ledger.pending_notices().height == 0
+        notices.record(ledger, other, plan_frame(codes, mail_numbers(3)))
+    assert notices.pending(ledger).height == 0
 
 
 def test_failed_batch_and_ended_run_send_numbers_back_to_planning(ledger, run_id):
-    ledger.commit_numbers(run_id, number_frame(1, 4), "k")
+    numbers.commit(ledger, run_id, number_frame(1, 4), "k")
     codes = number_frame(1, 4)["resident_code"].to_list()
     frame = plan_frame(codes, mail_numbers(4)).with_columns(
         batch_id=pl.Series(["B00001", "B00001", "B00002", "B00002"]))
-    ledger.record_notices(run_id, frame)
-    assert ledger.mark_batch_notices(run_id, "B00001", "printed", "qa pass") == 2
-    assert ledger.mark_batch_notices(run_id, "B00001", "printed", "qa pass") == 0  # idempotent
-    assert ledger.pending_notices().height == 0
-    ledger.finish_run(run_id, "partial", {})
-    later = ledger.start_run("test", "2" * 64, {})
-    assert ledger.void_unprinted_notices(later) == 2  # B00002 was never printed
-    pending = ledger.pending_notices()
+    notices.record(ledger, run_id, frame)
+    assert notices.mark_batch(ledger, run_id, "B00001", "printed", "qa pass") == 2
+    assert notices.mark_batch(ledger, run_id, "B00001", "printed", "qa pass") == 0  # idempotent
+    assert notices.pending(ledger).height == 0
+    runs.finish(ledger, run_id, "partial", {})
+    later = runs.start(ledger, "test", "2" * 64, {})
+    assert notices.void_unprinted(ledger, later) == 2  # B00002 was never printed
+    pending = notices.pending(ledger)
     assert sorted(pending["resident_code"].to_list()) == codes[2:]
     voided = notices.all_notices(ledger, ["voided"])
     assert set(voided["void_reason"]) == {"not_printed"}
 
 
 def test_reissue_voids_unmailed_notices_of_the_revoked_number(ledger, run_id):
-    ledger.commit_numbers(run_id, number_frame(1, 2), "k")
+    numbers.commit(ledger, run_id, number_frame(1, 2), "k")
     codes = number_frame(1, 2)["resident_code"].to_list()
     rmns = mail_numbers(2)
-    ledger.record_notices(run_id, plan_frame(codes, rmns))
-    ledger.mark_batch_notices(run_id, "B00001", "printed", "qa pass")
-    ledger.notice_transition([rmns[1]], "mailed", "handed to the post office")
-    ledger.reissue(codes[0], "leak", FakeKey(), derive=derive)
-    ledger.reissue(codes[1], "leak", FakeKey(), derive=derive)
+    notices.record(ledger, run_id, plan_frame(codes, rmns))
+    notices.mark_batch(ledger, run_id, "B00001", "printed", "qa pass")
+    notices.transition(ledger, [rmns[1]], "mailed", "handed to the post office")
+    numbers.reissue(ledger, codes[0], "leak", zero_key(), derive=derive)
+    numbers.reissue(ledger, codes[1], "leak", zero_key(), derive=derive)
     got = notices.all_notices(ledger).sort("resident_code")
     assert got["status"].to_list() == ["voided", "mailed"]  # a mailed card stays mailed
     assert got["void_reason"][0] == "number_revoked"
     # both new numbers need a notice; the revoked one no longer does
-    assert sorted(ledger.pending_notices()["resident_code"].to_list()) == codes
+    assert sorted(notices.pending(ledger)["resident_code"].to_list()) == codes
 
 
 def test_transition_counts_are_idempotent_and_refuse_illegal(ledger, run_id):
-    ledger.commit_numbers(run_id, number_frame(1, 2), "k")
+    numbers.commit(ledger, run_id, number_frame(1, 2), "k")
     codes = number_frame(1, 2)["resident_code"].to_list()
     rmns = mail_numbers(2)
-    ledger.record_notices(run_id, plan_frame(codes, rmns))
-    first = ledger.notice_transition(rmns, "mailed", "handover")  # not printed yet: refused
+    notices.record(ledger, run_id, plan_frame(codes, rmns))
+    first = notices.transition(ledger, rmns, "mailed", "handover")  # not printed yet: refused
     assert (first.changed, first.refused) == (0, 2)
-    ledger.mark_batch_notices(run_id, "B00001", "printed", "qa pass")
-    assert ledger.notice_transition(rmns, "mailed", "handover").changed == 2
-    again = ledger.notice_transition(rmns, "mailed", "handover")
+    notices.mark_batch(ledger, run_id, "B00001", "printed", "qa pass")
+    assert notices.transition(ledger, rmns, "mailed", "handover").changed == 2
+    again = notices.transition(ledger, rmns, "mailed", "handover")
     assert (again.changed, again.already, again.refused) == (0, 2, 0)
-    held = ledger.notice_transition(rmns[:1], "held", "returned", via="returned")
+    held = notices.transition(ledger, rmns[:1], "held", "returned", via="returned")
     assert held.changed == 1
-    hist = notices.history(ledger)
+    hist = history(ledger)
     assert hist.filter(pl.col("to_status") == "returned").height == 1
     assert set(hist["who"]) == {"test-operator"}
-    unknown = ledger.notice_transition([mail_numbers(1)[0]], "mailed", "x")
+    unknown = notices.transition(ledger, [mail_numbers(1)[0]], "mailed", "x")
     assert unknown.unknown == 1
 
 
 def test_a_revoked_card_pulls_its_whole_printed_envelope(ledger, run_id):
-    ledger.commit_numbers(run_id, number_frame(1, 3), "k")
+    numbers.commit(ledger, run_id, number_frame(1, 3), "k")
     codes = number_frame(1, 3)["resident_code"].to_list()
     rmn = mail_numbers(2)
     frame = plan_frame(codes, [rmn[0], rmn[0], rmn[1]]).with_columns(
         household_id=pl.Series(["H1", "H1", "H2"]), envelope_seq=pl.Series([1, 1, 2]))
-    ledger.record_notices(run_id, frame)
-    ledger.mark_batch_notices(run_id, "B00001", "printed", "qa pass")
-    ledger.reissue(codes[0], "leak", FakeKey(), derive=derive)
+    notices.record(ledger, run_id, frame)
+    notices.mark_batch(ledger, run_id, "B00001", "printed", "qa pass")
+    numbers.reissue(ledger, codes[0], "leak", zero_key(), derive=derive)
     got = notices.all_notices(ledger).sort("resident_code")
     assert got["status"].to_list() == ["voided", "voided", "printed"]
     assert got["void_reason"].to_list() == ["number_revoked", "envelope_pulled", None]
-    assert sorted(ledger.pending_notices()["resident_code"].to_list()) == codes[:2]
-    refused = ledger.notice_transition([rmn[0]], "mailed", "handover")
+    assert sorted(notices.pending(ledger)["resident_code"].to_list()) == codes[:2]
+    refused = notices.transition(ledger, [rmn[0]], "mailed", "handover")
     assert refused.changed == 0
 
 
@@ -276,13 +277,12 @@ def test_one_planner_at_a_time(ledger_url):
     import threading
     import time
 
-    first, second = Ledger(ledger_url), Ledger(ledger_url)
-    first.init()
+    first, second = open_ledger(ledger_url, operator="unknown", create=True), open_ledger(ledger_url, operator="unknown", create=True)
     order: list[str] = []
     inside = threading.Event()
 
     def hold() -> None:
-        with first.planning_lock():
+        with notices.planning_lock(first):
             order.append("first in")
             inside.set()
             time.sleep(1.0)
@@ -291,7 +291,7 @@ def test_one_planner_at_a_time(ledger_url):
     thread = threading.Thread(target=hold)
     thread.start()
     inside.wait(10)
-    with second.planning_lock():
+    with notices.planning_lock(second):
         order.append("second in")
     thread.join()
     assert order == ["first in", "first out", "second in"]
@@ -303,8 +303,7 @@ def test_numbers_without_a_live_notice_are_found_by_index_not_by_scanning(sqlite
     """The funnel at the end of every run counts active numbers without a live notice. With
     only the partial unique index on notices(number_id), SQLite scanned every notice for each
     number (a Nerima-size funnel ran for minutes); the plan must search an index instead."""
-    led = Ledger(sqlite_url)
-    led.init()
+    led = open_ledger(sqlite_url, operator="unknown", create=True)
     # bound parameters, as the ledger sends them (constants could match the partial index)
     query = notices.without_live_notice_count().compile(led.engine, compile_kwargs={"render_postcompile": True})
     params = query.construct_params()
@@ -320,8 +319,7 @@ def test_marking_a_batch_searches_its_notices_not_every_planned_one(sqlite_url):
     """QA marks one batch's planned notices. With (run_id, batch_id) and (status) as separate
     indexes SQLite took (status) and walked every planned notice in the ledger (715,000 at
     the start of a Nerima-size run, for each batch); all three equalities must meet in one."""
-    led = Ledger(sqlite_url)
-    led.init()
+    led = open_ledger(sqlite_url, operator="unknown", create=True)
     N = notices.notices.c
     query = sa.update(notices.notices).where(
         N.run_id == "run-x", N.batch_id == "B00001", N.status == "planned").values(status="printed")

@@ -10,14 +10,13 @@ import pytest
 import sqlalchemy as sa
 
 from core.processes import pid_alive
-from ledger import Ledger
+from ledger import LedgerHandle, open_ledger
 from ledger.locks import RunInProgress, RunLock, current_holder
 from ledger.schema import run_locks
 
 
-def _ledger(url: str, operator: str) -> Ledger:
-    led = Ledger(url, operator=operator)
-    led.init()
+def _ledger(url: str, operator: str) -> LedgerHandle:
+    led = open_ledger(url, operator=operator, create=True)
     return led
 
 
@@ -55,7 +54,7 @@ def test_release_is_idempotent_and_only_releases_our_own(ledger_url):
     led.close()
 
 
-def _insert_holder(led: Ledger, *, host: str, pid: int, lease_until: datetime) -> None:
+def _insert_holder(led: LedgerHandle, *, host: str, pid: int, lease_until: datetime) -> None:
     now = datetime.now(UTC)
     with led.engine.begin() as conn:
         conn.execute(sa.insert(run_locks).values(

@@ -82,7 +82,7 @@ def test_every_mail_command_closes_the_ledger_it_opens(tmp_path, small_run, monk
         assert batches.stage_qa(opts, batch_id)["verdict"] == "pass"
 
     opened = []
-    real_open = bookkeeping.open_ledger
+    real_open = bookkeeping.run_ledger
 
     def recording_open(o):
         ledger = real_open(o)
@@ -90,7 +90,7 @@ def test_every_mail_command_closes_the_ledger_it_opens(tmp_path, small_run, monk
         return ledger
 
     for module in (scans, dispatch, retention, new_envelopes, reconcile):
-        monkeypatch.setattr(module, "open_ledger", recording_open)  # patched where used
+        monkeypatch.setattr(module, "run_ledger", recording_open)  # patched where used
     first, second = (opts.run_dir.batch_dir(b) for b in batch_ids[:2])
     spoiled = int(pl.read_parquet(second / "manifest.parquet")["envelope_seq"][0])
     assert new_envelopes.reprint(opts.in_folder(tmp_path / "reprint"), second, [spoiled])["qa"] == "pass"

@@ -11,6 +11,7 @@ import pytest
 from core.errors import InputError, KeyFileError, MyNumberError, SchemaTooNew
 from core.keys import generate_key_file
 from core.settings import resolve_settings
+from ledger import mailings
 from pipeline.options import RunOptions
 from pipeline.preflight import run_preflight
 from tests.cli.test_contract import mynumber, one_line
@@ -113,12 +114,12 @@ def test_a_mail_range_too_small_for_the_run_is_refused(tmp_path, register, real_
 
 
 def test_numbers_left_count_what_the_ledger_has_used(tmp_path, register, real_key):
-    from ledger import Ledger
+    from ledger import open_ledger
 
     opts = opts_for(tmp_path, real_key, mail={"mail_range": "3706000000-3706000199"})
     assert run_preflight(opts, register, "bulk").mail_numbers_left == 200
-    led = Ledger(opts.ledger.url)
-    led.allocate_registered_mail_numbers(100, configured_range="3706000000-3706000199")
+    led = open_ledger(opts.ledger.url, operator="unknown", create=True)
+    mailings.allocate(led, 100, configured_range="3706000000-3706000199")
     led.close()
     error = refused(opts, register)  # 100 left, ~165 expected
     assert "left: 100" in str(error)
@@ -127,11 +128,10 @@ def test_numbers_left_count_what_the_ledger_has_used(tmp_path, register, real_ke
 def test_a_too_new_ledger_is_refused(tmp_path, register, real_key):
     import sqlalchemy as sa
 
-    from ledger import Ledger
+    from ledger import open_ledger
 
     opts = opts_for(tmp_path, real_key)
-    led = Ledger(opts.ledger.url)
-    led.init()
+    led = open_ledger(opts.ledger.url, operator="unknown", create=True)
     with led.engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
     led.close()

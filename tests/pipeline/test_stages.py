@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import Ledger
+from ledger import LedgerHandle
 from pipeline.options import RunOptions
 from pipeline.stages import batches, bookkeeping, check, issue, plan
 
@@ -21,16 +21,16 @@ from pipeline.stages import batches, bookkeeping, check, issue, plan
 def test_every_stage_of_a_bulk_run_closes_the_ledgers_it_opens(
         small_run: tuple[RunOptions, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     opts, register = small_run
-    opened: list[Ledger] = []
-    real_open = bookkeeping.open_ledger
+    opened: list[LedgerHandle] = []
+    real_open = bookkeeping.run_ledger
 
-    def recording_open(o: RunOptions) -> Ledger:
+    def recording_open(o: RunOptions) -> LedgerHandle:
         ledger = real_open(o)
         opened.append(ledger)
         return ledger
 
     for module in (bookkeeping, issue, plan, batches):  # each imports the name: patch it where used
-        monkeypatch.setattr(module, "open_ledger", recording_open)
+        monkeypatch.setattr(module, "run_ledger", recording_open)
 
     check.stage_check(opts, str(register))
     run_id = bookkeeping.stage_start(opts, str(register))["run_id"]

@@ -16,7 +16,9 @@ import polars as pl
 import pypdfium2 as pdfium
 import pytest
 
-from ledger import Ledger
+from ledger import numbers as ledger_numbers
+from ledger import open_ledger, runs
+from pipeline.stages.bookkeeping import QaLedger
 from qa import check_batch
 from tests.helpers.qa_batches import make_numbers, make_plan, make_register, write
 
@@ -31,11 +33,10 @@ def world(tmp_path_factory):
     plan = make_plan(register, batch_size=10)
     numbers = make_numbers(register["resident_code"], seed=12)
     write(root / "clean", plan, numbers, BATCH)
-    ledger = Ledger(f"sqlite:///{root / 'ledger.db'}", operator="qa-test")
-    ledger.init()
-    run_id = ledger.start_run("bulk", "0" * 64, {})
-    ledger.commit_numbers(run_id, numbers, key_id="k-test")
-    return root / "clean", plan, numbers, ledger
+    ledger = open_ledger(f"sqlite:///{root / 'ledger.db'}", operator="qa-test", create=True)
+    run_id = runs.start(ledger, "bulk", "0" * 64, {})
+    ledger_numbers.commit(ledger, run_id, numbers, key_id="k-test")
+    return root / "clean", plan, numbers, QaLedger(ledger)  # as the QA stage asks it
 
 
 @pytest.fixture
@@ -185,11 +186,10 @@ def test_ledger_with_a_different_active_number(world, batch, tmp_path):
     changed = make_numbers(numbers["resident_code"], seed=99).filter(
         pl.col("resident_code") == victim)
     other = numbers.filter(pl.col("resident_code") != victim)
-    ledger = Ledger(f"sqlite:///{tmp_path / 'other.db'}", operator="qa-test")
-    ledger.init()
-    ledger.commit_numbers(ledger.start_run("bulk", "1" * 64, {}), pl.concat([other, changed]),
+    ledger = open_ledger(f"sqlite:///{tmp_path / 'other.db'}", operator="qa-test", create=True)
+    ledger_numbers.commit(ledger, runs.start(ledger, "bulk", "1" * 64, {}), pl.concat([other, changed]),
                           key_id="k-test")
-    report = check_batch(batch, ledger=ledger, plan=plan)
+    report = check_batch(batch, ledger=QaLedger(ledger), plan=plan)
     assert failed(report) == {"ledger_numbers"}
     assert report["checks"]["ledger_numbers"]["failures"] == 1
     assert_private(batch, pl.concat([numbers, changed]), plan)
