@@ -285,12 +285,12 @@ def test_one_planner_at_a_time(ledger_url):
         with notices.planning_lock(first):
             order.append("first in")
             inside.set()
-            time.sleep(1.0)
+            time.sleep(1.0)  # hold the lock a while: the second planner must queue behind it
             order.append("first out")
 
     thread = threading.Thread(target=hold)
     thread.start()
-    inside.wait(10)
+    assert inside.wait(120), "the first planner never got the lock"
     with notices.planning_lock(second):
         order.append("second in")
     thread.join()

@@ -13,6 +13,7 @@ from core.processes import pid_alive
 from ledger import LedgerHandle, open_ledger
 from ledger.locks import RunInProgress, RunLock, current_holder
 from ledger.schema import run_locks
+from tests.helpers.waiting import wait_for
 
 
 def _ledger(url: str, operator: str) -> LedgerHandle:
@@ -108,30 +109,24 @@ def test_sqlite_lock_of_a_live_process_on_this_host_is_respected(sqlite_url):
 
 
 def test_heartbeat_extends_the_lease(sqlite_url):
-    import time
-
     led = _ledger(sqlite_url, "gina")
     lock = RunLock(led, "r", "/o", lease_s=1.5)
     lock.acquire()
     first = current_holder(led).lease_until
-    time.sleep(1.2)
-    later = current_holder(led).lease_until
-    assert later > first
+    # the heartbeat thread runs when the scheduler lets it: wait for its write, with a bound
+    assert wait_for(lambda: current_holder(led).lease_until > first), "the lease was never extended"
     assert not lock.lost
     lock.release()
     led.close()
 
 
 def test_heartbeat_notices_a_takeover(sqlite_url):
-    import time
-
     led = _ledger(sqlite_url, "hana")
     lock = RunLock(led, "r", "/o", lease_s=1.5)
     lock.acquire()
     with led.engine.begin() as conn:
         conn.execute(sa.update(run_locks).values(holder="someone-else"))
-    time.sleep(1.2)
-    assert lock.lost
+    assert wait_for(lambda: lock.lost), "the heartbeat never noticed the takeover"
     lock.release()
     assert current_holder(led).holder == "someone-else"  # not ours to delete
     led.close()
@@ -150,7 +145,16 @@ def test_postgres_lock_is_released_when_the_holder_session_dies(pg_url):
     lock._pg_conn.invalidate()
     lock._pg_conn = None
     taken = RunLock(second, "bulk-b", "/runs/b")
-    taken.acquire()  # the stale row of the dead session is replaced
+
+    def acquired() -> bool:
+        # the server drops a dead session's advisory lock a moment after the client goes
+        try:
+            taken.acquire()  # the stale row of the dead session is replaced
+        except RunInProgress:
+            return False
+        return True
+
+    assert wait_for(acquired), "the dead holder's lock was never released"
     assert current_holder(second).operator == "jun"
     taken.release()
     first.close()
