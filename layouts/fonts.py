@@ -61,9 +61,6 @@ class FontSet:
         """Every code point some registered font has (the glyph check's one set lookup)."""
         return frozenset().union(*self.cmaps.values())
 
-    def has_glyph(self, role: str, cp: int) -> bool:
-        return cp in self.cmaps[role]
-
     def runs(self, text: str, chain: tuple[str, ...] = TEXT_CHAIN) -> list[tuple[str, str]]:
         """Split text into (font name, substring) runs: first font in chain with the glyph."""
         return list(_runs_cached(self, text, chain))   # the caller's own list
