@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError, FontMissing
+from layouts.reportlab_compat import check_reportlab_version
 
 #: logical role → (reportlab font name, file name, package that installs it)
 FONT_FILES: dict[str, tuple[str, str, str]] = {
@@ -88,28 +89,19 @@ def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
     return "\n".join(cmap)
 
 
-#: reportlab versions whose ``ttfonts.makeToUnicodeCMap(fontname, subset)`` we replace; the
-#: patch depends on that private function's name and signature, so any other major version
-#: is refused at first use with a clear error instead of silently printing wrong ToUnicode maps
-PATCHED_REPORTLAB_MAJORS = ("4", "5")
-
-
 def _patch_reportlab() -> None:
     import inspect
 
-    import reportlab
     from reportlab.pdfbase import ttfonts
 
     original = getattr(ttfonts, "makeToUnicodeCMap", None)
     if original is _to_unicode_cmap:
         return
-    major = str(reportlab.Version).split(".", 1)[0]
-    if (major not in PATCHED_REPORTLAB_MAJORS or original is None
-            or list(inspect.signature(original).parameters) != ["fontname", "subset"]):
+    check_reportlab_version()
+    if original is None or list(inspect.signature(original).parameters) != ["fontname", "subset"]:
         raise ConfigError(
-            f"reportlab {reportlab.Version} is not a version layouts/fonts.py was checked against "
-            f"(majors {', '.join(PATCHED_REPORTLAB_MAJORS)} with ttfonts.makeToUnicodeCMap(fontname, "
-            "subset)): install the version from the lock file")
+            "reportlab's ttfonts.makeToUnicodeCMap(fontname, subset) is not the function "
+            "layouts/fonts.py replaces: install the version from the lock file")
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
