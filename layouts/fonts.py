@@ -14,7 +14,6 @@ manual handling instead of getting a card with a blank box on it.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -106,16 +105,13 @@ def _patch_reportlab() -> None:
 
 
 def _long_hmetrics(path: str) -> int:
-    """``hhea.numberOfHMetrics`` read from the font file's table directory."""
-    with open(path, "rb") as fh:
-        num_tables = struct.unpack(">H", fh.read(12)[4:6])[0]
-        directory = fh.read(16 * num_tables)
-        for i in range(num_tables):
-            tag, _, offset, _ = struct.unpack(">4sIII", directory[16 * i:16 * i + 16])
-            if tag == b"hhea":
-                fh.seek(offset + 34)
-                return int(struct.unpack(">H", fh.read(2))[0])
-    raise FontMissing(f"font {path} has no hhea table")
+    """``hhea.numberOfHMetrics``, read by fontTools (only the hhea table is decoded)."""
+    from fontTools.ttLib import TTFont as FontToolsFont
+
+    with FontToolsFont(path, lazy=True) as font:
+        if "hhea" not in font:
+            raise FontMissing(f"font {path} has no hhea table")
+        return int(font["hhea"].numberOfHMetrics)
 
 
 def fix_subset_advances(face: Any, path: str) -> int:
