@@ -258,3 +258,17 @@ def test_reportlab_patches_apply_once(monkeypatch) -> None:
     fontmod._patch_reportlab()
     patch_reportlab_streams()
     assert (ttfonts.makeToUnicodeCMap, pdfdoc.PDFStream.format) == before
+
+
+def test_the_supported_reportlab_range_is_pyprojects() -> None:
+    """The compat module's range and pyproject's requirement cannot drift apart."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from layouts.reportlab_compat import SUPPORTED_REPORTLAB
+
+    deps = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]["dependencies"]
+    (spec,) = [d for d in deps if d.startswith("reportlab")]
+    major, minor, high = re.fullmatch(r"reportlab>=(\d+)\.(\d+),<(\d+)", spec).groups()
+    assert SUPPORTED_REPORTLAB == ((int(major), int(minor)), (int(high), 0))
