@@ -94,12 +94,6 @@ class ProfileMissing(ConfigError):
     """The ICC output profile a PDF/X batch needs is not installed."""
 
 
-class MissingGlyph(MyNumberError):
-    """A character cannot be drawn by the available fonts (goes to manual handling)."""
-
-    exit_code = 1
-
-
 class QAFailure(MyNumberError):
     """A print batch does not match its manifest."""
 

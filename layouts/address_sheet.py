@@ -8,17 +8,14 @@ that N members follow separately. Everything else is furniture drawn once per do
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from core.errors import ConfigError
 from layouts.barcodes import codabar_ops, customer_barcode_ops
 from layouts.document import Document
 from layouts.fit import draw_field, enclosed_entry
+from layouts.print_settings import PrintSettings
 from layouts.records import Household, format_postcode, format_registered_mail, wareki
 from layouts.spec import MIN_PRINT_PT, MM_PER_PT, Box, PrintSpec
-
-if TYPE_CHECKING:  # layouts.batch imports this module
-    from layouts.batch import PrintSettings
 
 #: what the letter calls the enclosed notice, by notice format (docs/domain.md#individual-number-notice-2020)
 NOTICE_NAMES = {"2015-card": "通知カード", "2020-notice": "個人番号通知書"}

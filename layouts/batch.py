@@ -26,48 +26,22 @@ from typing import cast
 import polars as pl
 
 from core.private import private_dir, write_private
-from core.settings import Municipality
 from layouts.address_sheet import draw_address_sheet
 from layouts.document import Document, draw_demo_watermark
 from layouts.fit import member_texts, misfits
-from layouts.fonts import FontSet, load_fonts, undrawable_characters
+from layouts.fonts import FontSet, undrawable_characters
 from layouts.marks import mark_ops, mark_payload
 from layouts.member_sheet import draw_member_sheet, draw_sheet_back
+from layouts.print_settings import PrintSettings as PrintSettings  # re-exported: the public entry point
 from layouts.records import Household, households_from_plan, mask_my_number
 from layouts.spec import DEFAULT_SPEC, PrintSpec
 from transforms.csv_cells import LIST_SEPARATOR, neutralise_cell
 from transforms.customer_barcode import encode as encode_customer_barcode
 
-_SAMPLE = Municipality()
 BATCH_FILES = ("cards.pdf", "manifest.parquet", "manifest.csv")
 SUMS_FILE = "SHA256SUMS"
 #: (first_page, last_page) of an envelope; (None, None) when it has no printed page
 PageRange = tuple[int | None, int | None]
-
-
-@dataclass(frozen=True)
-class PrintSettings:
-    """What the municipality prints as sender, and how."""
-
-    # defaults: the sample sender of core.settings (the demo); runs fill them from settings
-    municipality: str = _SAMPLE.name
-    sender_postcode: str = f"{_SAMPLE.postal_code[:3]}-{_SAMPLE.postal_code[3:]}"
-    sender_address: str = _SAMPLE.address
-    office_title: str = _SAMPLE.mayor_title
-    office_name: str = _SAMPLE.office_name
-    telephone: str = _SAMPLE.telephone
-    notice_format: str = "2015-card"       # or "2020-notice" (core.settings: print.notice_format)
-    duplex: bool = False                   # a back page after every sheet (the card's 追記欄)
-    no_barcode_postcodes: frozenset[str] = frozenset({"1760000"})
-    qr_template: str = "{application_id}"
-    demo: bool = False
-    font_paths: tuple[tuple[str, str], ...] = ()   # (role, path): mincho_mj, gothic, mincho
-    font_dir: str | None = None
-    compress: bool = True
-    output_profile: str | None = None   # ICC CMYK profile for the PDF/X output intent
-
-    def fonts(self) -> FontSet:
-        return load_fonts(dict(self.font_paths) or None, self.font_dir)
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,6 @@ class Gray:
     def fill_op(self) -> str:
         return f"{self.level:g} g"
 
-    @property
-    def stroke_op(self) -> str:
-        return f"{self.level:g} G"
-
 
 @dataclass(frozen=True)
 class CMYK:
@@ -38,10 +34,6 @@ class CMYK:
     @property
     def fill_op(self) -> str:
         return f"{self.c:g} {self.m:g} {self.y:g} {self.k:g} k"
-
-    @property
-    def stroke_op(self) -> str:
-        return f"{self.c:g} {self.m:g} {self.y:g} {self.k:g} K"
 
     @property
     def components(self) -> tuple[float, float, float, float]:

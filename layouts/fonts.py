@@ -14,7 +14,6 @@ manual handling instead of getting a card with a blank box on it.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError, FontMissing
+from layouts.reportlab_compat import check_reportlab_version
 
 #: logical role → (reportlab font name, file name, package that installs it)
 FONT_FILES: dict[str, tuple[str, str, str]] = {
@@ -61,9 +61,6 @@ class FontSet:
         """Every code point some registered font has (the glyph check's one set lookup)."""
         return frozenset().union(*self.cmaps.values())
 
-    def has_glyph(self, role: str, cp: int) -> bool:
-        return cp in self.cmaps[role]
-
     def runs(self, text: str, chain: tuple[str, ...] = TEXT_CHAIN) -> list[tuple[str, str]]:
         """Split text into (font name, substring) runs: first font in chain with the glyph."""
         return list(_runs_cached(self, text, chain))   # the caller's own list
@@ -91,42 +88,30 @@ def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
     return "\n".join(cmap)
 
 
-#: reportlab versions whose ``ttfonts.makeToUnicodeCMap(fontname, subset)`` we replace; the
-#: patch depends on that private function's name and signature, so any other major version
-#: is refused at first use with a clear error instead of silently printing wrong ToUnicode maps
-PATCHED_REPORTLAB_MAJORS = ("4", "5")
-
-
 def _patch_reportlab() -> None:
     import inspect
 
-    import reportlab
     from reportlab.pdfbase import ttfonts
 
     original = getattr(ttfonts, "makeToUnicodeCMap", None)
     if original is _to_unicode_cmap:
         return
-    major = str(reportlab.Version).split(".", 1)[0]
-    if (major not in PATCHED_REPORTLAB_MAJORS or original is None
-            or list(inspect.signature(original).parameters) != ["fontname", "subset"]):
+    check_reportlab_version()
+    if original is None or list(inspect.signature(original).parameters) != ["fontname", "subset"]:
         raise ConfigError(
-            f"reportlab {reportlab.Version} is not a version layouts/fonts.py was checked against "
-            f"(majors {', '.join(PATCHED_REPORTLAB_MAJORS)} with ttfonts.makeToUnicodeCMap(fontname, "
-            "subset)): install the version from the lock file")
+            "reportlab's ttfonts.makeToUnicodeCMap(fontname, subset) is not the function "
+            "layouts/fonts.py replaces: install the version from the lock file")
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
 def _long_hmetrics(path: str) -> int:
-    """``hhea.numberOfHMetrics`` read from the font file's table directory."""
-    with open(path, "rb") as fh:
-        num_tables = struct.unpack(">H", fh.read(12)[4:6])[0]
-        directory = fh.read(16 * num_tables)
-        for i in range(num_tables):
-            tag, _, offset, _ = struct.unpack(">4sIII", directory[16 * i:16 * i + 16])
-            if tag == b"hhea":
-                fh.seek(offset + 34)
-                return int(struct.unpack(">H", fh.read(2))[0])
-    raise FontMissing(f"font {path} has no hhea table")
+    """``hhea.numberOfHMetrics``, read by fontTools (only the hhea table is decoded)."""
+    from fontTools.ttLib import TTFont as FontToolsFont
+
+    with FontToolsFont(path, lazy=True) as font:
+        if "hhea" not in font:
+            raise FontMissing(f"font {path} has no hhea table")
+        return int(font["hhea"].numberOfHMetrics)
 
 
 def fix_subset_advances(face: Any, path: str) -> int:

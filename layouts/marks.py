@@ -29,7 +29,6 @@ from layouts.stencil import stencil_ops
 PT_PER_MM = 72 / 25.4
 #: zint's option_2 for a square ECC200 symbol of 18 × 18 modules (18 data codewords)
 DM_SIZE_18 = 5
-DM_MODULES = 18
 
 
 @dataclass(frozen=True)

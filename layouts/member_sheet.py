@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from layouts.colours import CARD_TINT, LABEL_FILL
 from layouts.document import Document
 from layouts.fit import draw_field
+from layouts.print_settings import PrintSettings
 from layouts.qr import draw_qr
 from layouts.records import (
     SEX_LABELS,
@@ -27,9 +27,6 @@ from layouts.records import (
     wareki,
 )
 from layouts.spec import ASCENT, MM_PER_PT, Box, MemberSheetSpec, PrintSpec
-
-if TYPE_CHECKING:  # layouts.batch imports this module
-    from layouts.batch import PrintSettings
 
 #: rows of the form table the plan fills: the spec's form_rows
 FORM_ROWS = MemberSheetSpec().form_rows

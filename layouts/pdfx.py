@@ -34,6 +34,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from core.errors import ConfigError, ProfileMissing
+from layouts.reportlab_compat import check_reportlab_version
 
 PDF_VERSION = (1, 6)
 PDFX_VERSION = "PDF/X-4"
@@ -80,8 +81,6 @@ def find_output_profile(explicit: str | None = None) -> Path:
         "or set print.output_profile (MYNUMBER_OUTPUT_PROFILE) to a CMYK output profile")
 
 
-#: reportlab versions whose ``pdfdoc.PDFStream.format`` is wrapped (it must end b"endstream\n")
-PATCHED_REPORTLAB_MAJORS = ("4", "5")
 _ENDSTREAM = b"endstream\n"
 
 
@@ -91,15 +90,12 @@ def patch_reportlab_streams() -> None:
     ISO 32000-1 7.3.8.1 asks for it; reportlab omits it when the data does not end in one
     (every Flate stream). Wrapped once per process; refused on an unknown reportlab major.
     """
-    import reportlab
     from reportlab.pdfbase import pdfdoc
 
     original = pdfdoc.PDFStream.format
     if getattr(original, "_mn_eol", False):
         return
-    if str(reportlab.Version).split(".", 1)[0] not in PATCHED_REPORTLAB_MAJORS:
-        raise ConfigError(f"reportlab {reportlab.Version} is not a version layouts/pdfx.py was "
-                          "checked against: install the version from the lock file")
+    check_reportlab_version()
 
     def format_with_eol(self: Any, document: Any) -> bytes:
         out: bytes = original(self, document)

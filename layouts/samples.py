@@ -30,8 +30,6 @@ FOREIGN = (("NGUYEN", "VAN AN", "グエン", "ヴァン アン", "阮 文安"),
            ("KIM", "MINJUN", "キム", "ミンジュン", "金 敏俊"))
 BUILDINGS = ("練馬ハイツ", "コーポ桜台", "メゾン石神井", "グランドール大泉")
 CATCH_ALL = "1760000"
-#: a fixed demo My Number with a valid check digit (docs/domain.md#my-number-check-digit), key-free
-DEMO_MY_NUMBER = "123456789018"
 
 
 def my_number_check_digit(body: str) -> str:

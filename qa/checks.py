@@ -22,6 +22,7 @@ from typing import Any, cast
 import numpy as np
 import polars as pl
 
+from core.page_contract import page_contract
 from transforms.csv_cells import unneutralise_cell
 
 # check names, in the order qa.json lists them
@@ -45,19 +46,21 @@ ALL_CHECKS = (SHA256SUMS, MANIFEST, PAGE_COUNT, PAGE_RANGES, FOOTERS, NAMES, OTH
               ADDRESS, REGISTERED_MAIL, APPLICATION_IDS, MASKED_NUMBERS, LEDGER_NUMBERS,
               QR_CODES, PLAN, LAYOUT, ANNOTATIONS)
 
-# --- the page contract's geometry (docs/architecture.md#page-contract), stated here again on
-# purpose: QA never imports layouts. Boxes are (x, y, w, h) in mm from the sheet's top-left.
-PAGE_MM = (210.0, 297.0)
-PAGE_EDGE_MM = 3.0                     # no text within 3 mm of the sheet edge (the trim)
-WINDOW_MM = (20.0, 14.0, 100.0, 52.0)  # 長3 envelope window: text inside is read by the post
-MIN_WINDOW_PT = 9.0                    # docs/domain.md#legible-text-sizes
-MIN_TEXT_PT = 7.0
-WATERMARK_PT = 30.0                    # the DEMO/見本 watermark is the only text this big
+# --- the page contract's geometry (docs/architecture.md#page-contract), read from the contract
+# data file in core (QA never imports layouts; a test ties layouts.spec to the same file).
+# Boxes are (x, y, w, h) in mm from the sheet's top-left.
+_CONTRACT = page_contract()
+PAGE_MM = _CONTRACT.page_mm
+PAGE_EDGE_MM = _CONTRACT.page_edge_mm
+WINDOW_MM = _CONTRACT.window_mm
+MIN_WINDOW_PT = _CONTRACT.min_window_pt
+MIN_TEXT_PT = _CONTRACT.min_text_pt
+WATERMARK_PT = _CONTRACT.watermark_pt
 #: frames no character may straddle, per page role: the window and the sender box on the
 #: address sheet, the card (or the 2020 notice's frame) on a member sheet
-FRAMES_MM = {"address": (WINDOW_MM, (132.0, 62.0, 58.0, 26.0)),
-             "member": ((62.2, 16.0, 85.6, 53.98),),
-             "member_back": ((62.2, 16.0, 85.6, 53.98),)}   # mirrored: centred, so the same
+FRAMES_MM = {"address": (WINDOW_MM, _CONTRACT.sender_mm),
+             "member": (_CONTRACT.card_mm,),
+             "member_back": (_CONTRACT.card_mm,)}   # mirrored: centred, so the same
 OVERLAP_SHARE = 0.3                    # two glyphs sharing 30 % of the smaller one overlap
 REQUIRED_FILES = ("cards.pdf", "manifest.parquet", "manifest.csv")
 LIST_COLUMNS = ("resident_codes", "member_names", "application_ids", "my_numbers_masked")

@@ -232,3 +232,43 @@ def test_a_specs_cached_fields_follow_its_own_geometry() -> None:
     assert fresh.card_field("氏名") == name
     with pytest.raises(TypeError):
         member.card_field(label="氏名")   # positional only: the cache key is the arguments
+
+
+@pytest.mark.parametrize("version", ["4.1.0", "6.0.0", "3.6.13", "9.0.0"])
+def test_one_version_check_refuses_reportlab_outside_pyproject_range(monkeypatch, version) -> None:
+    import reportlab
+
+    from core.errors import ConfigError
+    from layouts.reportlab_compat import check_reportlab_version
+
+    monkeypatch.setattr(reportlab, "Version", version)
+    with pytest.raises(ConfigError, match=f"reportlab {version} is not a version"):
+        check_reportlab_version()
+
+
+def test_reportlab_patches_apply_once(monkeypatch) -> None:
+    """Applying the patches again changes nothing (the same functions stay installed)."""
+    from reportlab.pdfbase import pdfdoc, ttfonts
+
+    from layouts.pdfx import patch_reportlab_streams
+
+    fontmod._patch_reportlab()
+    patch_reportlab_streams()
+    before = (ttfonts.makeToUnicodeCMap, pdfdoc.PDFStream.format)
+    fontmod._patch_reportlab()
+    patch_reportlab_streams()
+    assert (ttfonts.makeToUnicodeCMap, pdfdoc.PDFStream.format) == before
+
+
+def test_the_supported_reportlab_range_is_pyprojects() -> None:
+    """The compat module's range and pyproject's requirement cannot drift apart."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from layouts.reportlab_compat import SUPPORTED_REPORTLAB
+
+    deps = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]["dependencies"]
+    (spec,) = [d for d in deps if d.startswith("reportlab")]
+    major, minor, high = re.fullmatch(r"reportlab>=(\d+)\.(\d+),<(\d+)", spec).groups()
+    assert SUPPORTED_REPORTLAB == ((int(major), int(minor)), (int(high), 0))
