@@ -13,6 +13,9 @@ if "MYNUMBER_TEST_KEEP_PREFECT_HOME" not in os.environ:
     os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="mynumber-test-prefect-")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+# the `faults` fixture: crash/damage hooks for in-process runs (pipeline.faults)
+pytest_plugins = ["tests.helpers.fault_plugin"]
+
 
 def pytest_collection_modifyitems(items: list) -> None:
     """Run the flow tests first (stable order otherwise, so each module stays together):
