@@ -68,12 +68,16 @@ def install_from_environment() -> None:
         faults.install(Faults.from_env(text))
 
 
+def fault_env(env: dict[str, str], hooks: Faults) -> dict[str, str]:
+    """``env`` for a Python process whose every descendant installs ``hooks`` at start-up."""
+    paths = [str(SITE_DIR), str(REPO), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**env, FAULTS_ENV: hooks.to_env(), "PYTHONPATH": os.pathsep.join(paths)}
+
+
 def cli_command(args: list[str], env: dict[str, str], hooks: Faults | None = None) -> tuple[list[str], dict[str, str]]:
     """The command line and environment of `mynumber ARGS` with ``hooks`` installed in the
     CLI process and in every Python process it starts (workers, Prefect server)."""
     env = {key: value for key, value in env.items() if key != FAULTS_ENV}
     if hooks is None:
         return [sys.executable, "-m", "cli.main", *args], env
-    paths = [str(SITE_DIR), str(REPO), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
-    env = {**env, FAULTS_ENV: hooks.to_env(), "PYTHONPATH": os.pathsep.join(paths)}
-    return [sys.executable, "-m", "tests.helpers.fault_launcher", *args], env
+    return [sys.executable, "-m", "tests.helpers.fault_launcher", *args], fault_env(env, hooks)
