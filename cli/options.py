@@ -15,6 +15,7 @@ from typing import Any, get_args
 
 import typer
 
+from core.clock import SystemClock, japan_today
 from core.settings import NoticeFormat, ResidentCodeRule, Settings, TaskRunnerName, resolve_settings
 from pipeline.options import RunOptions, strip_ledger_password
 
@@ -77,5 +78,9 @@ def load_settings(
 
 
 def run_options(out: Path, settings: Settings) -> RunOptions:
-    """The run options of a bulk or daily run writing into ``out``."""
+    """The run options of a bulk or daily run writing into ``out``, the issue date (交付日)
+    pinned here, once: below the CLI nothing asks the clock, so a run crossing midnight
+    prints one date."""
+    if not settings.print.issue_date:
+        settings = settings.with_changes(print={"issue_date": japan_today(SystemClock()).isoformat()})
     return RunOptions.of(settings, out)

@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 from urllib.parse import unquote, unquote_to_bytes
 
 from core.errors import KeyFileError
-from core.keys import KCV_BLOCK, KCV_BYTES, read_owner_only, validate_key_id
+from core.key_checks import KCV_BLOCK, KCV_BYTES, read_owner_only, validate_key_id
 
 #: bytes per C_EncryptUpdate (8,192 AES blocks; SoftHSM2 is fastest at up to 128 KiB)
 CALL_BYTES = 128 * 1024

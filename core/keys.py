@@ -15,35 +15,29 @@ this module ever contains key material.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import re
 import secrets
-import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Protocol, runtime_checkable
 
 from core.errors import KeyFileError
+from core.hsm import TokenKey, open_token_key
+from core.key_checks import KCV_BLOCK as KCV_BLOCK
+from core.key_checks import KCV_BYTES, read_owner_only
+from core.key_checks import validate_key_id as validate_key_id
 
 if TYPE_CHECKING:
-    from core.hsm import TokenKey
     from core.settings import KeyOptions
 
 log = logging.getLogger(__name__)
 
 KEY_BYTES = 32
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
-#: a key id: short, printable, no secret in it (checked against the key by `validate_key_id`)
-KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{2,63}")
-#: a run of this many hex digits of the key inside a key id refuses the id
-_LEAK_RUN = 8
-#: the plaintext block of the key check value (docs/architecture.md, Keys)
-KCV_BLOCK = hashlib.sha256(b"mynumber key check value v1").digest()[:16]
-KCV_BYTES = 8
 
 
 @runtime_checkable
@@ -86,25 +80,6 @@ def key_check_value(cipher: BlockCipher | bytes) -> str:
     if len(out) != 16:
         raise KeyFileError("the key did not encrypt one block: cannot compute its check value")
     return out[:KCV_BYTES].hex()
-
-
-def validate_key_id(key_id: object, secret_hex: str | None = None, *, where: str = "key") -> str:
-    """The key id if it is well-formed and holds no part of the key; `KeyFileError` otherwise.
-
-    Format: 3–64 characters of letters, digits and ``. _ : -``, starting with a letter or
-    digit (e.g. ``k-2026-11-26-3f9a1c``). With ``secret_hex``: refused when it contains any
-    run of 8 or more hex digits that appears in the key (so never the key, nor a piece of it)."""
-    if not isinstance(key_id, str) or not KEY_ID_PATTERN.fullmatch(key_id):
-        raise KeyFileError(f"{where}: key_id must be 3-64 letters, digits or . _ : - "
-                           "(e.g. k-2026-11-26-3f9a1c)")
-    if secret_hex is not None:
-        low = secret_hex.lower()
-        for run in re.findall(rf"[0-9a-fA-F]{{{_LEAK_RUN},}}", key_id):
-            run = run.lower()
-            if any(run[i:i + _LEAK_RUN] in low for i in range(len(run) - _LEAK_RUN + 1)):
-                raise KeyFileError(f"{where}: key_id contains part of the key itself; "
-                                   "a key id must be independent of the secret")
-    return key_id
 
 
 @dataclass(frozen=True, repr=False)
@@ -221,41 +196,6 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def read_owner_only(path: str | os.PathLike[str], what: str, *, missing_hint: str = "",
-                    max_bytes: int = 64 * 1024) -> bytes:
-    """The bytes of a secret file (a key file, a PIN file) that only its owner may read.
-
-    Refused with `KeyFileError` naming ``what``: missing, not a regular file (a FIFO planted
-    at the path must not hang the run: O_NONBLOCK, then fstat), readable by group or others,
-    or larger than ``max_bytes``. Never quotes the contents.
-    """
-    path = Path(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise KeyFileError(f"{what} {path} not found{missing_hint}") from None
-    except OSError as exc:
-        raise KeyFileError(f"cannot open {what} {path}: "
-                           f"{exc.strerror or type(exc).__name__}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise KeyFileError(f"{what} {path} is not a regular file")
-        if st.st_mode & 0o077:
-            raise KeyFileError(
-                f"{what} {path} is accessible by group or others "
-                f"(mode {stat.S_IMODE(st.st_mode):04o}); refusing to use it. "
-                f"Run: chmod 600 {path}")
-        if st.st_size > max_bytes:
-            raise KeyFileError(f"{what} {path} is too large to be a {what}")
-        raw = b""
-        while chunk := os.read(fd, 65536):
-            raw += chunk
-    finally:
-        os.close(fd)
-    return raw
-
-
 def load_key(path: str | os.PathLike[str]) -> KeyMaterial:
     """Load and check a key file (see the module docstring); `KeyFileError` otherwise."""
     raw = read_owner_only(path, "key file",
@@ -315,7 +255,5 @@ def open_key(options: KeyOptions) -> KeyMaterial | TokenKey:
     """The key the settings name: a JSON key file, or a key in a PKCS#11 token (``pkcs11:``
     URI, `core.hsm`). Load it in the process that derives (a token session is per process)."""
     if options.is_pkcs11:
-        from core.hsm import open_token_key
-
         return open_token_key(options.ref, module=options.pkcs11_module, pin_file=options.pin_file)
     return load_key(options.ref)

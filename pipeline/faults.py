@@ -1,43 +1,50 @@
 """Named crash points and damage points, so tests can break a real run at an exact stage.
 
 Resumability is only believable when a run has been killed at every interesting moment
-and finished correctly afterwards. ``crash_point("after_derive")`` does nothing unless
-the environment variable ``MYNUMBER_CRASH_AT`` names that point; then it kills the
-run's whole process group (flow process, workers, the temporary Prefect server) with
-SIGKILL — no cleanup handlers run, exactly like a power cut or the OOM killer.
-
-A damage point stands for a bad disk or a bad copy: ``damage_point(batch_dir)`` flips bytes
-in the middle of a rendered ``cards.pdf`` when ``MYNUMBER_DAMAGE_BATCH`` names that batch, so
-print QA must catch it and the batch's notices go back to planning. These environment
-variables are the one thing below the CLI that reads the environment: they are test hooks,
-inherited by worker processes, and do nothing unless set.
+and finished correctly afterwards, and print QA only when it has caught a damaged PDF. The
+stages call ``crash_point("after_derive")`` and ``damage_point(batch_dir)``; both do nothing
+unless test code has installed hooks with ``install`` (tests/helpers/fault_hooks.py: a pytest
+plugin for in-process runs, a launcher for CLI subprocesses and their worker processes).
+Nothing here reads the environment: production runs have no switch that kills or damages.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
+from typing import Protocol
 
-CRASH_ENV = "MYNUMBER_CRASH_AT"
-DAMAGE_ENV = "MYNUMBER_DAMAGE_BATCH"
 POINTS = ("after_check", "after_derive", "after_commit", "after_plan", "mid_render")
 
 
+class FaultHooks(Protocol):
+    """What a test installs: called at every crash point and after every rendered batch."""
+
+    def crash(self, point: str) -> None: ...
+
+    def damage(self, batch_dir: Path) -> None: ...
+
+
+_installed: list[FaultHooks] = []  # at most one; a list so the module holds no rebindable global
+
+
+def install(hooks: FaultHooks | None) -> FaultHooks | None:
+    """Install ``hooks`` (None removes them) for this process; returns the ones replaced."""
+    previous = _installed[0] if _installed else None
+    _installed.clear()
+    if hooks is not None:
+        _installed.append(hooks)
+    return previous
+
+
 def crash_point(name: str) -> None:
-    """Kill the process group here when the test asks for it."""
+    """A moment a run can die at; the installed hooks decide whether it dies here."""
     if name not in POINTS:
         raise ValueError(f"unknown crash point {name}")
-    if os.environ.get(CRASH_ENV) == name:
-        os.killpg(os.getpgid(0), signal.SIGKILL)
+    for hooks in _installed:
+        hooks.crash(name)
 
 
 def damage_point(batch_dir: Path) -> None:
-    """Corrupt the batch's PDF after rendering when the test names this batch."""
-    pdf = batch_dir / "cards.pdf"
-    if os.environ.get(DAMAGE_ENV) != batch_dir.name or not pdf.exists():
-        return
-    data = bytearray(pdf.read_bytes())
-    middle = len(data) // 2
-    data[middle:middle + 64] = bytes(64)  # a zeroed run, as a bad sector leaves it
-    pdf.write_bytes(bytes(data))
+    """A rendered batch on its way to QA; the installed hooks may damage its files."""
+    for hooks in _installed:
+        hooks.damage(batch_dir)

@@ -21,6 +21,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 settings.register_profile("mynumber", deadline=None, print_blob=True)
 settings.load_profile("mynumber")
 
+# the `faults` fixture: crash/damage hooks for in-process runs (pipeline.faults)
+pytest_plugins = ["tests.helpers.fault_plugin"]
+
 
 def pytest_collection_modifyitems(items: list) -> None:
     """Run the flow tests first (stable order otherwise, so each module stays together):

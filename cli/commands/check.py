@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.options import ConfigOpt, ResidentCodeRuleChoice, choice_value, load_settings
+from core.clock import SystemClock, japan_today
 from core.errors import ConfigError
 
 
@@ -38,7 +39,7 @@ def check(
 
     if kind not in ("register", "events"):
         raise ConfigError(f"--kind must be register or events, not {kind!r}")
-    day = None
+    day = japan_today(SystemClock())  # the issue day, read once here and passed down
     if today:
         try:
             day = dt.date.fromisoformat(today)
@@ -54,7 +55,7 @@ def check(
 
         settings = load_settings(config, ledger=ledger, key=key)
         result = check_with_key(result, open_key(settings.key), settings.ledger.url, kind=kind,
-                                issue_day=day or dt.date.today())
+                                issue_day=day)
     write_check_outputs(out, result.report, result.quarantine, result.suite)
     report = result.report
     console = Console()

@@ -79,7 +79,7 @@ def run(register_path: Path, opts):
 
 
 def test_bulk_qa_failure_then_fixed_register_prints_the_rest(prefect_api, tmp_path, key, backend,
-                                                            monkeypatch):
+                                                            faults):
     """QA fails on one batch (its PDF damaged after rendering, as a bad disk would): the next
     run (a new folder, every resident already issued) prints that batch's notices, and only
     those. (An address too long to print no longer reaches QA: the plan diverts it.)"""
@@ -88,9 +88,9 @@ def test_bulk_qa_failure_then_fixed_register_prints_the_rest(prefect_api, tmp_pa
     good = register(tmp_path, 120)
     opts = make_opts(tmp_path, key, runner={"workers": 1}, ledger={"url": backend},
                      out_dir=str(tmp_path / "run1"))
-    monkeypatch.setenv("MYNUMBER_DAMAGE_BATCH", "B00001")
+    faults(damage_batch="B00001")
     first = run(good, opts)
-    monkeypatch.delenv("MYNUMBER_DAMAGE_BATCH")
+    faults()
     assert first["qa"]["verdict"] == "fail" and exit_code(first) == 1
     assert first["notices"]["voided"] > 0 and not first["notices"]["all_printed"]
     second = run(good, opts.in_folder(tmp_path / "run2"))

@@ -9,12 +9,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from tests.helpers.fault_hooks import Faults, cli_command
 from tests.helpers.flow_runs import ISSUE_DATE, assert_no_number_in, ledger_numbers
 
 pytestmark = [pytest.mark.xdist_group("prefect"), pytest.mark.slow]
@@ -23,13 +23,12 @@ RUN_TIMEOUT_S = 300
 
 
 def start_cli(args: list[str], api_url: str, crash_at: str | None = None) -> subprocess.Popen[str]:
-    """Start `mynumber ...` in its own process group (``kill_group`` ends it)."""
+    """Start `mynumber ...` in its own process group (``kill_group`` ends it); with
+    ``crash_at``, the CLI and its workers die at that crash point (tests.helpers.fault_hooks)."""
     env = {**os.environ, "PREFECT_API_URL": api_url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    env.pop("MYNUMBER_CRASH_AT", None)
-    if crash_at:
-        env["MYNUMBER_CRASH_AT"] = crash_at
+    argv, env = cli_command(args, env, Faults(crash_at=crash_at) if crash_at else None)
     return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", *args], env=env, start_new_session=True,
+        argv, env=env, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
