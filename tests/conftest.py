@@ -13,6 +13,14 @@ if "MYNUMBER_TEST_KEEP_PREFECT_HOME" not in os.environ:
     os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="mynumber-test-prefect-")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+# One profile for the whole suite, loaded once: no per-example deadline (a busy machine made
+# hypothesis' 200 ms default fail tests/layouts/test_stencil.py), and a failing example is
+# printed so it can be reproduced.
+hypothesis_settings.register_profile("mynumber", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("mynumber")
+
 
 def pytest_collection_modifyitems(items: list) -> None:
     """Run the flow tests first (stable order otherwise, so each module stays together):
