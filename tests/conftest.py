@@ -13,7 +13,7 @@ if "MYNUMBER_TEST_KEEP_PREFECT_HOME" not in os.environ:
     os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="mynumber-test-prefect-")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from hypothesis import settings as hypothesis_settings  # noqa: E402
+from hypothesis import settings as hypothesis_settings
 
 # One profile for the whole suite, loaded once: no per-example deadline (a busy machine made
 # hypothesis' 200 ms default fail tests/layouts/test_stencil.py), and a failing example is

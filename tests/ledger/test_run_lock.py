@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +16,29 @@ from core.processes import pid_alive
 from ledger import Ledger
 from ledger.locks import RunInProgress, RunLock, current_holder
 from ledger.schema import run_locks
+
+BOUND_S = 60.0  # generous: a loaded machine delays threads and the server, never this long
+
+
+def _eventually(condition: Callable[[], bool], what: str, bound_s: float = BOUND_S) -> None:
+    """Wait until ``condition()`` holds (polling), or fail naming ``what`` after ``bound_s``:
+    the tests wait on the condition itself, not on a sleep that a busy machine outlasts."""
+    deadline = time.monotonic() + bound_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {bound_s:.0f} s: {what}")
+        threading.Event().wait(0.05)
+
+
+def _acquire_once_free(lock: RunLock, bound_s: float = BOUND_S) -> None:
+    """Acquire, retrying while the server still holds a dead session's advisory lock."""
+    def took() -> bool:
+        try:
+            lock.acquire()
+        except RunInProgress:
+            return False
+        return True
+    _eventually(took, "the dead session's advisory lock was released", bound_s)
 
 
 def _ledger(url: str, operator: str) -> Ledger:
@@ -109,30 +135,23 @@ def test_sqlite_lock_of_a_live_process_on_this_host_is_respected(sqlite_url):
 
 
 def test_heartbeat_extends_the_lease(sqlite_url):
-    import time
-
     led = _ledger(sqlite_url, "gina")
     lock = RunLock(led, "r", "/o", lease_s=1.5)
     lock.acquire()
     first = current_holder(led).lease_until
-    time.sleep(1.2)
-    later = current_holder(led).lease_until
-    assert later > first
+    _eventually(lambda: current_holder(led).lease_until > first, "the heartbeat extended the lease")
     assert not lock.lost
     lock.release()
     led.close()
 
 
 def test_heartbeat_notices_a_takeover(sqlite_url):
-    import time
-
     led = _ledger(sqlite_url, "hana")
     lock = RunLock(led, "r", "/o", lease_s=1.5)
     lock.acquire()
     with led.engine.begin() as conn:
         conn.execute(sa.update(run_locks).values(holder="someone-else"))
-    time.sleep(1.2)
-    assert lock.lost
+    _eventually(lambda: lock.lost, "the heartbeat noticed the takeover")
     lock.release()
     assert current_holder(led).holder == "someone-else"  # not ours to delete
     led.close()
@@ -151,7 +170,8 @@ def test_postgres_lock_is_released_when_the_holder_session_dies(pg_url):
     lock._pg_conn.invalidate()
     lock._pg_conn = None
     taken = RunLock(second, "bulk-b", "/runs/b")
-    taken.acquire()  # the stale row of the dead session is replaced
+    # the server drops the advisory lock some time after the connection dies: wait for it
+    _acquire_once_free(taken)  # then the stale row of the dead session is replaced
     assert current_holder(second).operator == "jun"
     taken.release()
     first.close()
