@@ -22,9 +22,13 @@ system:
 
 # Installs exactly what requirements.lock pins, every file checked against its SHA-256
 # (runtime + test + lint + build extras, Python 3.11, Linux x86_64); then this project without deps.
-$(STAMP): requirements.lock pyproject.toml
+# Also a second, older typer/click (hashed too) into its own folder, so that
+# tests/cli/test_typer_versions.py runs the CLI on it without the network.
+$(STAMP): requirements.lock pyproject.toml tests/cli/typer-0.15.lock
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --require-hashes --no-deps -r requirements.lock
+	rm -rf $(VENV)/alt-typer-0.15
+	$(BIN)/pip install -q --require-hashes --no-deps --target $(VENV)/alt-typer-0.15 -r tests/cli/typer-0.15.lock
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 

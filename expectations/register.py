@@ -99,6 +99,7 @@ class Rule:
     kinds: tuple[str, ...]
     expectation_type: str
     column: str | None
+    columns: tuple[str, ...] = ()  # every column GX reads (column, or column_A/column_B)
 
 
 def load_rules(path: Path = SUITE_PATH) -> list[Rule]:
@@ -107,8 +108,10 @@ def load_rules(path: Path = SUITE_PATH) -> list[Rule]:
     rules = []
     for e in spec["expectations"]:
         meta = e["meta"]
+        kw = e["kwargs"]
+        read = tuple(kw[k] for k in ("column", "column_A", "column_B") if k in kw)
         rules.append(Rule(meta["rule"], meta["field"], meta["description"],
-                          tuple(meta["kinds"]), e["type"], e["kwargs"].get("column")))
+                          tuple(meta["kinds"]), e["type"], kw.get("column"), read))
     return rules
 
 
@@ -272,10 +275,10 @@ def check_frame(frame: pl.DataFrame, params: RuleParams, *,
         return SuiteCheck(quarantine=quarantine_from_flags(frame["row"], flags, rules), counts=counts,
                           outcome=outcome, consistent=None)
     suite = suite or load_register_suite(params.kind)
-    gx_columns = sorted({r.column for r in rules if r.column and not r.column.startswith(FLAG_PREFIX)})
+    gx_columns = sorted({c for r in rules for c in r.columns if not c.startswith(FLAG_PREFIX)})
     gx_frame = pl.concat([frame.select(gx_columns), flags], how="horizontal")
     today = params.today_or_now()
-    outcome = gxrun.run_suite(gx_frame, suite, parameters=suite_parameters(today))
+    outcome = gxrun.run_suite(gx_frame, suite, parameters=suite_parameters(today, params.field_limits))
     gx_counts = outcome.unexpected_by_rule()
     polars_counts = {r.name: int(flags[FLAG_PREFIX + r.name].sum()) for r in rules}
     quarantine = quarantine_from_flags(frame["row"], flags, rules)
@@ -283,6 +286,9 @@ def check_frame(frame: pl.DataFrame, params: RuleParams, *,
                       consistent=gx_counts == polars_counts)
 
 
-def suite_parameters(today: dt.date) -> dict[str, Any]:
-    """The suite parameters for a given day (``today_ymd``)."""
-    return {"today_ymd": today.year * 10000 + today.month * 100 + today.day}
+def suite_parameters(today: dt.date, field_limits: tuple[tuple[str, int], ...] = tuple(TEXT_CAPS.items()),
+                     ) -> dict[str, Any]:
+    """The suite parameters: the day (``today_ymd``) and each text field's limit
+    (``<field>_max_length``), so GX measures lengths on the raw columns itself."""
+    limits = {f"{col}_max_length": limit for col, limit in field_limits}
+    return {"today_ymd": today.year * 10000 + today.month * 100 + today.day, **limits}

@@ -7,13 +7,19 @@ that nothing was lost between the register and the envelopes.
 
 from __future__ import annotations
 
-import html
-from pathlib import Path
 from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from pipeline.files import write_bytes_atomic, write_json_atomic
 from pipeline.options import RunDir, RunOptions
 from pipeline.results import CheckResult, LedgerStageResult, PlanResult, QAResult, RenderResult, StartResult
+
+# autoescape for .html and .svg templates alike (select_autoescape matches the name's end)
+_TEMPLATES = Environment(loader=PackageLoader("pipeline", "templates"),
+                         autoescape=select_autoescape(["html.j2", "svg.j2"]),
+                         undefined=StrictUndefined, keep_trailing_newline=False)
 
 
 def _qa_summary(checked: list[QAResult], opts: RunOptions) -> dict[str, Any]:
@@ -144,17 +150,10 @@ def funnel_svg(funnel: dict[str, int]) -> str:
     rows = [(k, int(funnel.get(k, 0))) for k in FUNNEL_STAGES]
     top = max((n for _, n in rows), default=0) or 1
     width, bar_h, gap, label_w = 520, 22, 8, 90
-    height = len(rows) * (bar_h + gap) + gap
-    parts = [f"<svg role='img' width='{width + label_w + 80}' "
-             f"height='{height}' aria-label='notice funnel'>"]
-    for i, (name, n) in enumerate(rows):
-        y = gap + i * (bar_h + gap)
-        w = round(width * n / top)
-        parts.append(f"<text x='0' y='{y + bar_h - 6}' font-size='13'>{html.escape(name)}</text>"
-                     f"<rect x='{label_w}' y='{y}' width='{w}' height='{bar_h}' fill='#4a7ab5'/>"
-                     f"<text x='{label_w + w + 6}' y='{y + bar_h - 6}' font-size='13'>{n}</text>")
-    parts.append("</svg>")
-    return "".join(parts)
+    bars = [{"name": name, "n": n, "y": gap + i * (bar_h + gap), "w": round(width * n / top)}
+            for i, (name, n) in enumerate(rows)]
+    return _TEMPLATES.get_template("funnel.svg.j2").render(
+        bars=bars, width=width, bar_h=bar_h, label_w=label_w, height=len(rows) * (bar_h + gap) + gap)
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -179,53 +178,37 @@ _CSS = (
     ".pass{color:#060;font-weight:bold}.fail{color:#b00;font-weight:bold}"
     ".demo{background:#fe8;padding:.5em;font-weight:bold}"
 )
+_PRINT_KEYS = ("households", "envelopes", "envelopes_printed", "envelopes_manual",
+               "notices_from_earlier_runs", "batches", "pages", "manual_handling")
 
 
-def _table(rows: list[tuple[str, Any]]) -> str:
-    body = "".join(
-        f"<tr><th>{html.escape(str(k))}</th><td class='n'>{html.escape(str(v))}</td></tr>" for k, v in rows
-    )
-    return f"<table>{body}</table>"
+def _yes_no(flag: object) -> str:
+    return "yes" if flag else "NO"
+
+
+def _notice_rows(n: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [("planned (printed in batches)", n.get("planned", 0)),
+            ("printed and passed QA", n.get("printed", 0)),
+            ("voided (QA failed)", n.get("voided", 0)),
+            ("made by hand", n.get("manual", 0)),
+            ("all printed", _yes_no(n.get("all_printed")))]
 
 
 def render_html(report: dict[str, Any]) -> str:
-    """A self-contained page: inline CSS, no scripts, no external fonts or links."""
-    esc = html.escape
+    """A self-contained page: inline CSS, no scripts, no external fonts or links; every
+    report value autoescaped by the template."""
     qa = report.get("qa", {})
-    verdict = qa.get("verdict", "n/a")
-    parts = [
-        "<!DOCTYPE html><html lang='ja'><head><meta charset='utf-8'>",
-        f"<title>{esc(report['kind'])} run {esc(report['run_id'])}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{esc(report['kind'])} run <code>{esc(report['run_id'])}</code></h1>",
-    ]
-    if report.get("demo"):
-        parts.append("<p class='demo'>DEMO run with a demo key — not for real residents.</p>")
-    parts.append("<h2>Outcomes</h2>")
-    parts.append(_table([*report["outcomes"].items(), ("input rows", report["input_rows"]),
-                         ("counts add up", "yes" if report.get("counts_add_up") else "NO")]))
-    keys = ["households", "envelopes", "envelopes_printed", "envelopes_manual",
-            "notices_from_earlier_runs", "batches", "pages", "manual_handling"]
-    printed = [(k.replace("_", " "), report[k]) for k in keys if k in report]
-    if printed:
-        parts += ["<h2>Printing</h2>", _table(printed)]
-    if qa:
-        parts.append(f"<h2>Print QA: <span class='{esc(verdict)}'>{esc(verdict)}</span></h2>")
-        parts.append(_table([(k, v) for k, v in qa.items() if k != "qr_sampling"]))
-    if report.get("notices"):
-        n = report["notices"]
-        parts += ["<h2>Notices of this run</h2>",
-                  _table([("planned (printed in batches)", n.get("planned", 0)),
-                          ("printed and passed QA", n.get("printed", 0)),
-                          ("voided (QA failed)", n.get("voided", 0)),
-                          ("made by hand", n.get("manual", 0)),
-                          ("all printed", "yes" if n.get("all_printed") else "NO")])]
-    if report.get("funnel"):
-        parts += ["<h2>Every number to its holder (whole ledger)</h2>", funnel_svg(report["funnel"])]
-    if report.get("quarantine_rules"):
-        parts += ["<h2>Quarantine by rule</h2>", _table(sorted(report["quarantine_rules"].items()))]
-    parts += ["<h2>Timings (s)</h2>", _table(sorted(report.get("timings", {}).items()))]
-    parts.append("</body></html>")
-    return "".join(parts)
+    return _TEMPLATES.get_template("report.html.j2").render(
+        report=report, css=_CSS, demo=bool(report.get("demo")),
+        outcomes=[*report["outcomes"].items(), ("input rows", report["input_rows"]),
+                  ("counts add up", _yes_no(report.get("counts_add_up")))],
+        printed=[(k.replace("_", " "), report[k]) for k in _PRINT_KEYS if k in report],
+        qa=[(k, v) for k, v in qa.items() if k != "qr_sampling"], verdict=qa.get("verdict", "n/a"),
+        notices=_notice_rows(report["notices"]) if report.get("notices") else [],
+        funnel_svg=Markup(funnel_svg(report["funnel"])) if report.get("funnel") else "",
+        quarantine_rules=sorted(report.get("quarantine_rules", {}).items()),
+        timings=sorted(report.get("timings", {}).items()),
+    )
 
 
 def publish_report(run_dir: RunDir, report: dict[str, Any], *, kind: str) -> None:
@@ -242,10 +225,3 @@ def publish_report(run_dir: RunDir, report: dict[str, Any], *, kind: str) -> Non
         return
     create_markdown_artifact(render_markdown(public), key=f"{kind}-run-report",
                              description=f"{kind} run summary (counts only)")
-
-
-def load_report(out_dir: Path) -> dict[str, Any]:
-    import json
-
-    report: dict[str, Any] = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
-    return report

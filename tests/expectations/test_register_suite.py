@@ -20,6 +20,7 @@ from expectations.register import (
     load_register_suite,
     load_rules,
     prepare_check_frame,
+    suite_parameters,
 )
 from transforms.register import NormaliseParams, normalise_register
 
@@ -179,3 +180,22 @@ def test_outcomes_hold_counts_never_values(tmp_path):
         assert value not in text
     assert "partial_unexpected" not in text
     assert gxrun.RESULT_FORMAT == {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+
+
+def test_gx_alone_catches_the_rules_it_computes_natively():
+    """Independent oracle: GX reads the raw normalised columns (no polars flag given to it)
+    and finds duplicated brought numbers, over-long text and events before birth itself."""
+    ev = {"event": "birth", "event_date": "2026-10-30"}
+    rows = [dict(OK, my_number="123456789018", **ev),
+            dict(OK, resident_code="02345678908", household_id="H2", my_number="123456789018", **ev),
+            dict(OK, resident_code="98320567327", household_id="H3", family_name="長" * 101, **ev),
+            dict(OK, resident_code="00000000000", household_id="H4", event="birth", event_date="1989-12-31")]
+    data = raw(rows, events=True)
+    frame = prepare_check_frame(normalise_register(data, NormaliseParams(kind="events")).frame, data)
+    suite = load_register_suite("events")
+    native = gxrun.subset_suite(suite, "native", lambda e: e.meta["rule"] in {
+        "my_number_unique", "family_name_length", "event_before_birth"})
+    assert not any(c.startswith(FLAG_PREFIX) for c in frame.columns)
+    outcome = gxrun.run_suite(frame, native, parameters=suite_parameters(TODAY))
+    assert outcome.unexpected_by_rule() == {"my_number_unique": 2, "family_name_length": 1,
+                                            "event_before_birth": 1}

@@ -41,3 +41,37 @@ def test_html_is_self_contained():
     assert "<script" not in page.lower()
     assert not re.search(r"(src|href)\s*=", page, re.I)
     assert "@import" not in page and "url(" not in page
+
+
+HOSTILE = "<script>alert('x')</script>\"&'"
+
+
+def _hostile_report() -> dict:
+    """A report whose every text field (keys and values) carries markup and quotes."""
+    return {"kind": HOSTILE, "run_id": HOSTILE, "demo": True,
+            "outcomes": {HOSTILE: HOSTILE}, "input_rows": HOSTILE, "counts_add_up": True,
+            "households": HOSTILE, "qa": {"verdict": HOSTILE, "failed_batches": [HOSTILE]},
+            "notices": {"planned": HOSTILE, "all_printed": True},
+            "funnel": {"issued": 3, "printed": 1},
+            "quarantine_rules": {HOSTILE: HOSTILE}, "timings": {HOSTILE: HOSTILE}}
+
+
+def test_hostile_text_in_any_field_is_escaped():
+    page = render_html(_hostile_report())
+    assert "<script" not in page.lower()
+    assert "alert(" in page  # the text is shown, escaped, not dropped
+    assert "&lt;script&gt;" in page
+    # quotes escaped too, so nothing can leave an attribute (the QA verdict is a class name)
+    assert "class='<" not in page and "\"&'" not in page
+    assert "&#34;" in page and "&#39;" in page and "&amp;" in page
+    assert page.count("<rect") == 6  # the funnel (built from integers) is still drawn
+
+
+def test_html_keeps_its_sections_and_numbers():
+    page = render_html({**make(), "notices": {"planned": 7, "printed": 7, "all_printed": True},
+                        "funnel": {"issued": 10}})
+    for heading in ("Outcomes", "Printing", "Print QA: <span class='pass'>pass</span>",
+                    "Notices of this run", "Every number to its holder", "Quarantine by rule", "Timings (s)"):
+        assert heading in page
+    assert "<tr><th>input rows</th><td class='n'>100</td></tr>" in page
+    assert "<tr><th>resident_code_check_digit</th><td class='n'>3</td></tr>" in page
