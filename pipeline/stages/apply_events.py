@@ -9,7 +9,6 @@ stage re-reads the (small) events file to see them.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -22,7 +21,7 @@ from pipeline.options import RunOptions
 from pipeline.results import LedgerStageResult
 from pipeline.stages.bookkeeping import open_ledger
 from pipeline.stages.brought_numbers import COLLISION_HELD, COLLISION_REASON, held_by_others, split_reasons
-from pipeline.stages.register_check import check_register_file
+from pipeline.stages.check import discard_brought_numbers, read_brought_numbers
 from transforms.daily import OUTCOME_OF_ACTION, classify_events, hold_contradictions
 from transforms.numbering import derive_my_numbers
 
@@ -77,20 +76,19 @@ def decide_events(events: pl.DataFrame, ledger: Ledger, key: KeyMaterial | Token
     return _hold_collisions(classified, ledger, key.derivation_key, key.key_id)
 
 
-def stage_apply(opts: RunOptions, events_path: str, run_id: str) -> LedgerStageResult:
+def stage_apply(opts: RunOptions, run_id: str) -> LedgerStageResult:
     """Classify each accepted event against the ledger and apply it (idempotently)."""
     with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
-        return _apply(opts, events_path, run_id, ledger)
+        return _apply(opts, run_id, ledger)
 
 
-def _apply(opts: RunOptions, events_path: str, run_id: str, ledger: Ledger) -> LedgerStageResult:
+def _apply(opts: RunOptions, run_id: str, ledger: Ledger) -> LedgerStageResult:
     """:func:`stage_apply` with its ledger."""
     run_dir = opts.run_dir
-    checked = check_register_file(
-        Path(events_path), encoding=opts.check.encoding, resident_code_rule=opts.check.resident_code_rule,
-        kind="events", today=opts.print.issue_day, run_gx=False,  # the check stage ran the suite
-    )
-    events = checked.accepted
+    # the check stage's output: accepted events, and the numbers move-ins bring (kept private)
+    accepted = pl.read_parquet(run_dir.accepted_path)
+    brought = read_brought_numbers(run_dir).select(pl.col("row").cast(accepted.schema["row"]), "my_number")
+    events = accepted.join(brought, on="row", how="left", validate="1:1")
     key = open_key(opts.key)
     ledger.bind_key(key, run_id)
     t0 = time.perf_counter()
@@ -121,11 +119,13 @@ def _apply(opts: RunOptions, events_path: str, run_id: str, ledger: Ledger) -> L
     )
     write_parquet_atomic(outcomes.drop("reason"), run_dir.outcomes_path)
     rejected = split_reasons(outcomes.filter(pl.col("outcome") == "quarantined").select("row", "reason"))
+    checked = pl.read_csv(run_dir.quarantine_path, schema_overrides={"row": pl.UInt32}, infer_schema=False)
     quarantine = pl.concat(
-        [checked.quarantine.select("row", "field", "reason").cast({"row": pl.UInt32}),
+        [checked.select("row", "field", "reason").cast({"row": pl.UInt32}),
          rejected.cast({"row": pl.UInt32})]
-    ).sort("row")
+    ).unique(maintain_order=True).sort("row", maintain_order=True)  # applying twice adds nothing
     write_csv_atomic(quarantine, run_dir.quarantine_path)
+    discard_brought_numbers(run_dir)  # kept or held: the ledger and the quarantine say which
     counts = outcomes.group_by("outcome").len()
     return {
         "outcomes": {r["outcome"]: r["len"] for r in counts.to_dicts()},

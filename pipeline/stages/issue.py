@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -33,7 +32,8 @@ from pipeline.stages.brought_numbers import (
     held_by_others,
     settle_brought_numbers,
 )
-from pipeline.stages.register_check import QUARANTINE_SCHEMA, check_register_file
+from pipeline.stages.check import discard_brought_numbers, read_brought_numbers
+from pipeline.stages.register_check import QUARANTINE_SCHEMA
 from transforms.numbering import derive_my_numbers
 
 if TYPE_CHECKING:
@@ -112,17 +112,7 @@ def decide_issue(accepted: pl.DataFrame, brought_numbers: pl.DataFrame, ledger: 
                          to_record=to_record, timings=timings)
 
 
-def brought_numbers_of(opts: RunOptions, register_path: str) -> pl.DataFrame:
-    """[resident_code, my_number] of the rows that bring a number, read back from the
-    register in memory (work files carry only a ``has_my_number`` flag)."""
-    checked = check_register_file(
-        Path(register_path), encoding=opts.check.encoding, resident_code_rule=opts.check.resident_code_rule,
-        kind="register", today=opts.print.issue_day, run_gx=False,  # the check stage ran the suite
-    )
-    return checked.accepted.filter(pl.col("my_number").is_not_null()).select("resident_code", "my_number")
-
-
-def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStageResult:
+def stage_issue(opts: RunOptions, run_id: str) -> LedgerStageResult:
     """Derive numbers for residents without one, prove them unique (GX), commit them.
 
     Residents who already hold an active number from another run are skipped with a
@@ -132,10 +122,10 @@ def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStag
     quarantines the rows involved (never the whole run: docs/domain.md#register-input-limits).
     """
     with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
-        return _issue(opts, run_id, register_path, ledger)
+        return _issue(opts, run_id, ledger)
 
 
-def _issue(opts: RunOptions, run_id: str, register_path: str, ledger: Ledger) -> LedgerStageResult:
+def _issue(opts: RunOptions, run_id: str, ledger: Ledger) -> LedgerStageResult:
     """:func:`stage_issue` with its ledger."""
     run_dir = opts.run_dir
     accepted = pl.read_parquet(run_dir.accepted_path)
@@ -143,8 +133,7 @@ def _issue(opts: RunOptions, run_id: str, register_path: str, ledger: Ledger) ->
         accepted = accepted.with_columns(pl.lit(False).alias("has_my_number"))
     key = open_key(opts.key)
     ledger.bind_key(key, run_id)  # a resumed run with another key is refused here too
-    brought = (brought_numbers_of(opts, register_path) if accepted.get_column("has_my_number").any()
-               else EMPTY_DERIVED)
+    brought = read_brought_numbers(run_dir).select("resident_code", "my_number")  # the check stage's
     decision = decide_issue(accepted, brought, ledger, key, run_id, opts.print.issue_day)
     del brought
     timings = dict(decision.timings)
@@ -174,6 +163,7 @@ def _issue(opts: RunOptions, run_id: str, register_path: str, ledger: Ledger) ->
         write_csv_atomic(pl.concat([quarantine, *rejected]).unique().sort("row", "field", "reason"),
                          run_dir.quarantine_path)
     write_parquet_atomic(outcomes, run_dir.outcomes_path)
+    discard_brought_numbers(run_dir)  # kept or held: the ledger and the quarantine say which
     counts = outcomes.group_by("outcome").len().to_dicts()
     return {
         "outcomes": {r["outcome"]: r["len"] for r in counts},

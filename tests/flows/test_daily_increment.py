@@ -33,7 +33,7 @@ def outside_number(serial: int) -> str:
 @pytest.fixture(scope="module")
 def world(prefect_api, tmp_path_factory, demo_key_path, small_register):
     """A bulk run, then an events file touching it in every way the law knows."""
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
 
     tmp = tmp_path_factory.mktemp("daily")
     opts = make_opts(tmp, demo_key_path)
@@ -66,7 +66,7 @@ def world(prefect_api, tmp_path_factory, demo_key_path, small_register):
 
 @pytest.fixture(scope="module")
 def first_run(world):
-    from flows.daily_increment import run_daily
+    from flows.issuance import run_daily
 
     tmp, opts, events_path, ids = world
     daily_opts = opts.with_changes(print={"issue_date": EVENT_DATE}).in_folder(tmp / "day1")
@@ -102,7 +102,7 @@ def test_new_cards_are_printed_for_new_and_changed_numbers_only(first_run):
 
 
 def test_same_file_again_adds_nothing_and_prints_nothing(world, first_run):
-    from flows.daily_increment import run_daily
+    from flows.issuance import run_daily
 
     tmp, opts, events_path, _ = world
     daily_opts, _, _ = first_run

@@ -46,7 +46,7 @@ def live(url: str) -> pl.DataFrame:
 
 
 def test_full_round_ends_with_every_notice_terminal_or_delivered(prefect_api, tmp_path, backend):
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
     from mailroom.retention import destroy
     from sample_data.generate import SampleParams, generate_register, write_export
 
@@ -147,7 +147,7 @@ def test_full_round_ends_with_every_notice_terminal_or_delivered(prefect_api, tm
 
 
 def test_reprint_voids_the_spoiled_pages_and_prints_the_same_envelopes(prefect_api, tmp_path):
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
     from sample_data.generate import SampleParams, generate_register, write_export
 
     key = tmp_path / "key.json"

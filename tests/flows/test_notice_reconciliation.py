@@ -73,7 +73,7 @@ def assert_every_number_printed_once(url: str) -> None:
 
 
 def run(register_path: Path, opts):
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
 
     return run_bulk(str(register_path), opts)
 
@@ -171,7 +171,7 @@ def test_a_number_change_leads_to_a_card_in_the_next_daily_run(prefect_api, tmp_
     number was revoked since printing; the next daily run (about someone else) prints the
     new card; reconcile lists the old envelope to pull from the mail."""
     from core.keys import load_key
-    from flows.daily_increment import run_daily
+    from flows.issuance import run_daily
     from mailroom.reconcile import reconcile
     from pipeline.report import exit_code
     from qa import check_batch

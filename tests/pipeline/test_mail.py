@@ -74,7 +74,7 @@ def test_every_mail_command_closes_the_ledger_it_opens(tmp_path, small_run, monk
     opts, register = small_run
     check.stage_check(opts, str(register))
     run_id = bookkeeping.stage_start(opts, str(register))["run_id"]
-    issue.stage_issue(opts, run_id, str(register))
+    issue.stage_issue(opts, run_id)
     batch_ids = plan.stage_plan(opts, run_id)["batch_ids"]
     assert len(batch_ids) >= 2
     for batch_id in batch_ids:
