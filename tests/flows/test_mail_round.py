@@ -46,6 +46,7 @@ def live(url: str) -> pl.DataFrame:
 
 
 def test_full_round_ends_with_every_notice_terminal_or_delivered(prefect_api, tmp_path, backend):
+    from core.clock import JAPAN, FixedClock
     from flows.issuance import run_bulk
     from mailroom.retention import destroy
     from sample_data.generate import SampleParams, generate_register, write_export
@@ -106,7 +107,7 @@ def test_full_round_ends_with_every_notice_terminal_or_delivered(prefect_api, tm
     assert early.returncode == 2 and "mail.retention_months" in early.stderr
     future = dt.date.today() + dt.timedelta(days=200)
     destroyed = destroy(opts, future - dt.timedelta(days=100), tmp_path / "destruction",
-                        today=future)
+                        FixedClock(dt.datetime.combine(future, dt.time(12), JAPAN)))
     assert destroyed["notices_changed"] == live(backend).filter(
         pl.col("registered_mail_number").is_in(back[2:])).height
 

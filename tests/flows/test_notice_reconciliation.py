@@ -170,6 +170,7 @@ def test_a_number_change_leads_to_a_card_in_the_next_daily_run(prefect_api, tmp_
     """`reissue` voids the unmailed card of the revoked number; QA of the old batch says the
     number was revoked since printing; the next daily run (about someone else) prints the
     new card; reconcile lists the old envelope to pull from the mail."""
+    from core.clock import SystemClock
     from core.keys import load_key
     from flows.issuance import run_daily
     from mailroom.reconcile import reconcile
@@ -197,7 +198,7 @@ def test_a_number_change_leads_to_a_card_in_the_next_daily_run(prefect_api, tmp_
     rules = {f["rule"] for check in recheck["checks"].values() if isinstance(check, dict)
              for f in check.get("findings", [])}
     assert recheck["verdict"] == "fail" and REVOKED_SINCE in rules
-    rec = reconcile(opts)
+    rec = reconcile(opts, SystemClock())
     assert rec["recently_pulled_envelopes"] and rec["without_notice"] >= 1
     with Ledger(backend) as led:  # the whole envelope is pulled: its other cards are re-planned
         pulled = notices.all_notices(led, ["voided"])
