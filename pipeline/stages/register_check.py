@@ -21,10 +21,9 @@ from expectations import gx as gxrun
 from expectations.register import TEXT_CAPS, RuleParams, check_frame, load_rules, prepare_check_frame
 from ledger.schema import register_field_limits
 from readers import read_table
+from transforms.brought_numbers import QUARANTINE_SCHEMA
 from transforms.identifiers import resident_code as resident_code_id
 from transforms.register import NormaliseParams, normalise_register
-
-QUARANTINE_SCHEMA = pl.Schema({"row": pl.UInt32, "field": pl.Utf8, "reason": pl.Utf8})
 
 
 @dataclass
