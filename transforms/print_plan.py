@@ -14,15 +14,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from transforms import households
 from transforms.batching import assign_batches
-from transforms.households import (
-    PlanParams,
-    assign_application_ids,
-    assign_registered_mail_numbers,
-    envelopes,
-    mark_manual,
-    plan_envelopes,
-)
 
 #: the manual list's reason for a character no font draws
 UNDRAWABLE = "undrawable"
@@ -43,7 +36,7 @@ def plan_households(residents: pl.DataFrame, manual: pl.DataFrame) -> pl.DataFra
     ``manual``: resident_code, codepoints, reason: "undrawable" for a character no font draws,
     else the sentence saying which field does not fit (``layouts.fit.plan_misfits``).
     """
-    plan = mark_manual(plan_envelopes(residents, PlanParams()), manual.select("resident_code", "codepoints"))
+    plan = households.mark_manual(households.plan_envelopes(residents, households.PlanParams()), manual.select("resident_code", "codepoints"))
     misfit = manual.filter(pl.col("reason") != UNDRAWABLE).get_column("resident_code")
     if misfit.len():   # the reason a print-QA reader sees: too long, not undrawable
         plan = plan.with_columns(manual_reason=pl.when(
@@ -56,7 +49,7 @@ def plan_households(residents: pl.DataFrame, manual: pl.DataFrame) -> pl.DataFra
 def mail_numbers_needed(plan: pl.DataFrame) -> int:
     """One registered-mail number per envelope, hand-made ones too (they are tracked like any
     other), and one more per member sent separately (manual, in a printed envelope)."""
-    env = envelopes(plan)
+    env = households.envelopes(plan)
     separate = plan.select((pl.col("is_manual") & pl.col("envelope_seq").is_in(
         env.filter(pl.col("is_printed"))["envelope_seq"].implode())).sum()).item()
     return env.height + int(separate)
@@ -66,9 +59,9 @@ def finish_plan(plan: pl.DataFrame, manual: pl.DataFrame, application_ids: list[
                 mail_numbers: list[str], rules: PlanRules) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(plan, manual list): ids, registered-mail numbers (``mail_numbers_needed`` of them),
     batches and the issue date placed; the manual list says where each manual member went."""
-    envelope_count = envelopes(plan).height
-    plan = assign_application_ids(plan, application_ids)
-    plan = assign_registered_mail_numbers(plan, mail_numbers[:envelope_count])
+    envelope_count = households.envelopes(plan).height
+    plan = households.assign_application_ids(plan, application_ids)
+    plan = households.assign_registered_mail_numbers(plan, mail_numbers[:envelope_count])
     plan = assign_batches(plan, rules.batch_size, first_batch_no=rules.first_batch_no).with_columns(
         pl.lit(rules.issue_day).alias("issue_date")
     )

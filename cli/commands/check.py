@@ -46,6 +46,10 @@ def check(
             raise ConfigError("--today must be an ISO date (YYYY-MM-DD)") from None
     if ledger is not None and key is None:
         raise ConfigError("--ledger needs --key: without the key, check cannot foresee what the ledger would hold")
+    if day is None:  # today in Japan, read once here: the check and --key agree on one date
+        from core.clock import SystemClock, japan_today
+
+        day = japan_today(SystemClock())
     result = check_register_file(register, encoding=encoding, resident_code_rule=str(choice_value(resident_code_rule)),
                                  kind=kind, today=day)
     if key is not None:
@@ -54,7 +58,7 @@ def check(
 
         settings = load_settings(config, ledger=ledger, key=key)
         result = check_with_key(result, open_key(settings.key), settings.ledger.url, kind=kind,
-                                issue_day=day or dt.date.today())
+                                issue_day=day)
     write_check_outputs(out, result.report, result.quarantine, result.suite)
     report = result.report
     console = Console()

@@ -23,16 +23,9 @@ from pipeline.options import RunOptions
 from pipeline.results import PlanResult
 from pipeline.stages.bookkeeping import open_ledger
 from pipeline.stages.print_plan import build_plan, print_settings
+from transforms import notices as notice_frames  # not ledger.notices: frames, no database
 from transforms.daily import choose_addressees
 from transforms.identifiers.application_id import new_application_ids
-from transforms.notices import (
-    as_records,
-    card_residents,
-    from_records,
-    manual_manifest,
-    notice_rows,
-    to_records,
-)
 
 #: outcomes that get a card printed
 PRINTED_OUTCOMES = ("issued", "reissued")
@@ -62,12 +55,12 @@ def _plan(opts: RunOptions, run_id: str, ledger: Ledger) -> PlanResult:
     plan_meta = run_dir.work_dir / "plan.json"
     if run_dir.plan_path.exists() and plan_meta.exists() and read_json(plan_meta).get("run_id") == run_id:
         # resumed: the same envelopes, ids and registered-mail numbers as before the crash
-        _record_plan(ledger, run_id, pl.read_parquet(run_dir.plan_path))
+        record_plan(ledger, run_id, pl.read_parquet(run_dir.plan_path))
         return cast(PlanResult, {**read_json(plan_meta), "reused": True})  # written by this stage
     with ledger.planning_lock():  # two runs never plan the same pending number
         accepted = pl.read_parquet(run_dir.accepted_path)
         outcomes = pl.read_parquet(run_dir.outcomes_path)
-        current = card_residents(accepted, outcomes, (*PRINTED_OUTCOMES, *KNOWN_OUTCOMES))
+        current = notice_frames.card_residents(accepted, outcomes, (*PRINTED_OUTCOMES, *KNOWN_OUTCOMES))
         pending = _pending_residents(ledger, run_id, current)
         residents = pending.residents
         if "row" in accepted.columns:
@@ -78,14 +71,14 @@ def _plan(opts: RunOptions, run_id: str, ledger: Ledger) -> PlanResult:
             ledger, opts, application_ids=new_application_ids,
             first_batch_no=_next_batch_no(run_dir.batches_dir),
         )
-        manual_envelopes = manual_manifest(plan)
+        manual_envelopes = notice_frames.manual_manifest(plan)
         meta = _plan_result(run_id, plan, manual, manual_envelopes, outcomes, pending)
         write_csv_atomic(manual, run_dir.manual_path)
         write_csv_atomic(manual_envelopes, run_dir.manual_manifest_path)
         write_parquet_atomic(plan, run_dir.plan_path)
         write_json_atomic(plan_meta, {k: v for k, v in meta.items() if k != "reused"})
         crash_point("after_plan")
-        _record_plan(ledger, run_id, plan)
+        record_plan(ledger, run_id, plan)
     return meta
 
 
@@ -101,14 +94,14 @@ class Pending:
 def _pending_residents(ledger: Ledger, run_id: str, current: pl.DataFrame) -> Pending:
     """The ledger's part before planning: keep this run's records, send ended runs' unprinted
     notices back to planning, then read what is pending and the records of the others."""
-    ledger.save_resident_records(run_id, to_records(current))
+    ledger.save_resident_records(run_id, notice_frames.to_records(current))
     voided = ledger.void_unprinted_notices(run_id)
     pending = ledger.pending_notices(with_records=False).select("resident_code")
     # this run's rows as they are; only the others come from the records the ledger kept
     here = current.join(pending, on="resident_code", how="semi")
-    elsewhere = from_records(ledger.resident_records(
+    elsewhere = notice_frames.from_records(ledger.resident_records(
         pending.join(here, on="resident_code", how="anti").get_column("resident_code")))
-    return Pending(residents=pl.concat([as_records(here), elsewhere]), voided=voided,
+    return Pending(residents=pl.concat([notice_frames.as_records(here), elsewhere]), voided=voided,
                    without_record=pending.height - here.height - elsewhere.height)
 
 
@@ -136,10 +129,10 @@ def _plan_result(run_id: str, plan: pl.DataFrame, manual: pl.DataFrame, manual_e
     )
 
 
-def _record_plan(ledger: Ledger, run_id: str, plan: pl.DataFrame) -> None:
+def record_plan(ledger: Ledger, run_id: str, plan: pl.DataFrame) -> None:
     """The plan into the ledger: its envelopes and notices (idempotent, so a resume repeats it)."""
     ledger.record_mailings(run_id, _envelopes(plan))
-    ledger.record_notices(run_id, notice_rows(plan, MANUAL_BATCH))
+    ledger.record_notices(run_id, notice_frames.notice_rows(plan, MANUAL_BATCH))
 
 
 def _next_batch_no(batches_dir: Path) -> int:

@@ -83,8 +83,8 @@ def check_register_file(path: str | Path, *, encoding: str | None = None,
 
     ``today`` bounds plausible dates (default: the real date; tests inject one).
     ``out_dir``: write report.json, quarantine.csv and gx_results.json there.
-    ``run_gx=False``: the same verdicts from the polars flags only (tests of many files, and
-    the stages that re-read a file the check stage already ran the suite on).
+    ``run_gx=False``: the same verdicts from the polars flags only (tests of many
+    files). No stage re-reads its input: later stages read the check stage's output.
     """
     resident_code_id.get_rule(resident_code_rule)  # unknown rule → ConfigError before reading
     path = Path(path)

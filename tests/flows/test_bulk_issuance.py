@@ -10,7 +10,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.helpers.flow_runs import assert_no_number_in, files_written, ledger_numbers, make_opts
+from tests.helpers.flow_runs import (
+    assert_no_number_in,
+    files_written,
+    ledger_numbers,
+    make_opts,
+    task_names_of,
+)
 
 pytestmark = pytest.mark.xdist_group("prefect")
 
@@ -97,6 +103,14 @@ def test_the_run_is_recorded_in_prefect_with_tasks_and_no_personal_parameters(bu
     params = json.loads(flows[0][2])
     assert set(params) == {"register_path", "opts"}
     assert "key_hex" not in flows[0][2]
+
+
+def test_the_bulk_tasks_keep_the_names_the_readme_lists(bulk_run, prefect_api):
+    """Bulk and daily share one flow body; each run's tasks still carry its own names."""
+    names = task_names_of(prefect_api["db_path"], "bulk-issuance")
+    assert {"check-register", "start-run", "issue-numbers", "plan-envelopes", "render-batch",
+            "qa-batch", "report-and-finish"} <= names
+    assert not names & {"check-events", "apply-events", "ledger-step", "check-input"}
 
 
 def test_report_files_exist_and_html_is_self_contained(bulk_run):

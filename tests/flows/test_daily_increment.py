@@ -11,7 +11,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.helpers.flow_runs import assert_no_number_in, files_written, ledger_numbers, make_opts
+from tests.helpers.flow_runs import (
+    assert_no_number_in,
+    files_written,
+    ledger_numbers,
+    make_opts,
+    task_names_of,
+)
 from transforms.identifiers import my_number as my_number_id
 from transforms.identifiers import resident_code as resident_code_id
 
@@ -90,6 +96,12 @@ def test_each_event_does_what_the_law_says(world, first_run):
     kept = after.filter(pl.col("resident_code") == ids["moved"])
     assert kept["my_number"].to_list() == [ids["moved_number"]] and kept["status"][0] == "active"
     assert after["my_number"].n_unique() == after.height
+
+
+def test_the_daily_tasks_keep_their_own_names(first_run, prefect_api):
+    names = task_names_of(prefect_api["db_path"], "daily-increment")
+    assert {"check-events", "start-daily-run", "apply-events", "plan-daily-envelopes"} <= names
+    assert not names & {"check-register", "issue-numbers", "ledger-step", "check-input"}
 
 
 def test_new_cards_are_printed_for_new_and_changed_numbers_only(first_run):
