@@ -44,8 +44,11 @@ def read_facts(ledger: Ledger, events: pl.DataFrame, key_id: str) -> LedgerFacts
 
 def stage_apply(opts: RunOptions, run_id: str) -> LedgerStageResult:
     """Classify each accepted event against the ledger and apply it (idempotently)."""
-    with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
-        return _apply(opts, run_id, ledger)
+    try:
+        with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
+            return _apply(opts, run_id, ledger)
+    finally:  # done or failed, the numbers leave the run folder; a resumed run checks again
+        discard_brought_numbers(opts.run_dir)
 
 
 def _apply(opts: RunOptions, run_id: str, ledger: Ledger) -> LedgerStageResult:
@@ -92,7 +95,6 @@ def _apply(opts: RunOptions, run_id: str, ledger: Ledger) -> LedgerStageResult:
          rejected.cast({"row": pl.UInt32})]
     ).unique(maintain_order=True).sort("row", maintain_order=True)  # applying twice adds nothing
     write_csv_atomic(quarantine, run_dir.quarantine_path)
-    discard_brought_numbers(run_dir)  # kept or held: the ledger and the quarantine say which
     counts = outcomes.group_by("outcome").len()
     return {
         "outcomes": {r["outcome"]: r["len"] for r in counts.to_dicts()},

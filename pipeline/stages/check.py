@@ -4,8 +4,9 @@ Its outputs are all the later stages read of the input: the accepted rows withou
 Number (work/accepted.parquet, with a ``has_my_number`` flag), the quarantine, and the
 numbers rows bring (``brought_numbers_path``: 0600 in a 0700 folder of its own, never in a
 Prefect parameter or result). The ledger step reads those numbers from there, not by
-re-reading and re-checking the input, and removes the file once they are in the ledger; a
-resumed run checks the input again first, which writes it again.
+re-reading and re-checking the input, and removes the file when it ends, done or failed
+(then the ledger and the quarantine say what became of each number); a resumed run checks
+the input again first, which writes it again.
 """
 
 from __future__ import annotations
@@ -87,5 +88,5 @@ def read_brought_numbers(run_dir: RunDir) -> pl.DataFrame:
 
 
 def discard_brought_numbers(run_dir: RunDir) -> None:
-    """Remove the brought numbers once the ledger holds what became of them."""
+    """Remove the brought numbers: the ledger step is over (done or failed)."""
     brought_numbers_path(run_dir).unlink(missing_ok=True)

@@ -50,8 +50,11 @@ def stage_issue(opts: RunOptions, run_id: str) -> LedgerStageResult:
     ledger already holds for another resident, or that another row of the register brings,
     quarantines the rows involved (never the whole run: docs/domain.md#register-input-limits).
     """
-    with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
-        return _issue(opts, run_id, ledger)
+    try:
+        with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
+            return _issue(opts, run_id, ledger)
+    finally:  # done or failed, the numbers leave the run folder; a resumed run checks again
+        discard_brought_numbers(opts.run_dir)
 
 
 def _issue(opts: RunOptions, run_id: str, ledger: Ledger) -> LedgerStageResult:
@@ -93,7 +96,6 @@ def _issue(opts: RunOptions, run_id: str, ledger: Ledger) -> LedgerStageResult:
         write_csv_atomic(pl.concat([quarantine, *rejected]).unique().sort("row", "field", "reason"),
                          run_dir.quarantine_path)
     write_parquet_atomic(outcomes, run_dir.outcomes_path)
-    discard_brought_numbers(run_dir)  # kept or held: the ledger and the quarantine say which
     counts = outcomes.group_by("outcome").len().to_dicts()
     return {
         "outcomes": {r["outcome"]: r["len"] for r in counts},

@@ -1,8 +1,8 @@
 """The ledger steps take the numbers rows bring from the check stage's own output.
 
 The check stage keeps them in a private file (0600 in a folder that is exactly 0700); the
-issue and apply stages read that file, never the input again, and remove it once the
-ledger holds what became of each number. A resumed run checks the input first, which
+issue and apply stages read that file, never the input again, and remove it when they
+end, done or failed. A resumed run checks the input first, which
 writes the file again.
 """
 
@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from pipeline.stages.apply_events import stage_apply
 from pipeline.stages.bookkeeping import stage_start
@@ -72,3 +73,24 @@ def test_daily_move_in_keeps_its_number_from_the_check_stage_output(tmp_path, de
     assert applied["outcomes"] == {"kept": 1}
     assert ledger_numbers(url).filter(pl.col("resident_code") == code)["my_number"].to_list() == [number]
     assert not brought_numbers_path(opts.run_dir).exists()
+
+
+def test_a_failed_issue_stage_leaves_no_brought_number_behind(tmp_path, demo_key_path):
+    """The run's key is refused (another key): nothing is issued and the private copy goes."""
+    from core.errors import KeyMismatch
+    from core.keys import generate_key_file
+    from tests.helpers.flow_runs import make_opts
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    rows = base_rows()
+    rows[1]["my_number"] = my_number("71234567890")
+    register = write(tmp_path, rows)
+    opts = opts_for(tmp_path, demo_key_path, url)
+    stage_check(opts, str(register))
+    run_id = stage_start(opts, str(register))["run_id"]
+    other = tmp_path / "other-key.json"
+    generate_key_file(other, demo=True)
+    with pytest.raises(KeyMismatch):
+        stage_issue(make_opts(tmp_path, other, out_dir=opts.out_dir, ledger={"url": url}), run_id)
+    assert not brought_numbers_path(opts.run_dir).exists()
+    assert ledger_numbers(url).height == 0
