@@ -19,7 +19,7 @@ from pipeline.files import write_csv_atomic, write_parquet_atomic
 from pipeline.options import RunOptions
 from pipeline.results import LedgerStageResult
 from pipeline.stages.bookkeeping import open_ledger
-from pipeline.stages.check import discard_brought_numbers, read_brought_numbers
+from pipeline.stages.check import brought_numbers_dropped, read_brought_numbers
 from transforms.brought_numbers import split_reasons
 from transforms.daily import OUTCOME_OF_ACTION
 from transforms.event_decisions import EVENT_KEY, EventParams, decide_events
@@ -44,11 +44,8 @@ def read_facts(ledger: Ledger, events: pl.DataFrame, key_id: str) -> LedgerFacts
 
 def stage_apply(opts: RunOptions, run_id: str) -> LedgerStageResult:
     """Classify each accepted event against the ledger and apply it (idempotently)."""
-    try:
-        with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
-            return _apply(opts, run_id, ledger)
-    finally:  # done or failed, the numbers leave the run folder; a resumed run checks again
-        discard_brought_numbers(opts.run_dir)
+    with brought_numbers_dropped(opts.run_dir), open_ledger(opts) as ledger:  # ledger closed after
+        return _apply(opts, run_id, ledger)
 
 
 def _apply(opts: RunOptions, run_id: str, ledger: Ledger) -> LedgerStageResult:

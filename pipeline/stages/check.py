@@ -12,6 +12,8 @@ the input again first, which writes it again.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
@@ -90,3 +92,13 @@ def read_brought_numbers(run_dir: RunDir) -> pl.DataFrame:
 def discard_brought_numbers(run_dir: RunDir) -> None:
     """Remove the brought numbers: the ledger step is over (done or failed)."""
     brought_numbers_path(run_dir).unlink(missing_ok=True)
+
+
+@contextmanager
+def brought_numbers_dropped(run_dir: RunDir) -> Iterator[None]:
+    """Around a ledger step: done or failed, the brought numbers leave the run folder (a
+    resumed run checks the input again, which writes them again)."""
+    try:
+        yield
+    finally:
+        discard_brought_numbers(run_dir)

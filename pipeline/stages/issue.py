@@ -25,7 +25,7 @@ from pipeline.files import (
 from pipeline.options import RunOptions
 from pipeline.results import LedgerStageResult
 from pipeline.stages.bookkeeping import open_ledger
-from pipeline.stages.check import discard_brought_numbers, read_brought_numbers
+from pipeline.stages.check import brought_numbers_dropped, read_brought_numbers
 from transforms.issue_decisions import IssueParams, decide_issue
 from transforms.ledger_facts import LedgerFacts
 
@@ -50,11 +50,8 @@ def stage_issue(opts: RunOptions, run_id: str) -> LedgerStageResult:
     ledger already holds for another resident, or that another row of the register brings,
     quarantines the rows involved (never the whole run: docs/domain.md#register-input-limits).
     """
-    try:
-        with open_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
-            return _issue(opts, run_id, ledger)
-    finally:  # done or failed, the numbers leave the run folder; a resumed run checks again
-        discard_brought_numbers(opts.run_dir)
+    with brought_numbers_dropped(opts.run_dir), open_ledger(opts) as ledger:  # ledger closed after
+        return _issue(opts, run_id, ledger)
 
 
 def _issue(opts: RunOptions, run_id: str, ledger: Ledger) -> LedgerStageResult:
