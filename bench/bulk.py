@@ -65,7 +65,7 @@ def main() -> None:
     from cli.prefect_api import prefect_api
     from core.keys import generate_key_file
     from core.settings import resolve_settings
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
     from pipeline.options import RunOptions
     from sample_data.generate import SampleParams, generate_register, write_export
 

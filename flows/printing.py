@@ -1,6 +1,6 @@
 """Tasks every run ends with, whatever issued the numbers: render and QA the batches, report.
 
-Bulk and daily flows both call these, so neither flow imports the other.
+The issuance flow (``flows.issuance``) ends every run, bulk or daily, with these.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from prefect.schedules import Cron
 
 from core.errors import MyNumberError
 from flows.common import call_flow
-from flows.daily_increment import daily_increment
+from flows.issuance import daily_increment
 from pipeline.options import RunOptions
 
 if TYPE_CHECKING:

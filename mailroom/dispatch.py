@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from core.clock import Clock, in_japan
 from core.errors import InputError, LedgerError
 from layouts.handover import Sender, handover_pdf
 from ledger import notices
@@ -23,7 +23,7 @@ from pipeline.options import RunOptions
 from pipeline.stages.bookkeeping import run_ledger
 
 
-def handover(opts: RunOptions, batch_dirs: Sequence[Path], out_dir: Path) -> dict[str, Any]:
+def handover(opts: RunOptions, batch_dirs: Sequence[Path], out_dir: Path, clock: Clock) -> dict[str, Any]:
     """Mark the printed envelopes of these batches mailed and write the hand-over list.
 
     A batch folder needs a passing qa.json; a ``manual_manifest.csv`` stands for the
@@ -49,7 +49,7 @@ def handover(opts: RunOptions, batch_dirs: Sequence[Path], out_dir: Path) -> dic
                               "(QA failed, reprinted, or a number revoked since): pull them from "
                               "the mail (`mynumber reconcile`); nothing was marked")
         t = notices.transition(ledger, numbers, "mailed", "handed over to the post office")
-    when = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=9)))
+    when = in_japan(clock.now())  # the list's stamp and time are the post office's (JST)
     stamp = when.strftime("%Y%m%dT%H%M%S")
     out_dir.mkdir(parents=True, exist_ok=True)
     listing = envelopes.select("registered_mail_number", "postal_code", "batch_id",

@@ -13,7 +13,7 @@ import polars as pl
 
 from core.errors import ConfigError, InputError, LedgerError
 from layouts.fonts import undrawable_characters
-from ledger import LedgerHandle, mailings, notices, runs
+from ledger import LedgerHandle, notices, runs
 from ledger.notices import MANUAL_BATCH
 from pipeline.files import (
     read_json,
@@ -23,6 +23,7 @@ from pipeline.files import (
 from pipeline.options import RunOptions
 from pipeline.stages.batches import stage_qa, stage_render
 from pipeline.stages.bookkeeping import run_ledger
+from pipeline.stages.plan import record_plan
 from pipeline.stages.print_plan import build_plan, print_settings
 from transforms.daily import choose_addressees
 from transforms.identifiers.application_id import new_application_ids
@@ -85,8 +86,7 @@ def resend(opts: RunOptions, number: str, *, postal_code: str | None = None,
                              partial(undrawable_characters, fontset=print_settings(opts).fonts()),
                              ledger, opts, application_ids=new_application_ids)
         t = notices.transition(ledger, [number], "re_sent", "re-sent in a new envelope", run_id=run_id)
-        mailings.record(ledger, run_id, _envelope_rows(plan))
-        notices.record(ledger, run_id, notice_rows(plan, MANUAL_BATCH))
+        record_plan(ledger, run_id, plan)
         new_numbers = plan.get_column("registered_mail_number").drop_nulls().unique().to_list()
         return {**_print_small(opts, ledger, run_id, plan), "action": "resend",
                 "notices_changed": t.changed, "new_registered_mail_numbers": new_numbers}
@@ -124,8 +124,3 @@ def reprint(opts: RunOptions, batch_dir: Path, envelope_seqs: Sequence[int]) -> 
         return {**_print_small(opts, ledger, run_id, plan), "action": "reprint",
                 "notices_voided": printed.height}
 
-
-def _envelope_rows(plan: pl.DataFrame) -> pl.DataFrame:
-    return plan.filter(pl.col("batch_id").is_not_null()).select(
-        "household_id", "batch_id", "envelope_seq", "registered_mail_number").unique(
-        subset=["envelope_seq"], keep="first", maintain_order=True)

@@ -7,8 +7,9 @@ from typing import Any
 
 import polars as pl
 
+from core.clock import Clock
 from ledger import notices
-from mailroom.retention import add_months
+from mailroom.dates import held_since_before
 from pipeline.options import RunOptions
 from pipeline.stages.bookkeeping import run_ledger
 
@@ -20,9 +21,9 @@ DEADLINES = {"planned": 3, "printed": 7, "mailed": 21, "returned": 3}
 PULL_WINDOW_DAYS = 14
 
 
-def status(opts: RunOptions, now: dt.datetime | None = None) -> dict[str, Any]:
+def status(opts: RunOptions, clock: Clock) -> dict[str, Any]:
     """Counts by status and age (days in the state), overdue holds, and the funnel."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = clock.now()
     with run_ledger(opts) as ledger:
         every = notices.all_notices(ledger)
         counts = notices.counts(ledger)
@@ -34,8 +35,7 @@ def status(opts: RunOptions, now: dt.datetime | None = None) -> dict[str, Any]:
                   .otherwise(pl.lit(">=90d")))
         for row in days.group_by("status", bucket.alias("age")).len().iter_rows(named=True):
             ages.setdefault(row["status"], {})[row["age"]] = row["len"]
-    limit = dt.datetime.combine(add_months(now.date(), -opts.mail.retention_months), dt.time(),
-                                dt.UTC)
+    limit = held_since_before(clock, opts.mail.retention_months)
     overdue = every.filter((pl.col("status") == "held") & (pl.col("updated_at") < limit))
     return {"by_status": counts["by_status"], "by_age": ages, "funnel": counts["funnel"],
             "overdue_holds": overdue.get_column("registered_mail_number").n_unique(),
@@ -43,12 +43,12 @@ def status(opts: RunOptions, now: dt.datetime | None = None) -> dict[str, Any]:
             "active_numbers_without_live_notice": counts["without_live_notice"]}
 
 
-def reconcile(opts: RunOptions, now: dt.datetime | None = None) -> dict[str, Any]:
+def reconcile(opts: RunOptions, clock: Clock) -> dict[str, Any]:
     """Active numbers without a printed notice, notices stuck past their deadline, and
     envelopes printed (or out) for numbers revoked since (pull them from the mail).
 
     Lists name envelopes by registered-mail number and residents by row count only."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = clock.now()
     with run_ledger(opts) as ledger:
         unprinted = notices.unprinted(ledger)
         every = notices.all_notices(ledger)
@@ -58,8 +58,7 @@ def reconcile(opts: RunOptions, now: dt.datetime | None = None) -> dict[str, Any
                             & (pl.col("updated_at") < now - dt.timedelta(days=days)))
         for rmn in late.get_column("registered_mail_number").unique().sort().to_list():
             stuck.append({"registered_mail_number": rmn, "status": state, "deadline_days": days})
-    limit = dt.datetime.combine(add_months(now.date(), -opts.mail.retention_months), dt.time(),
-                                dt.UTC)
+    limit = held_since_before(clock, opts.mail.retention_months)
     for rmn in every.filter((pl.col("status") == "held") & (pl.col("updated_at") < limit)) \
             .get_column("registered_mail_number").unique().sort().to_list():
         stuck.append({"registered_mail_number": rmn, "status": "held",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import uuid
 from pathlib import Path
@@ -10,8 +9,10 @@ from typing import Any
 
 import polars as pl
 
+from core.clock import Clock, japan_today
 from core.errors import ConfigError
 from ledger import notices
+from mailroom.dates import add_months, japan_midnight
 from mailroom.scans import summary
 from pipeline.files import (
     write_csv_atomic,
@@ -20,26 +21,20 @@ from pipeline.options import RunOptions
 from pipeline.stages.bookkeeping import run_ledger
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def destroy(opts: RunOptions, held_before: dt.date, out_dir: Path,
-            today: dt.date | None = None) -> dict[str, Any]:
+def destroy(opts: RunOptions, held_before: dt.date, out_dir: Path, clock: Clock) -> dict[str, Any]:
     """Destroy what has been held since before ``held_before``; writes the destruction list.
 
     ``held_before`` may not be later than today minus the retention period (settings
-    ``mail.retention_months``): a card is never destroyed early.
+    ``mail.retention_months``), both in Japan time by ``clock``: a card is never destroyed
+    early.
     """
-    today = today or dt.date.today()
+    today = japan_today(clock)
     latest = add_months(today, -opts.mail.retention_months)
     if held_before > latest:
         raise ConfigError(f"--held-before may be {latest.isoformat()} at the latest: cards are "
                           f"held {opts.mail.retention_months} month(s) (mail.retention_months)")
     with run_ledger(opts) as ledger:
-        cutoff = dt.datetime.combine(held_before, dt.time(), dt.UTC)
+        cutoff = japan_midnight(held_before)
         held = notices.all_notices(ledger, ["held"]).filter(pl.col("updated_at") < cutoff)
         numbers = held.get_column("registered_mail_number").unique().sort().to_list()
         listing = (held.group_by("registered_mail_number").agg(

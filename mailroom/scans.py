@@ -11,6 +11,7 @@ import polars as pl
 from core.errors import InputError, LedgerError, ValidationError
 from ledger import notices
 from ledger.notices import Transition
+from mailroom.dates import japan_midnight
 from pipeline.options import RunOptions
 from pipeline.stages.bookkeeping import run_ledger
 from transforms.identifiers import registered_mail
@@ -77,7 +78,7 @@ def delivered(opts: RunOptions, numbers: Sequence[str]) -> dict[str, Any]:
 
 def mailed_before(opts: RunOptions, before: dt.date) -> list[str]:
     """Envelopes mailed before a date that never came back (the return window has passed)."""
-    cutoff = dt.datetime.combine(before, dt.time(), dt.UTC)
+    cutoff = japan_midnight(before)
     with run_ledger(opts) as ledger:
         mailed = notices.all_notices(ledger, ["mailed"])
     return mailed.filter(pl.col("updated_at") < cutoff).get_column(

@@ -39,7 +39,7 @@ def check(
 
     if kind not in ("register", "events"):
         raise ConfigError(f"--kind must be register or events, not {kind!r}")
-    day = japan_today(SystemClock())  # the issue day, read once here and passed down
+    day = japan_today(SystemClock())  # today in Japan, read once: the check and --key agree on one date
     if today:
         try:
             day = dt.date.fromisoformat(today)

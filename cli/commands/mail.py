@@ -101,11 +101,12 @@ def handover_cmd(
     ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt, config: Path | None = ConfigOpt,
 ) -> None:
     """Write the post-office hand-over list (CSV and PDF) and mark the envelopes mailed."""
+    from core.clock import SystemClock
     from mailroom.dispatch import handover
 
     first = batch_dirs[0].resolve()
     default = (first.parent if first.is_file() else first.parent.parent) / "handover"
-    _report(handover(_opts(ledger, operator, config), batch_dirs, list_dir or default))
+    _report(handover(_opts(ledger, operator, config), batch_dirs, list_dir or default, SystemClock()))
 
 
 @mail_app.command("made")
@@ -194,9 +195,11 @@ def destroy_cmd(held_before: str = typer.Option(..., "--held-before", help="Dest
                 ledger: str | None = LedgerOpt, operator: str | None = OperatorOpt,
                 config: Path | None = ConfigOpt) -> None:
     """Destroy held cards after the retention period (mail.retention_months); audited list."""
+    from core.clock import SystemClock
     from mailroom.retention import destroy
 
-    _report(destroy(_opts(ledger, operator, config), _date(held_before, "--held-before"), list_dir))
+    _report(destroy(_opts(ledger, operator, config), _date(held_before, "--held-before"), list_dir,
+                    SystemClock()))
 
 
 @mail_app.command("status")
@@ -204,9 +207,10 @@ def destroy_cmd(held_before: str = typer.Option(..., "--held-before", help="Dest
 def status_cmd(as_json: bool = JsonOpt, ledger: str | None = LedgerOpt,
                operator: str | None = OperatorOpt, config: Path | None = ConfigOpt) -> None:
     """Notices by status and age, overdue holds, and the funnel."""
+    from core.clock import SystemClock
     from mailroom.reconcile import status
 
-    result = status(_opts(ledger, operator, config))
+    result = status(_opts(ledger, operator, config), SystemClock())
     if as_json:
         out.print_json(json.dumps(result, ensure_ascii=False))
         return
@@ -227,9 +231,10 @@ def reconcile_cmd(as_json: bool = JsonOpt, ledger: str | None = LedgerOpt,
     """Active numbers without a printed notice, stuck notices, envelopes of revoked numbers.
 
     Exit 0 when all is reconciled, 1 when something needs attention."""
+    from core.clock import SystemClock
     from mailroom.reconcile import reconcile
 
-    result = reconcile(_opts(ledger, operator, config))
+    result = reconcile(_opts(ledger, operator, config), SystemClock())
     if as_json:
         out.print_json(json.dumps(result, ensure_ascii=False))
     else:

@@ -111,11 +111,11 @@ def execute(kind: str, input_path: Path, out: Path, settings: Settings, *, wait:
 
         quiet_console_tracebacks()
         if kind == "bulk":
-            from flows.bulk_issuance import run_bulk
+            from flows.issuance import run_bulk
 
             report = run_bulk(str(input_path), opts, run_name=name)
         else:
-            from flows.daily_increment import run_daily
+            from flows.issuance import run_daily
 
             report = run_daily(str(input_path), opts, run_name=name)
         if lock.lost:

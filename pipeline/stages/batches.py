@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
 
 from core.heap import frozen_heap
 from layouts.batch import write_batch
-from ledger import notices
+from ledger import notices, open_ledger
 from pipeline.faults import crash_point, damage_point
-from pipeline.files import (
-    read_json,
-)
+from pipeline.files import read_json
 from pipeline.options import RunOptions
 from pipeline.results import QAResult, RenderResult
 from pipeline.stages.bookkeeping import QaLedger, run_ledger
@@ -60,9 +62,34 @@ def stage_qa(opts: RunOptions, batch_id: str) -> QAResult:
     return {
         "batch_id": batch_id,
         "verdict": str(report.get("verdict")),
-        "failed_checks": sorted(
-            name for name, check in report.get("checks", {}).items()
-            if isinstance(check, dict) and check.get("verdict") == "fail"
-        ),
+        "failed_checks": failed_checks(report),
         "qa_s": time.perf_counter() - t0,
     }
+
+
+def stage_qa_folder(batch_dir: str, ledger_url: str | None, plan_path: str | None, full_qr: bool,
+                    qr_sample_size: int, seed: int) -> dict[str, Any]:
+    """``mynumber qa``: re-check a batch folder on its own (outside a run), writing its qa.json.
+
+    The plan and the ledger are optional: without them those checks are skipped. Nothing is
+    marked in the ledger (a run's QA stage does that).
+    """
+    plan = None
+    if plan_path and Path(plan_path).exists():
+        batch_id = Path(batch_dir).name
+        plan = pl.scan_parquet(plan_path).filter(pl.col("batch_id") == batch_id).collect()
+    ledger = open_ledger(ledger_url, operator="print-qa") if ledger_url else None
+    try:
+        report = check_batch(Path(batch_dir), ledger=QaLedger(ledger) if ledger else None, plan=plan, full_qr=full_qr,
+                             qr_sample_size=qr_sample_size, seed=seed)
+    finally:  # one ledger per batch: its SQLite page cache goes with it
+        if ledger is not None:
+            ledger.close()
+    return {"batch_dir": str(batch_dir), "verdict": report.get("verdict"),
+            "failed_checks": failed_checks(report)}
+
+
+def failed_checks(report: dict[str, Any]) -> list[str]:
+    """The names of a QA report's failed checks, sorted."""
+    return sorted(name for name, check in report.get("checks", {}).items()
+                  if isinstance(check, dict) and check.get("verdict") == "fail")

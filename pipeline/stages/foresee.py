@@ -4,9 +4,10 @@ The register suite cannot know that a brought number equals the number the key d
 for another resident, that the ledger already holds a number for someone else, or that an
 event contradicts the ledger (docs/domain.md#register-input-limits). `mynumber check
 --key` adds those holds, so that a row check accepts is never held later by the run: it
-makes the run's own decisions (``pipeline.stages.issue.decide_issue``,
-``pipeline.stages.apply_events.decide_events``) on the ledger the run would use, opened for reading,
-and writes nothing there. A ledger that does not exist yet is read as an empty one (a
+reads the same facts as the run (``read_facts`` of ``pipeline.stages.issue`` and
+``pipeline.stages.apply_events``) from the ledger the run would use, opened for reading, makes
+the run's own pure decisions on them (``transforms.issue_decisions.decide_issue``,
+``transforms.event_decisions.decide_events``) and writes nothing there. A ledger that does not exist yet is read as an empty one (a
 throwaway SQLite file), as the first bulk run finds it.
 """
 
@@ -26,10 +27,12 @@ from ledger import LedgerHandle, open_ledger
 from ledger.engine import resolve_url, safe_url
 from ledger.migrate import head_revision
 from ledger.preflight import check_key_read_only, look
-from pipeline.stages.apply_events import decide_events
-from pipeline.stages.brought_numbers import split_reasons
-from pipeline.stages.issue import decide_issue
+from pipeline.stages.apply_events import read_facts as event_facts
+from pipeline.stages.issue import read_facts as issue_facts
 from pipeline.stages.register_check import RegisterCheck, with_holds
+from transforms.brought_numbers import split_reasons
+from transforms.event_decisions import EventParams, decide_events
+from transforms.issue_decisions import IssueParams, decide_issue
 
 if TYPE_CHECKING:
     from core.hsm import TokenKey
@@ -49,8 +52,10 @@ def foresee_holds(checked: RegisterCheck, key: KeyMaterial | TokenKey, ledger_ur
             flags = accepted.select("row", "resident_code",
                                     pl.col("my_number").is_not_null().alias("has_my_number"))
             brought = accepted.filter(pl.col("my_number").is_not_null()).select("resident_code", "my_number")
-            return decide_issue(flags, brought, ledger, key, FORESEE_RUN, issue_day).rejected
-        classified = decide_events(accepted, ledger, key, FORESEE_RUN)
+            facts = issue_facts(ledger, flags, brought, key.key_id)
+            return decide_issue(flags, brought, facts, IssueParams(FORESEE_RUN, issue_day, key.derivation_key)).rejected
+        facts = event_facts(ledger, accepted, key.key_id)
+        classified = decide_events(accepted, facts, EventParams(FORESEE_RUN, key.derivation_key))
         return split_reasons(classified.filter(pl.col("action") == "quarantine").select("row", "reason"))
 
 

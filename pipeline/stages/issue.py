@@ -1,15 +1,13 @@
-"""The bulk-only stage: derive, prove and commit numbers for a whole register.
+"""The bulk run's ledger step: read what the ledger knows, decide every row, prove, commit.
 
-Numbers are derived, not drawn, so a re-derivation after a crash is identical, and the
-ledger commit is idempotent. The stages bulk shares with daily are ``pipeline.stages``.
+The decisions are pure (``transforms.issue_decisions``); numbers rows bring come from the
+check stage's private output (``pipeline.stages.check``). Numbers are derived, not drawn,
+so a re-derivation after a crash is identical, and the ledger commit is idempotent.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -19,7 +17,7 @@ from core.keys import open_key
 from expectations.issued import check_issued_numbers
 from ledger import LedgerHandle, keys
 from ledger import numbers as ledger_numbers
-from ledger.queries import issued_runs
+from ledger.queries import issued_runs, numbers_not_derived_by
 from pipeline.faults import crash_point
 from pipeline.files import (
     write_csv_atomic,
@@ -28,115 +26,36 @@ from pipeline.files import (
 from pipeline.options import RunOptions
 from pipeline.results import LedgerStageResult
 from pipeline.stages.bookkeeping import run_ledger
-from pipeline.stages.brought_numbers import (
-    COLLISION_HELD,
-    EMPTY_DERIVED,
-    held_by_others,
-    settle_brought_numbers,
-)
-from pipeline.stages.register_check import QUARANTINE_SCHEMA, check_register_file
-from transforms.numbering import derive_my_numbers
+from pipeline.stages.check import brought_numbers_dropped, read_brought_numbers
+from transforms.issue_decisions import IssueParams, decide_issue
+from transforms.ledger_facts import LedgerFacts
 
 if TYPE_CHECKING:
-    from core.hsm import TokenKey
-    from core.keys import KeyMaterial
+    pass
 
-EMPTY_REJECTED = pl.DataFrame(schema=QUARANTINE_SCHEMA)
-
-
-@dataclass(frozen=True)
-class IssueDecision:
-    """What a bulk run does with each accepted row, decided before it writes anything."""
-
-    outcomes: pl.DataFrame     # row, resident_code, outcome, is_reused
-    rejected: pl.DataFrame     # row (UInt32), field, reason: rows the key or the ledger hold
-    fresh: pl.DataFrame        # resident_code, my_number, generation: numbers to commit
-    to_record: pl.DataFrame    # resident_code, my_number: brought numbers to record as kept
-    timings: dict[str, float]
-
-
-def decide_issue(accepted: pl.DataFrame, brought_numbers: pl.DataFrame, ledger: LedgerHandle,
-                 key: KeyMaterial | TokenKey, run_id: str, issue_day: dt.date) -> IssueDecision:
-    """Derive numbers and decide every row, reading the ledger only.
-
-    ``accepted``: [row, resident_code, has_my_number] of the rows the check accepted;
-    ``brought_numbers``: [resident_code, my_number] of the rows that bring one. Shared by
-    ``stage_issue``, which then writes, and ``check --key`` (``pipeline.stages.foresee``), which
-    only reports the holds, so that the two cannot disagree.
-    """
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    bringing = accepted.filter(pl.col("has_my_number")).select("row", "resident_code")
-    deriving = accepted.filter(~pl.col("has_my_number")).select("row", "resident_code")
-    existing = issued_runs(ledger, deriving.get_column("resident_code")).select("resident_code", "run_id")
-    outcomes = (
-        deriving.join(existing, on="resident_code", how="left", validate="1:1")
-        .with_columns(
-            pl.when(pl.col("run_id").is_null()).then(pl.lit("issued"))
-            .when(pl.col("run_id") == run_id).then(pl.lit("issued"))
-            .otherwise(pl.lit("already_issued")).alias("outcome"),
-            (pl.col("run_id") == run_id).fill_null(False).alias("is_reused"),
-        )
-        .select("row", "resident_code", "outcome", "is_reused")
+def read_facts(ledger: LedgerHandle, accepted: pl.DataFrame, brought: pl.DataFrame, key_id: str) -> LedgerFacts:
+    """Everything the issue decisions need from the ledger, read before deciding."""
+    return LedgerFacts(
+        active=issued_runs(ledger, accepted.get_column("resident_code")),
+        owners=ledger_numbers.owners(ledger, brought.get_column("my_number")),
+        foreign=numbers_not_derived_by(ledger, key_id),
     )
-    todo = outcomes.filter((pl.col("outcome") == "issued") & ~pl.col("is_reused"))
-    timings["lookup_s"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    numbers = derive_my_numbers(todo.get_column("resident_code"), key.derivation_key, 0)
-    fresh = todo.select("resident_code").with_columns(
-        numbers.alias("my_number"), pl.lit(0, dtype=pl.Int32).alias("generation")
-    )
-    timings["derive_s"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    rejected: list[pl.DataFrame] = [EMPTY_REJECTED]
-    to_record = EMPTY_DERIVED
-    held = held_by_others(ledger, fresh, key.key_id)
-    if bringing.height:
-        settled = settle_brought_numbers(run_id, issue_day, bringing, brought_numbers, ledger,
-                                         derived=fresh.select("resident_code", "my_number"))
-        outcomes = pl.concat([outcomes, settled.outcomes.cast(outcomes.schema)])
-        rejected.append(settled.rejected)
-        held = pl.concat([held, settled.collided]).unique()
-        to_record = settled.to_record
-    if held.len():
-        hit = pl.col("resident_code").is_in(held.implode()) & (pl.col("outcome") == "issued") \
-            & ~pl.col("is_reused")
-        rejected.append(outcomes.filter(hit).select(
-            pl.col("row").cast(pl.UInt32), pl.lit("my_number").alias("field"), pl.lit(COLLISION_HELD).alias("reason")))
-        outcomes = outcomes.with_columns(pl.when(hit).then(pl.lit("quarantined")).otherwise(pl.col("outcome"))
-                                         .alias("outcome"))
-        fresh = fresh.filter(~pl.col("resident_code").is_in(held.implode()))
-    timings["collisions_s"] = time.perf_counter() - t0
-    return IssueDecision(outcomes=outcomes.sort("row"), rejected=pl.concat(rejected), fresh=fresh,
-                         to_record=to_record, timings=timings)
 
 
-def brought_numbers_of(opts: RunOptions, register_path: str) -> pl.DataFrame:
-    """[resident_code, my_number] of the rows that bring a number, read back from the
-    register in memory (work files carry only a ``has_my_number`` flag)."""
-    checked = check_register_file(
-        Path(register_path), encoding=opts.check.encoding, resident_code_rule=opts.check.resident_code_rule,
-        kind="register", today=opts.print.issue_day, run_gx=False,  # the check stage ran the suite
-    )
-    return checked.accepted.filter(pl.col("my_number").is_not_null()).select("resident_code", "my_number")
-
-
-def stage_issue(opts: RunOptions, run_id: str, register_path: str) -> LedgerStageResult:
+def stage_issue(opts: RunOptions, run_id: str) -> LedgerStageResult:
     """Derive numbers for residents without one, prove them unique (GX), commit them.
 
     Residents who already hold an active number from another run are skipped with a
     reason; numbers this run committed before a crash are counted as reused. Rows that
-    bring a number of their own keep it (``pipeline.stages.brought_numbers``). A derived number that the
+    bring a number of their own keep it (``transforms.brought_numbers``). A derived number that the
     ledger already holds for another resident, or that another row of the register brings,
     quarantines the rows involved (never the whole run: docs/domain.md#register-input-limits).
     """
-    with run_ledger(opts) as ledger:   # closed: its SQLite page cache goes with it
-        return _issue(opts, run_id, register_path, ledger)
+    with brought_numbers_dropped(opts.run_dir), run_ledger(opts) as ledger:  # ledger closed after
+        return _issue(opts, run_id, ledger)
 
 
-def _issue(opts: RunOptions, run_id: str, register_path: str, ledger: LedgerHandle) -> LedgerStageResult:
+def _issue(opts: RunOptions, run_id: str, ledger: LedgerHandle) -> LedgerStageResult:
     """:func:`stage_issue` with its ledger."""
     run_dir = opts.run_dir
     accepted = pl.read_parquet(run_dir.accepted_path)
@@ -144,9 +63,9 @@ def _issue(opts: RunOptions, run_id: str, register_path: str, ledger: LedgerHand
         accepted = accepted.with_columns(pl.lit(False).alias("has_my_number"))
     key = open_key(opts.key)
     keys.bind_key(ledger, key, run_id)  # a resumed run with another key is refused here too
-    brought = (brought_numbers_of(opts, register_path) if accepted.get_column("has_my_number").any()
-               else EMPTY_DERIVED)
-    decision = decide_issue(accepted, brought, ledger, key, run_id, opts.print.issue_day)
+    brought = read_brought_numbers(run_dir).select("resident_code", "my_number")  # the check stage's
+    decision = decide_issue(accepted, brought, read_facts(ledger, accepted, brought, key.key_id),
+                            IssueParams(run_id, opts.print.issue_day, key.derivation_key))
     del brought
     timings = dict(decision.timings)
     crash_point("after_derive")

@@ -1,4 +1,4 @@
-"""Glue between issued residents and print batches, shared by bulk and daily runs."""
+"""The plan stage's glue: fonts, ids and the ledger around the pure plan rules; print settings."""
 
 from __future__ import annotations
 
@@ -12,16 +12,8 @@ from layouts.spec import DEFAULT_SPEC
 from ledger import LedgerHandle, mailings
 from ledger import numbers as ledger_numbers
 from pipeline.options import RunOptions
-from transforms.batching import assign_batches
 from transforms.glyph_check import flag_undrawable
-from transforms.households import (
-    PlanParams,
-    assign_application_ids,
-    assign_registered_mail_numbers,
-    envelopes,
-    mark_manual,
-    plan_envelopes,
-)
+from transforms.print_plan import UNDRAWABLE, PlanRules, finish_plan, mail_numbers_needed, plan_households
 
 
 def build_plan(
@@ -39,46 +31,17 @@ def build_plan(
     list names residents whose characters no font draws, by code point, and residents whose
     text does not fit its box at the minimum legible size (``reason`` says which). Batches are
     numbered from ``first_batch_no`` (a run folder that already holds batches continues).
+    The rules are pure (``transforms.print_plan``); this adds what needs the fonts, fresh ids
+    and the ledger's registered-mail numbers (its one call).
     """
-    manual = flag_undrawable(residents, undrawable).with_columns(reason=pl.lit("undrawable"))
+    manual = flag_undrawable(residents, undrawable).with_columns(reason=pl.lit(UNDRAWABLE))
     misfit = plan_misfits(residents, print_settings(opts).fonts(), DEFAULT_SPEC)
-    manual = pl.concat([manual, misfit.with_columns(codepoints=pl.lit(""))
-                        .select(manual.columns)])
-    plan = plan_envelopes(residents, PlanParams())
-    plan = mark_manual(plan, manual.select("resident_code", "codepoints"))
-    if misfit.height:   # the reason a print-QA reader sees: too long, not undrawable
-        plan = plan.with_columns(manual_reason=pl.when(
-            pl.col("resident_code").is_in(misfit["resident_code"].implode())
-            & pl.col("manual_reason").eq("undrawable")).then(pl.lit("does_not_fit"))
-            .otherwise(pl.col("manual_reason")))
-    plan = assign_application_ids(plan, application_ids(plan.height))
-    # every envelope has a registered-mail number, hand-made ones too (they are tracked like
-    # any other), and a member sent separately travels in an envelope of their own
-    env = envelopes(plan)
-    separate = plan.select((pl.col("is_manual") & pl.col("envelope_seq").is_in(
-        env.filter(pl.col("is_printed"))["envelope_seq"].implode())).sum()).item()
+    manual = pl.concat([manual, misfit.with_columns(codepoints=pl.lit("")).select(manual.columns)])
+    plan = plan_households(residents, manual)
     numbers = mailings.allocate(ledger,
-        env.height + int(separate), configured_range=opts.effective_mail_range)
-    plan = assign_registered_mail_numbers(plan, numbers[:env.height])
-    plan = assign_batches(plan, opts.print.batch_size, first_batch_no=first_batch_no).with_columns(
-        pl.lit(opts.print.issue_day).alias("issue_date")
-    )
-    plan = _number_separate(plan, numbers[env.height:])
-    manual_list = manual.join(
-        plan.select("resident_code", "household_id", "envelope_seq", "batch_id"),
-        on="resident_code", how="left",
-    ).select("resident_code", "household_id", "envelope_seq", "batch_id", "field", "codepoints",
-             "reason")
-    return plan, manual_list
-
-
-def _number_separate(plan: pl.DataFrame, numbers: list[str]) -> pl.DataFrame:
-    """``separate_registered_mail_number`` for members sent separately (manual, envelope printed)."""
-    separate = pl.col("is_manual") & pl.col("batch_id").is_not_null()
-    indexed = plan.with_row_index("_i")
-    filled = indexed.filter(separate).select("_i").with_columns(
-        pl.Series("separate_registered_mail_number", numbers, dtype=pl.Utf8))
-    return indexed.join(filled, on="_i", how="left", maintain_order="left").drop("_i")
+        mail_numbers_needed(plan), configured_range=opts.effective_mail_range)
+    rules = PlanRules(opts.print.batch_size, opts.print.issue_day, first_batch_no)
+    return finish_plan(plan, manual, application_ids(plan.height), numbers, rules)
 
 
 def render_numbers(ledger: LedgerHandle, rows: pl.DataFrame) -> pl.DataFrame:

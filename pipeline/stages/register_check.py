@@ -21,10 +21,9 @@ from expectations import gx as gxrun
 from expectations.register import TEXT_CAPS, RuleParams, check_frame, load_rules, prepare_check_frame
 from ledger.schema import register_field_limits
 from readers import read_table
+from transforms.brought_numbers import QUARANTINE_SCHEMA
 from transforms.identifiers import resident_code as resident_code_id
 from transforms.register import NormaliseParams, normalise_register
-
-QUARANTINE_SCHEMA = pl.Schema({"row": pl.UInt32, "field": pl.Utf8, "reason": pl.Utf8})
 
 
 @dataclass
@@ -84,8 +83,8 @@ def check_register_file(path: str | Path, *, encoding: str | None = None,
 
     ``today`` bounds plausible dates (default: the real date; tests inject one).
     ``out_dir``: write report.json, quarantine.csv and gx_results.json there.
-    ``run_gx=False``: the same verdicts from the polars flags only (tests of many files, and
-    the stages that re-read a file the check stage already ran the suite on).
+    ``run_gx=False``: the same verdicts from the polars flags only (tests of many
+    files). No stage re-reads its input: later stages read the check stage's output.
     """
     resident_code_id.get_rule(resident_code_rule)  # unknown rule → ConfigError before reading
     path = Path(path)

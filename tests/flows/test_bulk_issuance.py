@@ -10,14 +10,20 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.helpers.flow_runs import assert_no_number_in, files_written, ledger_numbers, make_opts
+from tests.helpers.flow_runs import (
+    assert_no_number_in,
+    files_written,
+    ledger_numbers,
+    make_opts,
+    task_names_of,
+)
 
 pytestmark = pytest.mark.xdist_group("prefect")
 
 
 @pytest.fixture(scope="module")
 def bulk_run(prefect_api, tmp_path_factory, demo_key_path, small_register):
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
 
     tmp = tmp_path_factory.mktemp("bulk")
     opts = make_opts(tmp, demo_key_path)
@@ -99,6 +105,14 @@ def test_the_run_is_recorded_in_prefect_with_tasks_and_no_personal_parameters(bu
     assert "key_hex" not in flows[0][2]
 
 
+def test_the_bulk_tasks_keep_the_names_the_readme_lists(bulk_run, prefect_api):
+    """Bulk and daily share one flow body; each run's tasks still carry its own names."""
+    names = task_names_of(prefect_api["db_path"], "bulk-issuance")
+    assert {"check-register", "start-run", "issue-numbers", "plan-envelopes", "render-batch",
+            "qa-batch", "report-and-finish"} <= names
+    assert not names & {"check-events", "apply-events", "ledger-step", "check-input"}
+
+
 def test_report_files_exist_and_html_is_self_contained(bulk_run):
     _, opts, report = bulk_run
     saved = json.loads(Path(opts.out_dir, "report.json").read_text())
@@ -108,7 +122,7 @@ def test_report_files_exist_and_html_is_self_contained(bulk_run):
 
 
 def test_running_the_same_register_again_issues_and_prints_nothing_new(bulk_run, small_register, tmp_path):
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
 
     _, opts, first = bulk_run
     before = ledger_numbers(opts.ledger.url)
@@ -123,7 +137,7 @@ def test_running_the_same_register_again_issues_and_prints_nothing_new(bulk_run,
 def test_household_whose_head_cannot_be_printed_goes_whole_to_manual_handling(
         prefect_api, tmp_path, demo_key_path, small_register):
     """Never a blank box, never a lost household (the Osaka failure): listed, numbered, not batched."""
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
 
     register = pl.read_csv(small_register, infer_schema=False)
     head = register.filter(pl.col("relationship") == "世帯主").row(0, named=True)
@@ -149,7 +163,7 @@ def test_household_whose_head_cannot_be_printed_goes_whole_to_manual_handling(
 def test_rows_bringing_a_number_keep_it_and_are_never_issued_a_new_one(bulk_run, small_register, tmp_path):
     """A resident keeps their number for life: a bulk register that lists numbers (move-ins,
     an export with numbers) never causes a second number; someone else's is quarantined."""
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
     from transforms.identifiers import my_number as my_number_id
     from transforms.identifiers import resident_code as resident_code_id
 
@@ -224,7 +238,7 @@ def test_text_that_cannot_be_printed_legibly_goes_to_manual_handling_before_prin
         prefect_api, tmp_path, demo_key_path, small_register):
     """Wrap, then refuse (issue 12): a name too long for the card at 7 pt is never printed
     at 0.3 pt; the plan stage lists the resident with the field and the reason, not the name."""
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
 
     register = pl.read_csv(small_register, infer_schema=False)
     member = register.filter(pl.col("relationship") != "世帯主").row(0, named=True)

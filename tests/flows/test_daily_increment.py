@@ -11,7 +11,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.helpers.flow_runs import assert_no_number_in, files_written, ledger_numbers, make_opts
+from tests.helpers.flow_runs import (
+    assert_no_number_in,
+    files_written,
+    ledger_numbers,
+    make_opts,
+    task_names_of,
+)
 from transforms.identifiers import my_number as my_number_id
 from transforms.identifiers import resident_code as resident_code_id
 
@@ -33,7 +39,7 @@ def outside_number(serial: int) -> str:
 @pytest.fixture(scope="module")
 def world(prefect_api, tmp_path_factory, demo_key_path, small_register):
     """A bulk run, then an events file touching it in every way the law knows."""
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
 
     tmp = tmp_path_factory.mktemp("daily")
     opts = make_opts(tmp, demo_key_path)
@@ -66,7 +72,7 @@ def world(prefect_api, tmp_path_factory, demo_key_path, small_register):
 
 @pytest.fixture(scope="module")
 def first_run(world):
-    from flows.daily_increment import run_daily
+    from flows.issuance import run_daily
 
     tmp, opts, events_path, ids = world
     daily_opts = opts.with_changes(print={"issue_date": EVENT_DATE}).in_folder(tmp / "day1")
@@ -92,6 +98,12 @@ def test_each_event_does_what_the_law_says(world, first_run):
     assert after["my_number"].n_unique() == after.height
 
 
+def test_the_daily_tasks_keep_their_own_names(first_run, prefect_api):
+    names = task_names_of(prefect_api["db_path"], "daily-increment")
+    assert {"check-events", "start-daily-run", "apply-events", "plan-daily-envelopes"} <= names
+    assert not names & {"check-register", "issue-numbers", "ledger-step", "check-input"}
+
+
 def test_new_cards_are_printed_for_new_and_changed_numbers_only(first_run):
     daily_opts, report, _ = first_run
     assert report["qa"]["verdict"] == "pass"
@@ -102,7 +114,7 @@ def test_new_cards_are_printed_for_new_and_changed_numbers_only(first_run):
 
 
 def test_same_file_again_adds_nothing_and_prints_nothing(world, first_run):
-    from flows.daily_increment import run_daily
+    from flows.issuance import run_daily
 
     tmp, opts, events_path, _ = world
     daily_opts, _, _ = first_run

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.xdist_group("prefect"), pytest.mark.slow]
 
 
 def test_bulk_on_a_dask_local_cluster(prefect_api, tmp_path, demo_key_path, small_register):
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
     from transforms.numbering import derive_my_numbers
 
     opts = make_opts(tmp_path, demo_key_path, runner={"task_runner": "dask", "workers": 2},

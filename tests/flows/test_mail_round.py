@@ -47,7 +47,8 @@ def live(url: str) -> pl.DataFrame:
 
 
 def test_full_round_ends_with_every_notice_terminal_or_delivered(prefect_api, tmp_path, backend):
-    from flows.bulk_issuance import run_bulk
+    from core.clock import JAPAN, FixedClock
+    from flows.issuance import run_bulk
     from mailroom.retention import destroy
     from sample_data.generate import SampleParams, generate_register, write_export
 
@@ -107,7 +108,7 @@ def test_full_round_ends_with_every_notice_terminal_or_delivered(prefect_api, tm
     assert early.returncode == 2 and "mail.retention_months" in early.stderr
     future = dt.date.today() + dt.timedelta(days=200)
     destroyed = destroy(opts, future - dt.timedelta(days=100), tmp_path / "destruction",
-                        today=future)
+                        FixedClock(dt.datetime.combine(future, dt.time(12), JAPAN)))
     assert destroyed["notices_changed"] == live(backend).filter(
         pl.col("registered_mail_number").is_in(back[2:])).height
 
@@ -148,7 +149,7 @@ def test_full_round_ends_with_every_notice_terminal_or_delivered(prefect_api, tm
 
 
 def test_reprint_voids_the_spoiled_pages_and_prints_the_same_envelopes(prefect_api, tmp_path):
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
     from sample_data.generate import SampleParams, generate_register, write_export
 
     key = tmp_path / "key.json"

@@ -73,7 +73,7 @@ def assert_every_number_printed_once(url: str) -> None:
 
 
 def run(register_path: Path, opts):
-    from flows.bulk_issuance import run_bulk
+    from flows.issuance import run_bulk
 
     return run_bulk(str(register_path), opts)
 
@@ -170,8 +170,9 @@ def test_a_number_change_leads_to_a_card_in_the_next_daily_run(prefect_api, tmp_
     """`reissue` voids the unmailed card of the revoked number; QA of the old batch says the
     number was revoked since printing; the next daily run (about someone else) prints the
     new card; reconcile lists the old envelope to pull from the mail."""
+    from core.clock import SystemClock
     from core.keys import load_key
-    from flows.daily_increment import run_daily
+    from flows.issuance import run_daily
     from mailroom.reconcile import reconcile
     from pipeline.report import exit_code
     from pipeline.stages.bookkeeping import QaLedger
@@ -198,7 +199,7 @@ def test_a_number_change_leads_to_a_card_in_the_next_daily_run(prefect_api, tmp_
     rules = {f["rule"] for check in recheck["checks"].values() if isinstance(check, dict)
              for f in check.get("findings", [])}
     assert recheck["verdict"] == "fail" and REVOKED_SINCE in rules
-    rec = reconcile(opts)
+    rec = reconcile(opts, SystemClock())
     assert rec["recently_pulled_envelopes"] and rec["without_notice"] >= 1
     with open_ledger(backend, operator="reader") as led:  # the whole envelope is pulled: its other cards are re-planned
         pulled = notices.all_notices(led, ["voided"])

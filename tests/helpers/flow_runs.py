@@ -62,3 +62,14 @@ def assert_no_number_in(paths: list[Path], numbers: list[str], texts: list[str] 
     for text in texts:
         for number in numbers:
             assert number not in text, "a full My Number appears in captured output"
+
+
+def task_names_of(db_path: str, flow_name: str) -> set[str]:
+    """The task names (without Prefect's run suffix) of every run of ``flow_name``."""
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        names = conn.execute(
+            "SELECT tr.name FROM task_run tr JOIN flow_run fr ON fr.id = tr.flow_run_id "
+            "JOIN flow f ON f.id = fr.flow_id WHERE f.name = ?", (flow_name,)).fetchall()
+    return {name.rsplit("-", 1)[0] for (name,) in names}

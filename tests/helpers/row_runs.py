@@ -38,7 +38,7 @@ def run_bulk_stages(opts: Any, path: Path) -> dict[str, Any]:
     """check → start → issue → plan, as the bulk flow runs them; returns outcomes by row."""
     stage_check(opts, str(path))
     run_id = stage_start(opts, str(path))["run_id"]
-    issued = stage_issue(opts, run_id, str(path))
+    issued = stage_issue(opts, run_id)
     plan = stage_plan(opts, run_id)
     outcomes = pl.read_parquet(opts.run_dir.outcomes_path)
     quarantine = pl.read_csv(opts.run_dir.quarantine_path, infer_schema=False)
@@ -75,7 +75,7 @@ def bulk_world(tmp: Path, key: Path, url: str) -> list[dict]:
 def run_daily_stages(opts: Any, path: Path) -> dict[str, Any]:
     stage_check(opts, str(path), "events")
     run_id = stage_start(opts, str(path), "daily")["run_id"]
-    applied = stage_apply(opts, str(path), run_id)
+    applied = stage_apply(opts, run_id)
     stage_plan(opts, run_id)
     outcomes = pl.read_parquet(opts.run_dir.outcomes_path)
     quarantine = pl.read_csv(opts.run_dir.quarantine_path, infer_schema=False)

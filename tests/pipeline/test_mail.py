@@ -4,11 +4,13 @@ retention dates, the funnel chart is self-contained."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
+from core.clock import FixedClock, SystemClock
 from core.errors import InputError
-from mailroom.retention import add_months
+from mailroom.dates import add_months, held_since_before, japan_midnight
 from mailroom.scans import parse_mail_numbers
 from pipeline.report import funnel_svg, render_html
 
@@ -32,6 +34,13 @@ def test_scanned_numbers_are_compacted_checked_and_deduplicated():
 ])
 def test_add_months_clamps_to_the_month_end(day, months, expected):
     assert add_months(day, months) == expected
+
+
+def test_the_retention_period_is_counted_in_japanese_days():
+    """00:30 on 1 April in Tokyo is still 31 March in UTC: one month back is 1 March (JST)."""
+    clock = FixedClock(dt.datetime(2026, 3, 31, 15, 30, tzinfo=dt.UTC))
+    assert held_since_before(clock, 1) == dt.datetime(2026, 2, 28, 15, 0, tzinfo=dt.UTC)
+    assert japan_midnight(dt.date(2026, 3, 1)) == dt.datetime(2026, 2, 28, 15, 0, tzinfo=dt.UTC)
 
 
 def test_funnel_is_inline_svg_without_external_references():
@@ -74,7 +83,7 @@ def test_every_mail_command_closes_the_ledger_it_opens(tmp_path, small_run, monk
     opts, register = small_run
     check.stage_check(opts, str(register))
     run_id = bookkeeping.stage_start(opts, str(register))["run_id"]
-    issue.stage_issue(opts, run_id, str(register))
+    issue.stage_issue(opts, run_id)
     batch_ids = plan.stage_plan(opts, run_id)["batch_ids"]
     assert len(batch_ids) >= 2
     for batch_id in batch_ids:
@@ -94,16 +103,20 @@ def test_every_mail_command_closes_the_ledger_it_opens(tmp_path, small_run, monk
     first, second = (opts.run_dir.batch_dir(b) for b in batch_ids[:2])
     spoiled = int(pl.read_parquet(second / "manifest.parquet")["envelope_seq"][0])
     assert new_envelopes.reprint(opts.in_folder(tmp_path / "reprint"), second, [spoiled])["qa"] == "pass"
-    assert dispatch.handover(opts, [first], tmp_path / "handover")["notices_changed"] > 0
+    new_year_in_tokyo = FixedClock(dt.datetime(2026, 12, 31, 15, 30, tzinfo=dt.UTC))
+    handed = dispatch.handover(opts, [first], tmp_path / "handover", new_year_in_tokyo)
+    assert handed["notices_changed"] > 0
+    assert Path(handed["csv"]).name == "handover-20270101T003000.csv"  # the list is stamped in JST
     rmn = pl.read_parquet(first / "manifest.parquet")["registered_mail_number"].to_list()
     scans.delivered(opts, rmn[:1])
     scans.returned(opts, rmn[1:3], scans.RETURN_REASONS[0], "A-1")
     scans.collect(opts, rmn[1], "passport")
     assert new_envelopes.resend(opts.in_folder(tmp_path / "resend"), rmn[2])["qa"] == "pass"
     scans.mailed_before(opts, dt.date.today() + dt.timedelta(days=1))
-    reconcile.status(opts)
-    reconcile.reconcile(opts)
-    retention.destroy(opts, add_months(dt.date.today(), -opts.mail.retention_months), tmp_path / "destroyed")
+    reconcile.status(opts, SystemClock())
+    reconcile.reconcile(opts, SystemClock())
+    retention.destroy(opts, add_months(dt.date.today(), -opts.mail.retention_months), tmp_path / "destroyed",
+                      SystemClock())
 
     assert len(opened) == 10
     for ledger in opened:   # disposed: no connection (and no page cache) left in its pool

@@ -34,7 +34,7 @@ def test_every_stage_of_a_bulk_run_closes_the_ledgers_it_opens(
 
     check.stage_check(opts, str(register))
     run_id = bookkeeping.stage_start(opts, str(register))["run_id"]
-    issue.stage_issue(opts, run_id, str(register))
+    issue.stage_issue(opts, run_id)
     batch_id = plan.stage_plan(opts, run_id)["batch_ids"][0]
     assert batches.stage_render(opts, batch_id)["pages"] > 0
     assert batches.stage_qa(opts, batch_id)["verdict"] == "pass"

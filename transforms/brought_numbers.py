@@ -1,4 +1,4 @@
-"""Register rows that already carry a My Number, in a bulk run.
+"""Register rows that already carry a My Number: what becomes of them (pure).
 
 A resident keeps their number for life (番号法 art. 7): a bulk register may hold residents
 who moved in with a number, or an export that already lists numbers. Such a row must
@@ -6,9 +6,8 @@ never get a new number. It goes through the move-in rules of the daily run
 (``transforms.daily.classify_events``): the number is kept when nobody else holds it,
 counted as already issued when the ledger already has it for this resident, and
 quarantined when it belongs to someone else, was revoked, or differs from the resident's
-active number. The numbers themselves are read back from the register, in memory only, by
-``pipeline.stages.issue.stage_issue`` (or come from ``check --key``); work files carry a
-``has_my_number`` flag instead. Deciding reads the ledger only; the caller writes.
+active number. The numbers themselves come from the check stage's private output
+(``pipeline.stages.check``) or, for ``check --key``, from the checked register in memory.
 
 A brought number equal to the number this run derives for another resident is held, and
 so is that other resident (``COLLISION_REASON``): the keyed permutation never maps two
@@ -23,11 +22,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ledger import LedgerHandle, numbers
-from ledger.queries import issued_runs, numbers_not_derived_by
 from transforms.daily import classify_events
+from transforms.ledger_facts import EVENT_SCHEMA, LedgerFacts
 
-EMPTY_KNOWN = pl.DataFrame(schema={"resident_code": pl.Utf8, "event": pl.Utf8, "event_date": pl.Date})
+#: quarantine rows: which row, which field, why (readers, the check and the stages alike)
+QUARANTINE_SCHEMA = pl.Schema({"row": pl.UInt32, "field": pl.Utf8, "reason": pl.Utf8})
 EMPTY_DERIVED = pl.DataFrame(schema={"resident_code": pl.Utf8, "my_number": pl.Utf8})
 #: the rule and reason of both rows of a brought/derived collision (field: reason)
 COLLISION_REASON = ("my_number: number_collision: the number brought by one resident equals the number"
@@ -47,28 +46,27 @@ class BroughtSettlement:
     to_record: pl.DataFrame  # resident_code, my_number: kept numbers the ledger does not have yet
 
 
-def held_by_others(ledger: LedgerHandle, fresh: pl.DataFrame, key_id: str) -> pl.Series:
-    """Resident codes whose derived number (``fresh``: resident_code, my_number, derived
-    with ``key_id``) the ledger holds for someone else, active or revoked: committing it
-    would fail the whole set. Only numbers the key did not derive at generation 0 can
-    clash (``ledger.queries.numbers_not_derived_by``), so only those are read."""
-    owners = numbers_not_derived_by(ledger, key_id)
+def held_by_others(foreign: pl.DataFrame, fresh: pl.DataFrame) -> pl.Series:
+    """Resident codes whose derived number (``fresh``: resident_code, my_number) the ledger
+    holds for someone else, active or revoked (``foreign``: ``LedgerFacts.foreign``):
+    committing it would fail the whole set."""
     clash = fresh.select("resident_code", "my_number").join(
-        owners.select("my_number", pl.col("resident_code").alias("_owner")), on="my_number", how="inner",
+        foreign.select("my_number", pl.col("resident_code").alias("_owner")), on="my_number", how="inner",
     ).filter(pl.col("_owner") != pl.col("resident_code"))
     return clash.get_column("resident_code").unique()
 
 
 def settle_brought_numbers(
-    run_id: str, issue_day: dt.date, bringing: pl.DataFrame, brought_numbers: pl.DataFrame, ledger: LedgerHandle,
-    derived: pl.DataFrame = EMPTY_DERIVED,
+    run_id: str, issue_day: dt.date, bringing: pl.DataFrame, brought_numbers: pl.DataFrame,
+    facts: LedgerFacts, derived: pl.DataFrame = EMPTY_DERIVED,
 ) -> BroughtSettlement:
-    """Decide, reading the ledger only, what becomes of the rows that bring a number.
+    """Decide what becomes of the rows that bring a number.
 
     ``bringing``: [row, resident_code] of those rows; ``brought_numbers``: [resident_code,
-    my_number] as the register has them (in memory only); ``derived``: [resident_code,
-    my_number] this run is about to commit for other residents. The caller records
-    ``BroughtSettlement.to_record`` (bulk) or only reports the holds (``check --key``).
+    my_number] (in memory only); ``derived``: [resident_code, my_number] this run is about to
+    commit for other residents; ``facts``: the ledger's active numbers and the owners of the
+    brought numbers. The caller records ``BroughtSettlement.to_record`` (bulk) or only
+    reports the holds (``check --key``).
     """
     brought = bringing.select("row", "resident_code").join(
         brought_numbers.select("resident_code", "my_number"), on="resident_code", how="inner",
@@ -78,11 +76,10 @@ def settle_brought_numbers(
                          on="my_number", how="inner").filter(pl.col("resident_code") != pl.col("_by"))
     collided = brought.filter(pl.col("my_number").is_in(clash.get_column("my_number").implode()))
     brought = brought.filter(~pl.col("my_number").is_in(clash.get_column("my_number").implode()))
-    active = issued_runs(ledger, brought.get_column("resident_code"))
-    owners = numbers.owners(ledger, brought.get_column("my_number"))
+    active = facts.active.join(brought.select("resident_code"), on="resident_code", how="semi")
     classified = classify_events(
         brought.select("row", "resident_code", "event", "event_date", "my_number"),
-        active.select("resident_code", "run_id"), owners, EMPTY_KNOWN, run_id,
+        active.select("resident_code", "run_id"), facts.owners, pl.DataFrame(schema=EVENT_SCHEMA), run_id,
     ).join(active.select("resident_code", pl.col("run_id").alias("_run")), on="resident_code", how="left")
     kept = classified.filter(pl.col("action") == "keep")
     already = (pl.col("_run").is_not_null() & (pl.col("_run") != run_id)).fill_null(False)
@@ -110,9 +107,14 @@ def settle_brought_numbers(
 
 
 def split_reasons(reasons: pl.DataFrame) -> pl.DataFrame:
-    """[row, "field: rule: text"] → quarantine rows [row (UInt32), field, "rule: text"]."""
+    """[row, "field: rule: text"] → quarantine rows [row (UInt32), field, "rule: text"].
+
+    Split at the first ": " only (``splitn``): ``split_exact`` splits at every one and kept
+    only the rule, dropping the text that says why.
+    """
+    parts = pl.col("reason").str.splitn(": ", 2)
     return reasons.select(
         pl.col("row").cast(pl.UInt32),
-        pl.col("reason").str.split_exact(":", 1).struct.field("field_0").alias("field"),
-        pl.col("reason").str.split_exact(": ", 1).struct.field("field_1").alias("reason"),
+        parts.struct.field("field_0").alias("field"),
+        parts.struct.field("field_1").alias("reason"),
     )
